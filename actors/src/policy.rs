@@ -1,0 +1,95 @@
+//! The restart policy: which exits restart a child and after what delay.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// systemd's `Restart=` values, with the same meaning (systemd.service(5)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Restart {
+    No,
+    OnSuccess,
+    #[default]
+    OnFailure,
+    OnAbnormal,
+    OnAbort,
+    Always,
+}
+
+/// How a child ended, in systemd's vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExitKind {
+    /// Clean stop (systemd: clean exit code or signal).
+    Success,
+    /// `Err` from startup or a handler (systemd: unclean exit code).
+    Failure,
+    /// A panic (systemd: unclean signal).
+    Abort,
+    /// Startup did not finish within the start timeout (systemd: timeout).
+    Timeout,
+}
+
+/// What the supervisor does when a child hits its start limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnGiveUp {
+    /// Leave the child `failed`; the rest of the tree keeps running.
+    #[default]
+    StayFailed,
+    /// Stop the whole tree with an error so the init system restarts the process.
+    Exit,
+}
+
+/// Per-child restart policy; defaults follow DESIGN.md.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestartPolicy {
+    pub restart: Restart,
+    #[serde(with = "humantime_serde")]
+    pub restart_sec: Duration,
+    pub restart_steps: u32,
+    #[serde(with = "humantime_serde")]
+    pub restart_max_delay: Option<Duration>,
+    pub start_limit_burst: u32,
+    #[serde(with = "humantime_serde")]
+    pub start_limit_interval: Duration,
+    pub on_give_up: OnGiveUp,
+    /// A start that takes longer than this counts as `ExitKind::Timeout`.
+    #[serde(with = "humantime_serde")]
+    pub start_timeout: Duration,
+    /// A child asked to stop is killed after this long.
+    #[serde(with = "humantime_serde")]
+    pub stop_timeout: Duration,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        Self {
+            restart: Restart::OnFailure,
+            restart_sec: Duration::from_secs(10),
+            restart_steps: 0,
+            restart_max_delay: None,
+            start_limit_burst: 5,
+            start_limit_interval: Duration::from_secs(10),
+            on_give_up: OnGiveUp::StayFailed,
+            start_timeout: Duration::from_secs(30),
+            stop_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Restart {
+    /// The table of systemd.service(5): does this setting restart after this exit?
+    pub fn restarts_after(self, exit: ExitKind) -> bool {
+        todo!("{exit:?}")
+    }
+}
+
+impl RestartPolicy {
+    /// Delay before restart number `attempt` (0-based) in a run of consecutive
+    /// restarts: `restart_sec` growing geometrically to `restart_max_delay` in
+    /// `restart_steps` steps, as systemd >= 254 does.
+    pub fn delay_for(&self, attempt: u32) -> Duration {
+        todo!("{attempt}")
+    }
+}

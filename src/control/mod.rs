@@ -1,0 +1,1 @@
+//! The control socket: newline-delimited JSON between the CLI and the tree.

@@ -1,0 +1,3 @@
+//! Cron: schedules, one actor per job, the run history store.
+
+pub mod cli;

@@ -1,0 +1,3 @@
+//! The daemon process: start the tree, pid file, signals, init-system handshake.
+
+pub mod cli;

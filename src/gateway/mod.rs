@@ -1,0 +1,1 @@
+//! The HTTP gateway: `/health`, `/ready`, `/metrics`, `/webhook*`.

@@ -1,0 +1,1 @@
+//! Logging: a tracing layer feeding the logger actor that owns the file.
