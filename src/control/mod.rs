@@ -1,1 +1,6 @@
 //! The control socket: newline-delimited JSON between the CLI and the tree.
+//! See docs/control-protocol.md.
+
+pub mod client;
+pub mod dispatch;
+pub mod protocol;
