@@ -1,8 +1,15 @@
-//! The CLI side: one request, one reply, over the daemon's socket.
+//! The CLI side: one request, one reply, over the daemon's socket. Blocking,
+//! because the CLI has no runtime and needs none for one round trip.
 
 use super::protocol::ControlError;
-use serde_json::Value;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::os::unix::net::UnixStream;
 use std::path::Path;
+use std::time::Duration;
+
+/// How long a client waits for a reply; `cron run` passes its own.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -20,8 +27,58 @@ pub enum ClientError {
     Protocol(String),
 }
 
-/// Send `method` with `params` and wait for the reply (blocking; for the CLI).
+/// Send `method` with `params` and wait for the reply.
 pub fn request(socket: &Path, method: &str, params: Value) -> Result<Value, ClientError> {
-    let _ = (method, params);
-    Err(ClientError::NotRunning(socket.display().to_string()))
+    request_with_timeout(socket, method, params, DEFAULT_TIMEOUT)
+}
+
+/// As [`request`], with an explicit reply timeout.
+pub fn request_with_timeout(
+    socket: &Path,
+    method: &str,
+    params: Value,
+    timeout: Duration,
+) -> Result<Value, ClientError> {
+    let path = socket.display().to_string();
+    let io = |source| ClientError::Io {
+        path: path.clone(),
+        source,
+    };
+    let mut stream = match UnixStream::connect(socket) {
+        Ok(s) => s,
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::ConnectionRefused) => {
+            return Err(ClientError::NotRunning(path));
+        }
+        Err(e) => return Err(io(e)),
+    };
+    stream.set_read_timeout(Some(timeout)).map_err(io)?;
+    stream.set_write_timeout(Some(timeout)).map_err(io)?;
+    let mut line = json!({"id": 1, "method": method, "params": params}).to_string();
+    line.push('\n');
+    stream.write_all(line.as_bytes()).map_err(io)?;
+    let mut reply = String::new();
+    BufReader::new(&stream).read_line(&mut reply).map_err(io)?;
+    if reply.is_empty() {
+        return Err(ClientError::Protocol(
+            "the daemon closed the connection without a reply".into(),
+        ));
+    }
+    parse_reply(&reply)
+}
+
+fn parse_reply(reply: &str) -> Result<Value, ClientError> {
+    let mut v: Value =
+        serde_json::from_str(reply).map_err(|e| ClientError::Protocol(e.to_string()))?;
+    match v.get("ok").and_then(Value::as_bool) {
+        Some(true) => Ok(v.get_mut("result").map(Value::take).unwrap_or(Value::Null)),
+        Some(false) => {
+            let err = v
+                .get_mut("error")
+                .map(Value::take)
+                .and_then(|e| serde_json::from_value::<ControlError>(e).ok())
+                .unwrap_or_else(|| ControlError::internal("error reply without details"));
+            Err(ClientError::Remote(err))
+        }
+        None => Err(ClientError::Protocol(format!("no `ok` field in {reply}"))),
+    }
 }

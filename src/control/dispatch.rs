@@ -2,13 +2,99 @@
 
 use super::protocol::ControlError;
 use crate::daemon::Ctx;
-use serde_json::Value;
+use crate::daemon::lifecycle::LifecycleRequest;
+use serde_json::{Value, json};
 
 /// Run one request against the live tree.
 pub async fn dispatch(ctx: &Ctx, method: &str, params: Value) -> Result<Value, ControlError> {
-    let _ = (ctx, params);
-    Err(ControlError::new(
-        "unknown_method",
-        format!("unknown method `{method}`"),
-    ))
+    match method {
+        "status" => status(ctx).await,
+        "restart" => restart(ctx, &params).await,
+        "reload" => reload(ctx).await,
+        "shutdown" => shutdown(ctx),
+        _ => Err(ControlError::new(
+            "unknown_method",
+            format!("unknown method `{method}`; see docs/control-protocol.md"),
+        )),
+    }
+}
+
+/// The string parameter `key`, or a `bad_request` naming it.
+pub fn str_param<'a>(params: &'a Value, key: &str) -> Result<&'a str, ControlError> {
+    params
+        .get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| ControlError::bad_request(format!("missing string parameter `{key}`")))
+}
+
+fn tree(ctx: &Ctx) -> Result<&zeroclaw_actors::SupervisorHandle, ControlError> {
+    ctx.tree
+        .get()
+        .ok_or_else(|| ControlError::new("starting", "the supervision tree is still starting"))
+}
+
+async fn status(ctx: &Ctx) -> Result<Value, ControlError> {
+    let snapshot = tree(ctx)?
+        .snapshot()
+        .await
+        .map_err(|e| ControlError::internal(e.to_string()))?;
+    let children: Vec<Value> = snapshot
+        .children
+        .into_iter()
+        .map(|c| {
+            let mut v = json!({
+                "name": c.name,
+                "state": c.state,
+                "restarts": c.restarts,
+                "last_exit": c.last_exit,
+                "uptime_secs": c.uptime_secs,
+                "next_restart_ms": c.next_restart_ms,
+            });
+            if let Some(detail) = ctx.detail(&c.name) {
+                v["detail"] = Value::String(detail);
+            }
+            v
+        })
+        .collect();
+    Ok(json!({
+        "pid": std::process::id(),
+        "version": crate::VERSION,
+        "uptime_secs": ctx.started.elapsed().as_secs(),
+        "config": ctx.config_path.as_ref().map(|p| p.display().to_string()),
+        "children": children,
+    }))
+}
+
+async fn restart(ctx: &Ctx, params: &Value) -> Result<Value, ControlError> {
+    let child = str_param(params, "child")?;
+    match tree(ctx)?.restart_child(child).await {
+        Ok(()) => Ok(json!({"restarted": child})),
+        Err(zeroclaw_actors::SupervisorError::UnknownChild(name)) => {
+            let names: Vec<String> = tree(ctx)?
+                .snapshot()
+                .await
+                .map(|s| s.children.into_iter().map(|c| c.name).collect())
+                .unwrap_or_default();
+            Err(ControlError::not_found(format!(
+                "no child named `{name}`; children are: {}",
+                names.join(", ")
+            )))
+        }
+        Err(e) => Err(ControlError::internal(e.to_string())),
+    }
+}
+
+async fn reload(ctx: &Ctx) -> Result<Value, ControlError> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    ctx.request_lifecycle(LifecycleRequest::Reload(reply))?;
+    match answer.await {
+        Ok(Ok(report)) => Ok(report),
+        Ok(Err(errors)) => Err(ControlError::new("invalid_config", errors)),
+        Err(_) => Err(ControlError::internal("the daemon is shutting down")),
+    }
+}
+
+fn shutdown(ctx: &Ctx) -> Result<Value, ControlError> {
+    ctx.request_lifecycle(LifecycleRequest::Shutdown)?;
+    Ok(json!({"stopping": true, "pid": std::process::id()}))
 }

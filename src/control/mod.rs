@@ -1,6 +1,8 @@
 //! The control socket: newline-delimited JSON between the CLI and the tree.
 //! See docs/control-protocol.md.
 
+pub mod actor;
 pub mod client;
 pub mod dispatch;
 pub mod protocol;
+pub mod server;

@@ -1,7 +1,14 @@
 //! `zeroclaw daemon`, `gateway`, `status`, `restart`, `reload`, `stop`, `doctor`.
 
+use super::background::{self, ReadyPipe};
+use super::run::{self, RunOptions};
+use super::tree::Mode;
 use crate::cli::Global;
+use crate::control::client::{self, ClientError};
+use anyhow::Context;
+use serde_json::{Value, json};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
 pub struct DaemonArgs {
@@ -24,33 +31,277 @@ pub struct DaemonArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct GatewayArgs {
+    /// Interface to bind (beats [gateway] host).
     #[arg(long)]
     pub host: Option<String>,
-    /// 0 = any free port; the bound URL is printed on stdout.
+    /// Port (beats [gateway] port); 0 = any free port. The bound URL is printed on stdout.
     #[arg(long)]
     pub port: Option<u16>,
     #[command(flatten)]
     pub daemon: DaemonArgs,
 }
 
-pub fn run_daemon(_: &Global, _: DaemonArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("not implemented yet")
+fn options(global: &Global, args: &DaemonArgs) -> RunOptions {
+    RunOptions {
+        config: global.config.clone(),
+        workdir: args.workdir.clone(),
+        log_level: args.log_level.clone(),
+        log_file: args.log_file.clone(),
+        pid_file: args.pid_file.clone(),
+        ..RunOptions::default()
+    }
 }
-pub fn run_gateway(_: &Global, _: GatewayArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("not implemented yet")
+
+pub fn run_daemon(global: &Global, args: DaemonArgs) -> anyhow::Result<u8> {
+    let opts = options(global, &args);
+    start(opts, Mode::Full, args.background)
 }
-pub fn status(_: &Global, _: bool) -> anyhow::Result<u8> {
-    anyhow::bail!("not implemented yet")
+
+pub fn run_gateway(global: &Global, args: GatewayArgs) -> anyhow::Result<u8> {
+    let mut opts = options(global, &args.daemon);
+    opts.gateway_host = args.host;
+    opts.gateway_port = args.port;
+    opts.print_gateway_url = !args.daemon.background;
+    start(opts, Mode::GatewayOnly, args.daemon.background)
 }
-pub fn restart(_: &Global, _: &str, _: bool) -> anyhow::Result<u8> {
-    anyhow::bail!("not implemented yet")
+
+fn start(opts: RunOptions, mode: Mode, background_requested: bool) -> anyhow::Result<u8> {
+    let is_child = std::env::var_os(background::READY_FD_ENV).is_some();
+    if background_requested && !is_child {
+        // Validate before detaching so the common mistakes show here at once.
+        let loaded = crate::config::load(opts.config.as_deref())?;
+        let output = opts.log_file.clone().or(loaded.config.logging.file.clone());
+        let args: Vec<_> = std::env::args_os()
+            .skip(1)
+            .filter(|a| a != "--background")
+            .collect();
+        let pid = background::spawn(args, output.as_deref())?;
+        println!("zeroclaw started in the background (pid {pid})");
+        return Ok(0);
+    }
+    run::run(opts, mode, ReadyPipe::from_env())?;
+    Ok(0)
 }
-pub fn reload(_: &Global, _: bool) -> anyhow::Result<u8> {
-    anyhow::bail!("not implemented yet")
+
+/// The control socket of the config the user pointed at.
+fn socket(global: &Global) -> anyhow::Result<PathBuf> {
+    let loaded = crate::config::load(global.config.as_deref())?;
+    let mut config = loaded.config;
+    if let Ok(cwd) = std::env::current_dir() {
+        run::absolutize_paths(&mut config, &cwd);
+    }
+    Ok(config.control_socket())
 }
-pub fn stop(_: &Global, _: bool) -> anyhow::Result<u8> {
-    anyhow::bail!("not implemented yet")
+
+pub fn status(global: &Global, json_out: bool) -> anyhow::Result<u8> {
+    let path = socket(global)?;
+    match client::request(&path, "status", json!({})) {
+        Ok(v) => {
+            if json_out {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                print!("{}", render_status(&v));
+            }
+            Ok(0)
+        }
+        Err(ClientError::NotRunning(p)) => {
+            if json_out {
+                println!("{}", json!({"running": false, "socket": p}));
+            } else {
+                eprintln!("zeroclaw is not running (no control socket at {p})");
+            }
+            Ok(3)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
-pub fn doctor(_: &Global, _: bool) -> anyhow::Result<u8> {
-    anyhow::bail!("not implemented yet")
+
+fn secs(v: &Value) -> String {
+    match v.as_u64() {
+        Some(s) => humantime::format_duration(Duration::from_secs(s)).to_string(),
+        None => "-".into(),
+    }
+}
+
+/// The human form of `status`: a header and an aligned table of children.
+pub fn render_status(v: &Value) -> String {
+    let mut out = format!(
+        "zeroclaw {} running, pid {}, up {}\nconfig: {}\n\n",
+        v["version"].as_str().unwrap_or("?"),
+        v["pid"],
+        secs(&v["uptime_secs"]),
+        v["config"].as_str().unwrap_or("(built-in defaults)")
+    );
+    let mut rows = vec![[
+        "CHILD".to_string(),
+        "STATE".into(),
+        "RESTARTS".into(),
+        "UPTIME".into(),
+        "LAST EXIT".into(),
+        "DETAIL".into(),
+    ]];
+    for c in v["children"].as_array().into_iter().flatten() {
+        let last = match c.get("last_exit").filter(|e| !e.is_null()) {
+            Some(e) => format!(
+                "{}: {}",
+                e["kind"].as_str().unwrap_or("?"),
+                e["message"].as_str().unwrap_or("")
+            ),
+            None => "-".into(),
+        };
+        let mut detail = c["detail"].as_str().unwrap_or("").to_string();
+        if let Some(ms) = c["next_restart_ms"].as_u64() {
+            detail = format!("restart in {:.1}s {detail}", ms as f64 / 1000.0);
+        }
+        rows.push([
+            c["name"].as_str().unwrap_or("?").to_string(),
+            c["state"].as_str().unwrap_or("?").to_string(),
+            c["restarts"].to_string(),
+            secs(&c["uptime_secs"]),
+            last,
+            detail.trim().to_string(),
+        ]);
+    }
+    out.push_str(&table(&rows));
+    out
+}
+
+/// Left-aligned columns separated by two spaces.
+pub fn table<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0usize; N];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if i + 1 < N {
+                let pad = widths[i] - cell.chars().count() + 2;
+                line.push_str(&" ".repeat(pad));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// One request whose reply is printed (JSON or a sentence); NotRunning → exit 3.
+fn simple(
+    global: &Global,
+    method: &str,
+    params: Value,
+    json_out: bool,
+    say: impl Fn(&Value) -> String,
+) -> anyhow::Result<u8> {
+    let path = socket(global)?;
+    match client::request(&path, method, params) {
+        Ok(v) => {
+            if json_out {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!("{}", say(&v));
+            }
+            Ok(0)
+        }
+        Err(ClientError::NotRunning(p)) => {
+            eprintln!("zeroclaw is not running (no control socket at {p})");
+            Ok(3)
+        }
+        Err(ClientError::Remote(e)) => {
+            if json_out {
+                println!("{}", json!({"ok": false, "error": e}));
+            } else {
+                eprintln!("error: {}", e.message);
+            }
+            Ok(1)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn restart(global: &Global, child: &str, json_out: bool) -> anyhow::Result<u8> {
+    simple(global, "restart", json!({"child": child}), json_out, |_| {
+        format!("restarted {child}")
+    })
+}
+
+pub fn reload(global: &Global, json_out: bool) -> anyhow::Result<u8> {
+    simple(global, "reload", json!({}), json_out, |v| {
+        let list = |k: &str| {
+            v[k].as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "none".into())
+        };
+        let mut s = format!(
+            "config reloaded; restarted: {}; added: {}; removed: {}",
+            list("changed"),
+            list("added"),
+            list("removed")
+        );
+        if v["requires_restart"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
+            s.push_str("\nnote: [daemon] changed; restart the daemon to apply it");
+        }
+        s
+    })
+}
+
+pub fn stop(global: &Global, json_out: bool) -> anyhow::Result<u8> {
+    let path = socket(global)?;
+    let reply = match client::request(&path, "shutdown", json!({})) {
+        Ok(v) => v,
+        Err(ClientError::NotRunning(p)) => {
+            eprintln!("zeroclaw is not running (no control socket at {p})");
+            return Ok(3);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let pid = reply["pid"]
+        .as_u64()
+        .context("shutdown reply without pid")? as i32;
+    // Wait until the process is gone, not only the socket.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pid = nix::unistd::Pid::from_raw(pid);
+    while nix::sys::signal::kill(pid, None).is_ok() {
+        if Instant::now() > deadline {
+            anyhow::bail!("the daemon (pid {pid}) is still running 60s after the shutdown request");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if json_out {
+        println!("{}", json!({"stopped": true, "pid": pid.as_raw()}));
+    } else {
+        println!("zeroclaw stopped (pid {pid})");
+    }
+    Ok(0)
+}
+
+pub fn doctor(global: &Global, json_out: bool) -> anyhow::Result<u8> {
+    let checks = super::doctor::run(global.config.as_deref());
+    let failed = checks.iter().any(|c| !c.ok);
+    if json_out {
+        println!("{}", json!({"ok": !failed, "checks": checks}));
+    } else {
+        for c in &checks {
+            let mark = if c.ok { "ok  " } else { "FAIL" };
+            println!("[{mark}] {}: {}", c.name, c.detail);
+            if let Some(fix) = &c.fix {
+                println!("       fix: {fix}");
+            }
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
 }

@@ -21,6 +21,8 @@ pub struct DaemonCtx {
     /// Set once the root supervisor is up.
     pub tree: OnceLock<SupervisorHandle>,
     pub started: Instant,
+    /// The main loop's inbox for reload/shutdown (set by the daemon at start).
+    pub lifecycle: OnceLock<super::lifecycle::LifecycleSender>,
     /// Free-form per-child details shown by `status` (e.g. the gateway's bound address).
     details: Mutex<BTreeMap<String, String>>,
 }
@@ -40,6 +42,7 @@ impl DaemonCtx {
             metrics: Arc::new(Metrics::default()),
             tree: OnceLock::new(),
             started: Instant::now(),
+            lifecycle: OnceLock::new(),
             details: Mutex::new(BTreeMap::new()),
         }
     }

@@ -1,6 +1,14 @@
 //! The daemon process: start the tree, pid file, signals, init-system handshake.
 
+pub mod background;
 pub mod cli;
 pub mod context;
+pub mod doctor;
+pub mod lifecycle;
+pub mod notify;
+pub mod pidfile;
+pub mod reload;
+pub mod run;
+pub mod tree;
 
 pub use context::{Ctx, DaemonCtx};

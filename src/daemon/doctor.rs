@@ -1,0 +1,205 @@
+//! `zeroclaw doctor`: every check an operator would do by hand before
+//! asking why the daemon does not start or answer.
+
+use crate::config::{self, Config};
+use crate::control::client::{self, ClientError};
+use serde::Serialize;
+use serde_json::json;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream, ToSocketAddrs};
+use std::path::Path;
+use std::time::Duration;
+
+/// One line of the report.
+#[derive(Debug, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+    /// What to do about a failure.
+    pub fix: Option<String>,
+}
+
+fn pass(name: &str, detail: impl Into<String>) -> Check {
+    Check {
+        name: name.into(),
+        ok: true,
+        detail: detail.into(),
+        fix: None,
+    }
+}
+
+fn fail(name: &str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+    Check {
+        name: name.into(),
+        ok: false,
+        detail: detail.into(),
+        fix: Some(fix.into()),
+    }
+}
+
+/// Run every check; never stops at the first failure.
+pub fn run(config_path: Option<&Path>) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let mut config = match config::load(config_path) {
+        Ok(loaded) => {
+            let shown = loaded
+                .path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "built-in defaults (no config file)".into());
+            checks.push(pass("config", format!("valid: {shown}")));
+            loaded.config
+        }
+        Err(e) => {
+            checks.push(fail(
+                "config",
+                e.to_string(),
+                "fix the listed errors (`zeroclaw config check` lists them all)",
+            ));
+            return checks;
+        }
+    };
+    if let Ok(cwd) = std::env::current_dir() {
+        super::run::absolutize_paths(&mut config, &cwd);
+    }
+    checks.push(state_dir(&config));
+    if let Some(c) = log_file(&config) {
+        checks.push(c);
+    }
+    let running = control(&config, &mut checks);
+    if config.gateway.enabled {
+        checks.push(gateway_port(&config, running));
+    }
+    checks
+}
+
+fn state_dir(config: &Config) -> Check {
+    let dir = config.state_dir();
+    let probe = dir.join(format!(".doctor-{}", std::process::id()));
+    let result = std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&probe, b"ok"));
+    let _ = std::fs::remove_file(&probe);
+    match result {
+        Ok(()) => pass("state dir", format!("{} is writable", dir.display())),
+        Err(e) => fail(
+            "state dir",
+            format!("{}: {e}", dir.display()),
+            "create it for the daemon's user, or set [daemon] state_dir",
+        ),
+    }
+}
+
+fn log_file(config: &Config) -> Option<Check> {
+    let file = config.logging.file.as_ref()?;
+    let result = file
+        .parent()
+        .map(std::fs::create_dir_all)
+        .transpose()
+        .and_then(|_| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(file)
+        });
+    Some(match result {
+        Ok(_) => pass("log file", format!("{} is writable", file.display())),
+        Err(e) => fail(
+            "log file",
+            format!("{}: {e}", file.display()),
+            "create the directory for the daemon's user (see docs/operations.md), or change [logging] file",
+        ),
+    })
+}
+
+/// Returns whether a daemon answered.
+fn control(config: &Config, checks: &mut Vec<Check>) -> bool {
+    let path = config.control_socket();
+    match client::request_with_timeout(&path, "status", json!({}), Duration::from_secs(5)) {
+        Ok(v) => {
+            checks.push(pass(
+                "daemon",
+                format!(
+                    "running (pid {}), control socket {}",
+                    v["pid"],
+                    path.display()
+                ),
+            ));
+            let children = v["children"].as_array().cloned().unwrap_or_default();
+            for c in children {
+                let name = c["name"].as_str().unwrap_or("?").to_string();
+                let state = c["state"].as_str().unwrap_or("?");
+                if state == "running" {
+                    checks.push(pass(&format!("child {name}"), "running"));
+                } else {
+                    let why = c["last_exit"]["message"].as_str().unwrap_or("");
+                    checks.push(fail(
+                        &format!("child {name}"),
+                        format!("{state} {why}").trim().to_string(),
+                        format!("see the log; `zeroclaw restart {name}` once the cause is fixed"),
+                    ));
+                }
+            }
+            true
+        }
+        Err(ClientError::NotRunning(_)) => {
+            checks.push(pass(
+                "daemon",
+                format!("not running (no control socket at {})", path.display()),
+            ));
+            false
+        }
+        Err(e) => {
+            checks.push(fail(
+                "daemon",
+                e.to_string(),
+                "a stale or foreign socket: stop the other process or remove the file",
+            ));
+            false
+        }
+    }
+}
+
+fn gateway_port(config: &Config, daemon_running: bool) -> Check {
+    let addr = format!("{}:{}", config.gateway.host, config.gateway.port);
+    if config.gateway.port == 0 {
+        return pass("gateway port", "port 0: any free port is used");
+    }
+    let health = probe_health(&addr);
+    if daemon_running && health {
+        return pass("gateway port", format!("{addr} is served by this zeroclaw"));
+    }
+    match TcpListener::bind(&addr) {
+        Ok(_) => pass("gateway port", format!("{addr} is free")),
+        Err(e) if health => fail(
+            "gateway port",
+            format!("{addr} is held by another zeroclaw ({e})"),
+            "stop the other instance or give this config another [gateway] port",
+        ),
+        Err(e) => fail(
+            "gateway port",
+            format!("{addr}: {e}"),
+            format!(
+                "find the owner with `lsof -i :{}` or choose another [gateway] port",
+                config.gateway.port
+            ),
+        ),
+    }
+}
+
+/// Does something that looks like zeroclaw answer `GET /health` at `addr`?
+pub fn probe_health(addr: &str) -> bool {
+    let Some(sock) = addr.to_socket_addrs().ok().and_then(|mut a| a.next()) else {
+        return false;
+    };
+    let Ok(mut stream) = TcpStream::connect_timeout(&sock, Duration::from_secs(2)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut body = String::new();
+    let _ = stream.take(64 * 1024).read_to_string(&mut body);
+    body.starts_with("HTTP/1.1 200") && body.contains("\"uptime_secs\"")
+}

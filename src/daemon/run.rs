@@ -1,0 +1,317 @@
+//! The daemon's life: prepare the process, start the tree, serve signals and
+//! lifecycle requests, stop in order.
+
+use super::background::ReadyPipe;
+use super::lifecycle::LifecycleRequest;
+use super::pidfile::PidFile;
+use super::tree::{self, Mode};
+use super::{DaemonCtx, notify};
+use crate::agent::Agent;
+use crate::config::{self, Config};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::signal::unix::{SignalKind, signal};
+use zeroclaw_actors::{ChildState, SupervisorExit, SupervisorHandle, SupervisorOptions};
+
+/// Everything the command line can override.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub config: Option<PathBuf>,
+    pub workdir: Option<PathBuf>,
+    pub log_level: Option<String>,
+    pub log_file: Option<PathBuf>,
+    pub pid_file: Option<PathBuf>,
+    pub gateway_host: Option<String>,
+    pub gateway_port: Option<u16>,
+    /// Print the gateway's bound URL on stdout once ready (`zeroclaw gateway`).
+    pub print_gateway_url: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Config(#[from] config::ConfigError),
+    #[error("{0}")]
+    PidFile(#[from] super::pidfile::PidFileError),
+    #[error("{0}")]
+    Socket(#[from] crate::control::server::BindError),
+    #[error("{what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Startup(String),
+    #[error(
+        "child `{child}` gave up ({reason}); exiting so the init system can restart the daemon"
+    )]
+    GaveUp { child: String, reason: String },
+}
+
+/// Run the daemon in this process until it is told to stop. Errors before the
+/// tree is up are reported through `ready` too (for `--background`).
+pub fn run(opts: RunOptions, mode: Mode, mut ready: ReadyPipe) -> Result<(), RunError> {
+    let result = prepare(&opts, mode).and_then(|prepared| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("zeroclaw")
+            .build()
+            .map_err(|source| RunError::Io {
+                what: "cannot start the async runtime",
+                path: String::new(),
+                source,
+            })?;
+        runtime.block_on(serve(prepared, opts, mode, &mut ready))
+    });
+    if let Err(e) = &result {
+        ready.failed(&e.to_string());
+    }
+    result
+}
+
+struct Prepared {
+    config: Config,
+    config_path: Option<PathBuf>,
+    workdir: PathBuf,
+    _pid_file: Option<PidFile>,
+}
+
+/// Synchronous set-up before any runtime exists: config, directories, pid file.
+fn prepare(opts: &RunOptions, mode: Mode) -> Result<Prepared, RunError> {
+    let loaded = config::load(opts.config.as_deref())?;
+    let mut config = loaded.config;
+    let cwd = std::env::current_dir().map_err(|source| RunError::Io {
+        what: "cannot read the current directory",
+        path: ".".into(),
+        source,
+    })?;
+    let config_path = loaded.path.map(|p| absolute(&cwd, &p));
+    if let Some(host) = &opts.gateway_host {
+        config.gateway.host = host.clone();
+    }
+    if let Some(port) = opts.gateway_port {
+        config.gateway.port = port;
+    }
+    if mode == Mode::GatewayOnly {
+        config.gateway.enabled = true;
+    }
+    if let Some(level) = &opts.log_level {
+        config.logging.level = Some(level.clone());
+    }
+    if let Some(file) = &opts.log_file {
+        config.logging.file = Some(file.clone());
+    }
+    absolutize_paths(&mut config, &cwd);
+
+    let state_dir = config.state_dir();
+    std::fs::create_dir_all(&state_dir).map_err(|source| RunError::Io {
+        what: "cannot create the state directory",
+        path: state_dir.display().to_string(),
+        source,
+    })?;
+    let _ = std::fs::set_permissions(&state_dir, std::fs::Permissions::from_mode(0o700));
+
+    let pid_path = opts
+        .pid_file
+        .clone()
+        .map(|p| absolute(&cwd, &p))
+        .or_else(|| config.daemon.pid_file.clone());
+    let pid_file = pid_path.as_deref().map(PidFile::acquire).transpose()?;
+
+    // Refuse early, before binding anything else, if another daemon owns our socket.
+    crate::control::server::check_free(&config.control_socket())?;
+
+    let workdir = opts
+        .workdir
+        .clone()
+        .map(|p| absolute(&cwd, &p))
+        .or_else(|| config.daemon.workdir.clone())
+        .unwrap_or(cwd);
+    std::fs::create_dir_all(&workdir).map_err(|source| RunError::Io {
+        what: "cannot create the working directory",
+        path: workdir.display().to_string(),
+        source,
+    })?;
+    std::env::set_current_dir(&workdir).map_err(|source| RunError::Io {
+        what: "cannot enter the working directory",
+        path: workdir.display().to_string(),
+        source,
+    })?;
+
+    crate::logging::install_for_daemon(&config, config_path.as_deref());
+    if config_path.is_none() {
+        tracing::info!(
+            "no config file at {}: running on built-in defaults (gateway on 127.0.0.1:3000, echo provider, no channels, no jobs)",
+            config::default_path().display()
+        );
+    }
+    Ok(Prepared {
+        config,
+        config_path,
+        workdir,
+        _pid_file: pid_file,
+    })
+}
+
+fn absolute(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// Relative paths in the config mean "relative to where the daemon was
+/// started"; fix them before `--workdir` changes the current directory.
+pub fn absolutize_paths(config: &mut Config, base: &Path) {
+    let fix = |p: &mut Option<PathBuf>| {
+        if let Some(path) = p.as_mut() {
+            *path = absolute(base, path);
+        }
+    };
+    fix(&mut config.daemon.workdir);
+    fix(&mut config.daemon.state_dir);
+    fix(&mut config.daemon.pid_file);
+    fix(&mut config.daemon.control_socket);
+    fix(&mut config.logging.file);
+    fix(&mut config.gateway.tls_cert);
+    fix(&mut config.gateway.tls_key);
+    fix(&mut config.tools.shell.workdir);
+}
+
+async fn serve(
+    prepared: Prepared,
+    opts: RunOptions,
+    mode: Mode,
+    ready: &mut ReadyPipe,
+) -> Result<(), RunError> {
+    let Prepared {
+        config,
+        config_path,
+        workdir,
+        _pid_file,
+    } = prepared;
+    let agent =
+        Agent::new(&config, workdir.clone()).map_err(|e| RunError::Startup(e.to_string()))?;
+    let ctx = Arc::new(DaemonCtx::new(config, config_path, workdir, agent));
+    let (lifecycle_tx, mut lifecycle_rx) = tokio::sync::mpsc::unbounded_channel();
+    let _ = ctx.lifecycle.set(lifecycle_tx);
+
+    // Signals are installed before the tree so no early SIGTERM is lost.
+    let sig = |kind| {
+        signal(kind).map_err(|source| RunError::Io {
+            what: "cannot install a signal handler",
+            path: String::new(),
+            source,
+        })
+    };
+    let mut sigterm = sig(SignalKind::terminate())?;
+    let mut sigint = sig(SignalKind::interrupt())?;
+    let mut sighup = sig(SignalKind::hangup())?;
+    let mut sigusr1 = sig(SignalKind::user_defined1())?;
+
+    let options = SupervisorOptions {
+        tick: notify::watchdog_interval()
+            .map(|d| (d, Arc::new(notify::watchdog) as Arc<dyn Fn() + Send + Sync>)),
+    };
+    let specs = tree::children(&ctx, mode);
+    let handle = SupervisorHandle::start("zeroclaw", specs, options)
+        .await
+        .map_err(|e| RunError::Startup(e.to_string()))?;
+    let _ = ctx.tree.set(handle.clone());
+    wait_until_started(&handle).await?;
+
+    let summary = summary(&handle).await;
+    tracing::info!(pid = std::process::id(), "zeroclaw ready: {summary}");
+    if opts.print_gateway_url {
+        match ctx.detail("gateway") {
+            Some(url) => println!("{url}"),
+            None => println!("gateway not running; see `zeroclaw status`"),
+        }
+    }
+    notify::ready(&summary);
+    ready.ready();
+
+    let exit = loop {
+        tokio::select! {
+            _ = sigterm.recv() => break None,
+            _ = sigint.recv() => break None,
+            _ = sighup.recv() => {
+                let _ = super::reload::reload(&ctx, mode).await;
+            }
+            _ = sigusr1.recv() => crate::logging::reopen(),
+            request = lifecycle_rx.recv() => match request {
+                Some(LifecycleRequest::Reload(reply)) => {
+                    let _ = reply.send(super::reload::reload(&ctx, mode).await);
+                }
+                Some(LifecycleRequest::Shutdown) | None => break None,
+            },
+            exit = handle.wait() => break Some(exit),
+        }
+    };
+    match exit {
+        Some(SupervisorExit::GaveUp { child, reason }) => {
+            notify::stopping();
+            tracing::error!(%child, %reason, "a child gave up with on_give_up = exit");
+            Err(RunError::GaveUp { child, reason })
+        }
+        Some(SupervisorExit::Shutdown) => Ok(()),
+        None => {
+            notify::stopping();
+            let timeout = ctx.config().daemon.shutdown_timeout;
+            tracing::info!(
+                "shutting down (timeout {})",
+                humantime::format_duration(timeout)
+            );
+            match tokio::time::timeout(timeout, handle.shutdown()).await {
+                Ok(_) => tracing::info!("stopped"),
+                Err(_) => tracing::warn!("shutdown timed out; exiting anyway"),
+            }
+            let _ = std::fs::remove_file(ctx.config().control_socket());
+            Ok(())
+        }
+    }
+}
+
+/// Wait until no child is still in its first start (each start has its own
+/// timeout in the supervisor, so this ends).
+async fn wait_until_started(handle: &SupervisorHandle) -> Result<(), RunError> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let snap = handle
+            .snapshot()
+            .await
+            .map_err(|e| RunError::Startup(e.to_string()))?;
+        if snap
+            .children
+            .iter()
+            .all(|c| c.state != ChildState::Starting)
+        {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(RunError::Startup(
+                "children did not start within 60s".into(),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// One line for logs and systemd's STATUS=.
+pub async fn summary(handle: &SupervisorHandle) -> String {
+    match handle.snapshot().await {
+        Ok(s) => {
+            let running = s
+                .children
+                .iter()
+                .filter(|c| c.state == ChildState::Running)
+                .count();
+            format!("{running}/{} children running", s.children.len())
+        }
+        Err(e) => e.to_string(),
+    }
+}

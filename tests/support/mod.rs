@@ -1,0 +1,5 @@
+//! Shared by the black-box tests: a harness for the real binary and fakes of
+//! external services. Each test binary uses only some of it.
+#![allow(dead_code)]
+
+pub mod daemon;
