@@ -81,7 +81,15 @@ impl Default for RestartPolicy {
 impl Restart {
     /// The table of systemd.service(5): does this setting restart after this exit?
     pub fn restarts_after(self, exit: ExitKind) -> bool {
-        todo!("{exit:?}")
+        use ExitKind::*;
+        match self {
+            Restart::No => false,
+            Restart::Always => true,
+            Restart::OnSuccess => exit == Success,
+            Restart::OnFailure => matches!(exit, Failure | Abort | Timeout),
+            Restart::OnAbnormal => matches!(exit, Abort | Timeout),
+            Restart::OnAbort => exit == Abort,
+        }
     }
 }
 
@@ -89,7 +97,28 @@ impl RestartPolicy {
     /// Delay before restart number `attempt` (0-based) in a run of consecutive
     /// restarts: `restart_sec` growing geometrically to `restart_max_delay` in
     /// `restart_steps` steps, as systemd >= 254 does.
+    ///
+    /// The step `n` is `restart_sec * (restart_max_delay / restart_sec)^(n / restart_steps)`,
+    /// rounded to whole microseconds (systemd's clock unit) so that 10s, 4 steps,
+    /// 160s gives exactly 10, 20, 40, 80, 160 s. Without steps, without a maximum,
+    /// with a maximum not above `restart_sec`, or with `restart_sec = 0` (nothing
+    /// to multiply), every delay is `restart_sec`.
     pub fn delay_for(&self, attempt: u32) -> Duration {
-        todo!("{attempt}")
+        let base = self.restart_sec;
+        let Some(max) = self.restart_max_delay else {
+            return base;
+        };
+        if self.restart_steps == 0 || base.is_zero() || max <= base {
+            return base;
+        }
+        if attempt >= self.restart_steps {
+            return max;
+        }
+        let ratio = max.as_secs_f64() / base.as_secs_f64();
+        let factor = ratio.powf(f64::from(attempt) / f64::from(self.restart_steps));
+        let micros = (base.as_secs_f64() * factor * 1e6).round();
+        // `micros` is finite and between base and max here; clamp anyway so a
+        // float surprise can never produce a delay beyond the configured maximum.
+        Duration::from_micros(micros as u64).clamp(base, max)
     }
 }
