@@ -6,10 +6,12 @@
 //! so that an operator who knows systemd already knows how a crashed child
 //! behaves. It knows nothing about the daemon's domain.
 
+mod panics;
 pub mod policy;
 pub mod snapshot;
 pub mod spec;
 pub mod supervisor;
+mod tree;
 
 pub use policy::{ExitKind, OnGiveUp, Restart, RestartPolicy};
 pub use snapshot::{ChildSnapshot, ChildState, LastExit, TreeSnapshot};

@@ -81,7 +81,15 @@ impl Default for RestartPolicy {
 impl Restart {
     /// The table of systemd.service(5): does this setting restart after this exit?
     pub fn restarts_after(self, exit: ExitKind) -> bool {
-        todo!("{exit:?}")
+        use ExitKind::*;
+        match self {
+            Restart::No => false,
+            Restart::Always => true,
+            Restart::OnSuccess => exit == Success,
+            Restart::OnFailure => matches!(exit, Failure | Abort | Timeout),
+            Restart::OnAbnormal => matches!(exit, Abort | Timeout),
+            Restart::OnAbort => exit == Abort,
+        }
     }
 }
 
@@ -89,7 +97,110 @@ impl RestartPolicy {
     /// Delay before restart number `attempt` (0-based) in a run of consecutive
     /// restarts: `restart_sec` growing geometrically to `restart_max_delay` in
     /// `restart_steps` steps, as systemd >= 254 does.
+    ///
+    /// The step `n` is `restart_sec * (restart_max_delay / restart_sec)^(n / restart_steps)`,
+    /// rounded to whole microseconds (systemd's clock unit) so that 10s, 4 steps,
+    /// 160s gives exactly 10, 20, 40, 80, 160 s. Without steps, without a maximum,
+    /// with a maximum not above `restart_sec`, or with `restart_sec = 0` (nothing
+    /// to multiply), every delay is `restart_sec`.
     pub fn delay_for(&self, attempt: u32) -> Duration {
-        todo!("{attempt}")
+        let base = self.restart_sec;
+        let Some(max) = self.restart_max_delay else {
+            return base;
+        };
+        if self.restart_steps == 0 || base.is_zero() || max <= base {
+            return base;
+        }
+        if attempt >= self.restart_steps {
+            return max;
+        }
+        let ratio = max.as_secs_f64() / base.as_secs_f64();
+        let factor = ratio.powf(f64::from(attempt) / f64::from(self.restart_steps));
+        let micros = (base.as_secs_f64() * factor * 1e6).round();
+        // `micros` is finite and between base and max here; clamp anyway so a
+        // float surprise can never produce a delay beyond the configured maximum.
+        Duration::from_micros(micros as u64).clamp(base, max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[test]
+    fn delay_grows_geometrically_then_stays_at_the_maximum() {
+        let policy = RestartPolicy {
+            restart_sec: secs(10),
+            restart_steps: 4,
+            restart_max_delay: Some(secs(160)),
+            ..RestartPolicy::default()
+        };
+        let delays: Vec<Duration> = (0..7).map(|n| policy.delay_for(n)).collect();
+        let expected: Vec<Duration> = [10, 20, 40, 80, 160, 160, 160].map(secs).to_vec();
+        assert_eq!(delays, expected);
+        assert_eq!(policy.delay_for(u32::MAX), secs(160));
+    }
+
+    #[test]
+    fn non_power_of_two_ratio_is_monotonic_and_bounded() {
+        let policy = RestartPolicy {
+            restart_sec: Duration::from_millis(250),
+            restart_steps: 3,
+            restart_max_delay: Some(secs(5)),
+            ..RestartPolicy::default()
+        };
+        let delays: Vec<Duration> = (0..5).map(|n| policy.delay_for(n)).collect();
+        assert_eq!(delays[0], Duration::from_millis(250));
+        assert!(delays.windows(2).all(|w| w[0] <= w[1]), "{delays:?}");
+        assert_eq!(delays[3], secs(5));
+        assert_eq!(delays[4], secs(5));
+    }
+
+    #[test]
+    fn without_steps_or_maximum_the_delay_is_constant() {
+        let no_steps = RestartPolicy {
+            restart_sec: secs(10),
+            restart_steps: 0,
+            restart_max_delay: Some(secs(160)),
+            ..RestartPolicy::default()
+        };
+        let no_max = RestartPolicy {
+            restart_steps: 4,
+            restart_max_delay: None,
+            ..no_steps.clone()
+        };
+        let max_below = RestartPolicy {
+            restart_max_delay: Some(secs(5)),
+            ..no_max.clone()
+        };
+        let zero = RestartPolicy {
+            restart_sec: Duration::ZERO,
+            restart_steps: 4,
+            restart_max_delay: Some(secs(160)),
+            ..RestartPolicy::default()
+        };
+        for n in 0..6 {
+            assert_eq!(no_steps.delay_for(n), secs(10));
+            assert_eq!(no_max.delay_for(n), secs(10));
+            assert_eq!(max_below.delay_for(n), secs(10));
+            assert_eq!(zero.delay_for(n), Duration::ZERO);
+        }
+    }
+
+    #[test]
+    fn policy_reads_from_toml_like_config_values() {
+        let policy: RestartPolicy = serde_json::from_str(
+            r#"{"restart":"on-abnormal","restart_sec":"250ms","restart_steps":2,
+                "restart_max_delay":"1m","start_limit_burst":5,"start_limit_interval":"10s",
+                "on_give_up":"exit","start_timeout":"30s","stop_timeout":"5s"}"#,
+        )
+        .expect("valid policy");
+        assert_eq!(policy.restart, Restart::OnAbnormal);
+        assert_eq!(policy.restart_sec, Duration::from_millis(250));
+        assert_eq!(policy.on_give_up, OnGiveUp::Exit);
     }
 }

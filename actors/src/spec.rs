@@ -1,7 +1,7 @@
 //! How a child is described: a name, a spawn function and a policy.
 
 use crate::policy::RestartPolicy;
-use ractor::{ActorCell, SpawnErr};
+use ractor::{Actor, ActorCell, SpawnErr};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -41,5 +41,35 @@ impl ChildSpec {
             policy,
             spawn,
         }
+    }
+
+    /// A child that is one ractor actor: `make` builds a fresh handler and its
+    /// startup arguments for every (re)start; the actor is spawned linked to
+    /// the supervisor and registered under the tree's namespaced name.
+    pub fn actor<A, F>(name: impl Into<String>, policy: RestartPolicy, make: F) -> Self
+    where
+        A: Actor,
+        F: Fn() -> (A, A::Arguments) + Send + Sync + 'static,
+    {
+        let make = Arc::new(make);
+        Self::new(name, policy, move |ctx: SpawnContext| {
+            let make = Arc::clone(&make);
+            async move {
+                let (handler, args) = make();
+                let (actor, _join) =
+                    A::spawn_linked(Some(ctx.registered_name), handler, args, ctx.supervisor)
+                        .await?;
+                Ok(actor.get_cell())
+            }
+        })
+    }
+}
+
+impl std::fmt::Debug for ChildSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChildSpec")
+            .field("name", &self.name)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
     }
 }
