@@ -11,16 +11,33 @@ pub struct ControlActor;
 
 pub struct ControlState {
     stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
     path: PathBuf,
+    /// (device, inode) of the socket we bound: only that file is ours to remove.
+    inode: Option<(u64, u64)>,
+}
+
+impl ControlState {
+    fn remove_socket(&self) {
+        use std::os::unix::fs::MetadataExt;
+        let ours = std::fs::symlink_metadata(&self.path)
+            .ok()
+            .map(|m| (m.dev(), m.ino()))
+            == self.inode;
+        if ours {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 impl Drop for ControlState {
-    // post_stop is skipped on a panic or kill: release the socket here.
+    // post_stop is skipped on a panic or kill: release the socket here too.
     fn drop(&mut self) {
         let _ = self.stop.send(true);
-        self.task.abort();
-        let _ = std::fs::remove_file(&self.path);
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+        self.remove_socket();
     }
 }
 
@@ -41,6 +58,12 @@ impl Actor for ControlActor {
     ) -> Result<Self::State, ActorProcessingErr> {
         let path = ctx.config().control_socket();
         let listener = server::bind(&path)?;
+        let inode = {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::symlink_metadata(&path)
+                .ok()
+                .map(|m| (m.dev(), m.ino()))
+        };
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
             server::serve(listener, ctx, async move {
@@ -49,7 +72,27 @@ impl Actor for ControlActor {
             .await;
             let _ = myself.cast(ControlMsg::ServerEnded);
         });
-        Ok(ControlState { stop, task, path })
+        Ok(ControlState {
+            stop,
+            task: Some(task),
+            path,
+            inode,
+        })
+    }
+
+    /// A graceful stop waits for the listener to close, so a restarted
+    /// instance can bind at once.
+    async fn post_stop(
+        &self,
+        _: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let _ = state.stop.send(true);
+        if let Some(task) = state.task.take() {
+            let _ = task.await;
+        }
+        state.remove_socket();
+        Ok(())
     }
 
     async fn handle(

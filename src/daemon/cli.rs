@@ -84,13 +84,23 @@ fn start(opts: RunOptions, mode: Mode, background_requested: bool) -> anyhow::Re
 }
 
 /// The control socket of the config the user pointed at.
+/// Tolerates a config with errors (the daemon may still run on the old one).
 fn socket(global: &Global) -> anyhow::Result<PathBuf> {
-    let loaded = crate::config::load(global.config.as_deref())?;
-    let mut config = loaded.config;
-    if let Ok(cwd) = std::env::current_dir() {
-        run::absolutize_paths(&mut config, &cwd);
-    }
-    Ok(config.control_socket())
+    let path = match crate::config::load(global.config.as_deref()) {
+        Ok(loaded) => loaded.config.control_socket(),
+        Err(e) => {
+            let path = crate::config::paths::control_socket_lenient(global.config.as_deref());
+            eprintln!(
+                "warning: the config has errors (run `zeroclaw config check`); using control socket {}",
+                path.display()
+            );
+            tracing::debug!(error = %e, "config errors");
+            path
+        }
+    };
+    Ok(std::env::current_dir()
+        .map(|cwd| cwd.join(&path))
+        .unwrap_or(path))
 }
 
 pub fn status(global: &Global, json_out: bool) -> anyhow::Result<u8> {

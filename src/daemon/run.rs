@@ -105,6 +105,7 @@ fn prepare(opts: &RunOptions, mode: Mode) -> Result<Prepared, RunError> {
         config.logging.file = Some(file.clone());
     }
     absolutize_paths(&mut config, &cwd);
+    crate::logging::install_for_daemon(&config, config_path.as_deref());
 
     let state_dir = config.state_dir();
     std::fs::create_dir_all(&state_dir).map_err(|source| RunError::Io {
@@ -141,7 +142,6 @@ fn prepare(opts: &RunOptions, mode: Mode) -> Result<Prepared, RunError> {
         source,
     })?;
 
-    crate::logging::install_for_daemon(&config, config_path.as_deref());
     if config_path.is_none() {
         tracing::info!(
             "no config file at {}: running on built-in defaults (gateway on 127.0.0.1:3000, echo provider, no channels, no jobs)",
