@@ -335,6 +335,19 @@ fn shipped_openrc_script_parses() {
         .status()
         .unwrap();
     assert!(status.success(), "sh -n openrc/zeroclaw failed");
+    // openrc-run reads the variables the script sets (SC2034: "unused").
+    match StdCommand::new("shellcheck")
+        .args(["-s", "sh", "-e", "SC2034"])
+        .arg(&script)
+        .output()
+    {
+        Ok(out) => assert!(
+            out.status.success(),
+            "shellcheck:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        ),
+        Err(_) => eprintln!("SKIP: shellcheck not found; only `sh -n` checked"),
+    }
     let mode = std::fs::metadata(&script).unwrap().permissions().mode();
     assert_ne!(mode & 0o111, 0, "openrc/zeroclaw is not executable");
 }
