@@ -237,6 +237,39 @@ fn openrc_install_writes_an_executable_script_that_parses() {
         .status()
         .unwrap();
     assert!(status.success(), "sh -n rejected the installed script");
+
+    let again = |cmd: &str| {
+        zeroclaw(home.path())
+            .current_dir(work.path())
+            .args(["--config", "zc.toml", "service", cmd, "--init", "openrc"])
+            .arg("--root")
+            .arg(root.path())
+            .output()
+            .unwrap()
+    };
+    let out = again("install");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("already installed"),
+        "{}",
+        stdout(&out)
+    );
+    // Enabled in a runlevel: uninstall refuses until it is taken out.
+    let runlevel = root.path().join("etc/runlevels/default");
+    std::fs::create_dir_all(&runlevel).unwrap();
+    std::os::unix::fs::symlink("/etc/init.d/zeroclaw", runlevel.join("zeroclaw")).unwrap();
+    let out = again("uninstall");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("rc-update del zeroclaw"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(script.exists());
+    std::fs::remove_file(runlevel.join("zeroclaw")).unwrap();
+    let out = again("uninstall");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!script.exists());
 }
 
 #[test]
