@@ -100,6 +100,12 @@ pub fn warnings(plan: &Plan) -> Vec<String> {
             _ => {}
         }
     }
+    if !plan.rooted(&plan.binary).is_file() {
+        warnings.push(format!(
+            "the binary {} does not exist; the service cannot start until it does",
+            plan.binary.display()
+        ));
+    }
     if !plan.rooted(&plan.config).exists() {
         warnings.push(format!(
             "the config {} does not exist yet; the service will fail to start until it does",
@@ -127,5 +133,71 @@ fn hidden_from_service(init: InitSystem, path: &Path) -> Option<&'static str> {
         Some("in a home directory the zeroclaw account may not be allowed to read")
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(root: &Path, init: InitSystem, scope: Scope) -> Plan {
+        Plan {
+            init,
+            scope,
+            binary: "/tmp/build/zeroclaw".into(),
+            config: "/etc/zeroclaw/config.toml".into(),
+            root: root.to_path_buf(),
+            config_home: "/home/ann/.config".into(),
+            user: Some("ann".into()),
+        }
+    }
+
+    #[test]
+    fn system_install_sees_problems_coming() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        std::fs::write(dir.path().join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+        let p = plan(dir.path(), InitSystem::Systemd, Scope::System);
+        let w = warnings(&p).join("\n");
+        assert!(w.contains("PrivateTmp"), "{w}");
+        assert!(
+            w.contains("binary /tmp/build/zeroclaw does not exist"),
+            "{w}"
+        );
+        assert!(
+            w.contains("config /etc/zeroclaw/config.toml does not exist"),
+            "{w}"
+        );
+        assert!(!w.contains("linger"), "{w}");
+        let next = after_install(&p);
+        assert!(next[0].contains("useradd --system"), "{next:?}");
+        assert!(next.iter().any(|n| n.ends_with("config init")), "{next:?}");
+        let reload = next
+            .iter()
+            .position(|n| n.ends_with("systemctl daemon-reload"));
+        let enable = next
+            .iter()
+            .position(|n| n.ends_with("enable --now zeroclaw"));
+        assert!(reload.is_some() && reload < enable, "{next:?}");
+
+        let p = plan(dir.path(), InitSystem::Openrc, Scope::System);
+        let next = after_install(&p);
+        assert!(next[0].contains("adduser -S"), "{next:?}");
+        assert!(
+            next.iter()
+                .any(|n| n.ends_with("rc-update add zeroclaw default"))
+        );
+    }
+
+    #[test]
+    fn user_install_warns_about_lingering_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = plan(dir.path(), InitSystem::Systemd, Scope::User);
+        let w = warnings(&p).join("\n");
+        assert!(w.contains("lingering is off for ann"), "{w}");
+        assert!(!w.contains("PrivateTmp"), "{w}");
+        let next = after_install(&p);
+        assert!(!next.iter().any(|n| n.contains("useradd")));
+        assert!(next.contains(&"systemctl --user enable --now zeroclaw".to_owned()));
     }
 }
