@@ -198,21 +198,30 @@ fn user_unit(unit: &str) -> String {
     let header = "# zeroclaw user service (`systemctl --user`). It runs while you are logged in,\n\
                   # or from boot on with `loginctl enable-linger`. Secrets referenced as\n\
                   # \"${VAR}\" in the config go into ~/.zeroclaw/zeroclaw.env (mode 0600).\n\n";
-    let lines = body
-        .lines()
-        .filter(|l| {
-            let key = l.split_once('=').map(|(k, _)| k.trim());
-            !key.is_some_and(|k| USER_UNIT_DROPPED_KEYS.contains(&k))
-        })
-        .map(|l| match l {
-            "WantedBy=multi-user.target" => "WantedBy=default.target".to_owned(),
-            l if l.starts_with("EnvironmentFile=") => {
-                "EnvironmentFile=-%h/.zeroclaw/zeroclaw.env".to_owned()
-            }
-            l => l.to_owned(),
-        })
-        .map(|l| format!("{l}\n"))
-        .collect::<String>();
+    let dropped = |l: &str| {
+        l.split_once('=')
+            .is_some_and(|(k, _)| USER_UNIT_DROPPED_KEYS.contains(&k.trim()))
+    };
+    let all: Vec<&str> = body.lines().collect();
+    let mut lines = String::with_capacity(body.len());
+    for (i, l) in all.iter().enumerate() {
+        // A comment goes with the setting it introduces.
+        let introduces_dropped = l.starts_with('#')
+            && all[i + 1..]
+                .iter()
+                .find(|n| !n.starts_with('#'))
+                .is_some_and(|n| dropped(n));
+        if dropped(l) || introduces_dropped || (l.is_empty() && lines.ends_with("\n\n")) {
+            continue;
+        }
+        let l = match *l {
+            "WantedBy=multi-user.target" => "WantedBy=default.target",
+            l if l.starts_with("EnvironmentFile=") => "EnvironmentFile=-%h/.zeroclaw/zeroclaw.env",
+            l => l,
+        };
+        lines.push_str(l);
+        lines.push('\n');
+    }
     format!("{header}{lines}")
 }
 
@@ -330,6 +339,12 @@ mod tests {
         }
         assert!(unit.contains("Type=notify"));
         assert!(unit.contains(&format!("ExecStart={BIN} daemon --config {CFG}")));
+        assert!(!unit.contains("/var/lib/zeroclaw"), "{unit}");
+        assert!(!unit.contains("\n\n\n"), "{unit}");
+        assert!(
+            unit.contains("# Hardening.\nNoNewPrivileges=true\n"),
+            "{unit}"
+        );
         assert_eq!(ownership(&unit), Ownership::Ours);
     }
 
