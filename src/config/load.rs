@@ -1,7 +1,35 @@
-//! Finding and reading the config file.
+//! Finding and reading the config file, and checking it completely.
+//!
+//! How every error of a file is found in one go (serde stops at the first):
+//! 1. Parse with toml's spanned tree (`DeTable`), recovering from syntax
+//!    errors so all of those are listed; if there are any, stop there.
+//! 2. Walk the tree against the key set probed from the schema
+//!    ([`super::shape`]): every unknown key is reported, with a suggestion,
+//!    and removed from the tree.
+//! 3. Deserialize the tree into [`Config`]. On an error, its byte span leads
+//!    back to the offending key (or the `[[cron.jobs]]` element missing a
+//!    required key); that entry is reported and removed, and the pass repeats,
+//!    up to [`MAX_ERRORS`] times. Removing a key from the tree (rather than
+//!    blanking text) keeps every other span and line number valid and cannot
+//!    create new syntax errors. `${VAR}` secrets are expanded in this pass, so
+//!    a missing variable is reported like a type error, with its key and line.
+//! 4. Validate the resulting config ([`super::validate`]); each finding's path
+//!    is located in the same tree, so line numbers stay right even when an
+//!    earlier pass removed a bad job.
 
+use super::diagnostic::{ConfigError, Diagnostic};
+use super::document::{Document, Seg};
 use super::schema::Config;
+use super::shape::config_shape;
+use super::types::EnvScope;
+use super::unknown::strip_unknown;
+use super::validate::{Severity, validate};
+use serde::Deserialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+/// Passes of step 3 before giving up on finding more type errors.
+pub const MAX_ERRORS: usize = 100;
 
 /// A config and where it came from.
 #[derive(Debug, Clone)]
@@ -9,12 +37,19 @@ pub struct Loaded {
     pub config: Config,
     /// `None` when no file exists at the default location and built-in defaults are used.
     pub path: Option<PathBuf>,
+    /// Problems that do not stop the daemon (e.g. a Telegram webhook without a
+    /// secret); the daemon logs each one at startup.
+    pub warnings: Vec<Diagnostic>,
 }
 
-/// Every problem found in one file, reported together.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
+/// The full result of checking one text: the config when there is no error,
+/// and every error and warning.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub config: Option<Config>,
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+}
 
 /// `~/.zeroclaw/config.toml`.
 pub fn default_path() -> PathBuf {
@@ -27,22 +62,189 @@ pub fn default_path() -> PathBuf {
 /// Load `explicit` (must exist), or the default path (built-in defaults if absent).
 pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
     let path = explicit.map(Path::to_path_buf).unwrap_or_else(default_path);
-    if explicit.is_none() && !path.exists() {
-        return Ok(Loaded {
-            config: Config::default(),
-            path: None,
-        });
-    }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
-    let config = parse_str(&text, &path.display().to_string())?;
-    Ok(Loaded {
+    let origin = path.display().to_string();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+            return Ok(Loaded {
+                config: Config::default(),
+                path: None,
+                warnings: Vec::new(),
+            });
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ConfigError::whole_file(
+                origin,
+                "no such file; create one with `zeroclaw config init --config <path>`",
+            ));
+        }
+        Err(e) => {
+            return Err(ConfigError::whole_file(
+                origin,
+                format!("cannot read the file: {e}"),
+            ));
+        }
+    };
+    let report = check_str(&text);
+    into_result(report, origin).map(|(config, warnings)| Loaded {
         config,
         path: Some(path),
+        warnings,
     })
 }
 
-/// Parse and validate a whole file; `origin` names it in errors.
+/// Parse and validate a whole file; `origin` names it in errors. Warnings
+/// are dropped; use [`check_str`] to see them.
 pub fn parse_str(text: &str, origin: &str) -> Result<Config, ConfigError> {
-    toml::from_str(text).map_err(|e| ConfigError(format!("{origin}: {e}")))
+    into_result(check_str(text), origin.to_string()).map(|(config, _)| config)
+}
+
+fn into_result(
+    report: Report,
+    origin: String,
+) -> Result<(Config, Vec<Diagnostic>), ConfigError> {
+    match report.config {
+        Some(config) if report.errors.is_empty() => Ok((config, report.warnings)),
+        _ => Err(ConfigError {
+            origin,
+            errors: if report.errors.is_empty() {
+                vec![Diagnostic::file("invalid config")]
+            } else {
+                report.errors
+            },
+        }),
+    }
+}
+
+/// Check `text` with `${VAR}` secrets read from the process environment.
+pub fn check_str(text: &str) -> Report {
+    let _scope = EnvScope::from_process();
+    check(text)
+}
+
+/// Check `text` with `${VAR}` secrets read from `vars` only.
+pub fn check_str_with_env(text: &str, vars: HashMap<String, String>) -> Report {
+    let _scope = EnvScope::with_vars(vars);
+    check(text)
+}
+
+fn sorted(mut list: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    list.sort_by_key(|d| (d.line.unwrap_or(0), d.column.unwrap_or(0)));
+    list
+}
+
+fn check(text: &str) -> Report {
+    let shape = config_shape();
+    // Step 1: syntax.
+    let (root, syntax) = toml::de::DeTable::parse_recoverable(text);
+    let mut doc = Document::new(text, root);
+    if !syntax.is_empty() {
+        let errors = syntax
+            .iter()
+            .map(|e| syntax_diagnostic(&doc, e))
+            .collect();
+        return Report {
+            config: None,
+            errors: sorted(errors),
+            warnings: Vec::new(),
+        };
+    }
+
+    // Step 2: unknown keys.
+    let mut errors: Vec<Diagnostic> = strip_unknown(shape, doc.root.get_mut())
+        .into_iter()
+        .map(|u| doc.diagnostic(shape, &u.path, u.message))
+        .collect();
+
+    // Step 3: types, one removal per pass.
+    let mut config = None;
+    let mut removed_keys: Vec<Vec<Seg>> = Vec::new();
+    for _ in 0..MAX_ERRORS {
+        let de = toml::de::Deserializer::from(doc.root.clone());
+        match Config::deserialize(de) {
+            Ok(c) => {
+                config = Some(c);
+                break;
+            }
+            Err(e) => {
+                let path = e.span().map(|s| doc.path_of_span(&s)).unwrap_or_default();
+                errors.push(doc.diagnostic(shape, &path, polish(e.message(), &path)));
+                match doc.remove(&path) {
+                    Ok(Some(removed)) => removed_keys.push(removed),
+                    Ok(None) => {}
+                    Err(()) => break,
+                }
+            }
+        }
+    }
+
+    // Step 4: rules.
+    let mut warnings = Vec::new();
+    if let Some(c) = &config {
+        for finding in validate(c) {
+            // A rule about a key already reported (and removed) would only
+            // repeat that error in other words.
+            let related = |removed: &Vec<Seg>| {
+                removed.starts_with(&finding.path) || finding.path.starts_with(removed)
+            };
+            if removed_keys.iter().any(related) {
+                continue;
+            }
+            let d = doc.diagnostic(shape, &finding.path, finding.message);
+            match finding.severity {
+                Severity::Error => errors.push(d),
+                Severity::Warning => warnings.push(d),
+            }
+        }
+    }
+    Report {
+        config: if errors.is_empty() { config } else { None },
+        errors: sorted(errors),
+        warnings: sorted(warnings),
+    }
+}
+
+fn syntax_diagnostic(doc: &Document<'_>, e: &toml::de::Error) -> Diagnostic {
+    let mut message = format!("TOML syntax: {}", e.message().trim());
+    if message.contains("duplicate") {
+        message.push_str(
+            " (a table or key may appear only once: merge repeated blocks such as two \
+             [gateway] sections into one)",
+        );
+    }
+    let mut d = Diagnostic::file(message);
+    if let Some(span) = e.span() {
+        let (line, column) = doc.line_col(span.start);
+        d.line = Some(line);
+        d.column = Some(column);
+    }
+    d
+}
+
+/// serde's messages name Rust types (`expected u16`); say it in TOML terms.
+fn polish(message: &str, path: &[Seg]) -> String {
+    let mut m = message.trim().to_string();
+    for (rust, toml) in [
+        ("expected u16", "expected an integer from 0 to 65535"),
+        ("expected u32", "expected a non-negative integer"),
+        ("expected u64", "expected a non-negative integer"),
+        ("expected usize", "expected a non-negative integer"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a string", "expected a string (in quotes)"),
+        ("expected a sequence", "expected a list, e.g. [\"a\", \"b\"]"),
+    ] {
+        if let Some(rest) = m.strip_suffix(rust) {
+            m = format!("{rest}{toml}");
+        }
+    }
+    if let Some(field) = m
+        .strip_prefix("missing field `")
+        .and_then(|r| r.strip_suffix('`'))
+    {
+        m = format!("required key `{field}` is missing");
+        if matches!(path.last(), Some(Seg::Index(_))) {
+            m.push_str(" (this entry is skipped in further checks)");
+        }
+    }
+    m
 }
