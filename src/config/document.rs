@@ -111,6 +111,17 @@ impl<'a> Document<'a> {
     /// A diagnostic for `path`: the table it lives in, the key within it, and
     /// the line of the key (or of the nearest thing present in the file).
     pub fn diagnostic(&self, shape: &Shape, path: &[Seg], message: String) -> Diagnostic {
+        self.diagnostic_at(shape, path, message, self.span_of_path(path))
+    }
+
+    /// [`Document::diagnostic`] pointing at `span` (for a key no longer in the tree).
+    pub fn diagnostic_at(
+        &self,
+        shape: &Shape,
+        path: &[Seg],
+        message: String,
+        span: Option<Range<usize>>,
+    ) -> Diagnostic {
         // The longest prefix that is a table, by the schema or by the file.
         let mut split = 0;
         let mut current = Some(shape);
@@ -122,10 +133,16 @@ impl<'a> Document<'a> {
                 _ => None,
             };
             let is_table = match current {
-                Some(Shape::Struct(_)) => true,
+                Some(Shape::Struct(_) | Shape::Map(_)) => true,
                 Some(Shape::Any) | None => self.is_table_in_file(&path[..=i]),
                 _ => false,
             };
+            // `jobs` in `cron.jobs[1]` is an array, its element the table.
+            let array_of_tables = matches!(current, Some(Shape::Seq(_)))
+                && matches!(path.get(i + 1), Some(Seg::Index(_)));
+            if array_of_tables {
+                continue;
+            }
             if !is_table {
                 break;
             }
@@ -133,7 +150,7 @@ impl<'a> Document<'a> {
         }
         let display = self.original_indices(path);
         let (table_path, key_path) = display.split_at(split);
-        let (line, column) = match self.span_of_path(path) {
+        let (line, column) = match span {
             Some(span) => {
                 let (l, c) = self.line_col(span.start);
                 (Some(l), Some(c))

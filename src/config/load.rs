@@ -153,7 +153,7 @@ fn check(text: &str) -> Report {
     // Step 2: unknown keys.
     let mut errors: Vec<Diagnostic> = strip_unknown(shape, doc.root.get_mut())
         .into_iter()
-        .map(|u| doc.diagnostic(shape, &u.path, u.message))
+        .map(|u| doc.diagnostic_at(shape, &u.path, u.message, Some(u.span)))
         .collect();
 
     // Step 3: types, one removal per pass.

@@ -8,6 +8,8 @@ use toml::de::{DeTable, DeValue};
 /// An unknown key found at `path`.
 pub struct Unknown {
     pub path: Vec<Seg>,
+    /// The key's span, taken before the key is removed.
+    pub span: std::ops::Range<usize>,
     pub message: String,
 }
 
@@ -42,11 +44,13 @@ fn walk_table(
             None => {
                 let mut full = path.clone();
                 full.push(Seg::Key(name.clone()));
-                found.push(Unknown {
-                    message: unknown_message(root, fields, &name),
-                    path: full,
-                });
-                table.remove(name.as_str());
+                if let Some((key, _)) = table.remove_entry(name.as_str()) {
+                    found.push(Unknown {
+                        message: unknown_message(root, fields, &name),
+                        path: full,
+                        span: key.span(),
+                    });
+                }
             }
         }
     }
@@ -112,9 +116,10 @@ pub fn closest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Opt
     let lower = name.to_lowercase();
     let mut best: Option<(f64, &str)> = None;
     for candidate in candidates {
-        let distance = strsim::damerau_levenshtein(&lower, candidate);
+        let folded = candidate.to_lowercase();
+        let distance = strsim::damerau_levenshtein(&lower, &folded);
         let limit = if candidate.chars().count() <= 4 { 1 } else { 2 };
-        let similarity = strsim::jaro_winkler(&lower, candidate);
+        let similarity = strsim::jaro_winkler(&lower, &folded);
         if distance <= limit || similarity >= 0.9 {
             let score = similarity - distance as f64;
             if best.is_none_or(|(b, _)| score > b) {
