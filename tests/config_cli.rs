@@ -55,9 +55,15 @@ fn check_lists_every_error_and_exits_1() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("3 errors"), "{err}");
-    assert!(err.contains("line 2:1: [gateway] `prot`: unknown key; did you mean `port`?"), "{err}");
+    assert!(
+        err.contains("line 2:1: [gateway] `prot`: unknown key; did you mean `port`?"),
+        "{err}"
+    );
     assert!(err.contains("line 3:1: [gateway] `host`"), "{err}");
-    assert!(err.contains("line 7:1: [[cron.jobs]] #1 `schedule`"), "{err}");
+    assert!(
+        err.contains("line 7:1: [[cron.jobs]] #1 `schedule`"),
+        "{err}"
+    );
 
     let out = zeroclaw(dir.path())
         .args(["config", "check", "--json", "--config"])
@@ -108,7 +114,11 @@ fn check_without_a_file_uses_builtin_defaults() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("ok: built-in defaults"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("ok: built-in defaults"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -123,7 +133,11 @@ fn check_reads_secrets_from_the_environment() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("`ZC_CLI_TOKEN` is not set"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`ZC_CLI_TOKEN` is not set"),
+        "{}",
+        stderr(&out)
+    );
     let out = zeroclaw(dir.path())
         .args(["config", "check", "--config"])
         .arg(&path)
@@ -145,7 +159,12 @@ fn show_hides_secrets_and_reads_back() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let shown = stdout(&out);
-    for secret in ["your-secret-token", "BOT_TOKEN_FROM_BOTFATHER", "DISCORD_BOT_TOKEN", "xoxb-YOUR-BOT-TOKEN"] {
+    for secret in [
+        "your-secret-token",
+        "BOT_TOKEN_FROM_BOTFATHER",
+        "DISCORD_BOT_TOKEN",
+        "xoxb-YOUR-BOT-TOKEN",
+    ] {
         assert!(!shown.contains(secret), "{secret} leaked:\n{shown}");
     }
     assert!(shown.contains("bot_token = \"***\""), "{shown}");
@@ -184,14 +203,21 @@ fn show_of_a_bad_file_exits_1_with_the_report() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("[gateway] `port`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("[gateway] `port`"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stdout(&out).is_empty());
 }
 
 #[test]
 fn init_writes_a_valid_template_and_refuses_to_overwrite() {
     let home = tempfile::tempdir().unwrap();
-    let out = zeroclaw(home.path()).args(["config", "init"]).output().unwrap();
+    let out = zeroclaw(home.path())
+        .args(["config", "init"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let path = home.path().join(".zeroclaw").join("config.toml");
     let written = std::fs::read_to_string(&path).unwrap();
@@ -204,13 +230,23 @@ fn init_writes_a_valid_template_and_refuses_to_overwrite() {
     }
 
     // The default path is now found by check.
-    let out = zeroclaw(home.path()).args(["config", "check"]).output().unwrap();
+    let out = zeroclaw(home.path())
+        .args(["config", "check"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out).trim(), format!("ok: {}", path.display()));
-    assert!(stderr(&out).is_empty(), "template has no warnings: {}", stderr(&out));
+    assert!(
+        stderr(&out).is_empty(),
+        "template has no warnings: {}",
+        stderr(&out)
+    );
 
     std::fs::write(&path, "# mine\n").unwrap();
-    let out = zeroclaw(home.path()).args(["config", "init"]).output().unwrap();
+    let out = zeroclaw(home.path())
+        .args(["config", "init"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "# mine\n");

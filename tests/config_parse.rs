@@ -20,7 +20,11 @@ fn check_env(text: &str, vars: &[(&str, &str)]) -> Report {
 
 fn ok(text: &str) -> Config {
     let report = check(text);
-    assert!(report.errors.is_empty(), "unexpected errors: {:#?}", report.errors);
+    assert!(
+        report.errors.is_empty(),
+        "unexpected errors: {:#?}",
+        report.errors
+    );
     report.config.expect("config when there are no errors")
 }
 
@@ -80,7 +84,10 @@ fn seed_guide_parses_with_its_values() {
     assert_eq!(d.prefix.as_deref(), Some("!"));
 
     let s = c.channel.slack.as_ref().unwrap();
-    assert_eq!(s.bot_token.as_ref().unwrap().expose(), "xoxb-YOUR-BOT-TOKEN");
+    assert_eq!(
+        s.bot_token.as_ref().unwrap().expose(),
+        "xoxb-YOUR-BOT-TOKEN"
+    );
     assert_eq!(s.allowed_channels, ["C0123456789"]);
 
     let jobs = &c.cron.jobs;
@@ -121,7 +128,10 @@ fn seed_guide_parses_with_its_values() {
 fn empty_file_is_the_builtin_defaults() {
     assert_eq!(ok(""), Config::default());
     let c = Config::default();
-    assert_eq!((c.gateway.host.as_str(), c.gateway.port), ("127.0.0.1", 3000));
+    assert_eq!(
+        (c.gateway.host.as_str(), c.gateway.port),
+        ("127.0.0.1", 3000)
+    );
     assert_eq!(c.provider.name, "echo");
     assert!(c.cron.jobs.is_empty());
 }
@@ -172,7 +182,10 @@ fn type_errors_name_key_table_line_and_expected_type() {
     assert_eq!(e.line, Some(2));
     assert_eq!(e.key.as_deref(), Some("port"));
     assert_eq!(e.table.as_deref(), Some("[gateway]"));
-    assert!(e.message.contains("expected an integer from 0 to 65535"), "{e}");
+    assert!(
+        e.message.contains("expected an integer from 0 to 65535"),
+        "{e}"
+    );
 
     let e = only_error("[gateway]\nport = 70000\n");
     assert!(e.message.contains("70000"), "{e}");
@@ -216,7 +229,15 @@ timezone = "Mars/Base"
     let lines: Vec<Option<usize>> = list.iter().map(|d| d.line).collect();
     assert_eq!(
         lines,
-        [Some(3), Some(4), Some(5), Some(8), Some(12), Some(16), Some(19)],
+        [
+            Some(3),
+            Some(4),
+            Some(5),
+            Some(8),
+            Some(12),
+            Some(16),
+            Some(19)
+        ],
         "{list:#?}"
     );
     let err = parse_str(text, "test.toml").unwrap_err();
@@ -248,7 +269,10 @@ message = "m"
 timeout = "90s"
 "#);
     assert_eq!(c.supervisor.restart_sec, Duration::from_millis(250));
-    assert_eq!(c.supervisor.restart_max_delay, Some(Duration::from_secs(120)));
+    assert_eq!(
+        c.supervisor.restart_max_delay,
+        Some(Duration::from_secs(120))
+    );
     assert_eq!(c.gateway.connection_timeout.0, Duration::from_secs(90));
     assert_eq!(c.gateway.max_body_size.as_u64(), 10 * 1024);
     assert_eq!(c.logging.max_size.as_u64(), 100_000_000);
@@ -280,14 +304,23 @@ fn secrets_come_from_the_environment() {
 
 #[test]
 fn several_missing_variables_are_all_named() {
-    let text = "[channel.telegram]\nbot_token = \"${TG}\"\n\n[channel.discord]\nbot_token = \"${DC}\"\n";
+    let text =
+        "[channel.telegram]\nbot_token = \"${TG}\"\n\n[channel.discord]\nbot_token = \"${DC}\"\n";
     let list = errors(text);
     // Each missing variable once; the rule "enabled channel without bot_token"
     // does not repeat it.
     assert_eq!(list.len(), 2, "{list:#?}");
     let text_all: Vec<String> = list.iter().map(|d| d.to_string()).collect();
-    assert!(text_all.iter().any(|t| t.contains("`TG`") && t.contains("[channel.telegram]")));
-    assert!(text_all.iter().any(|t| t.contains("`DC`") && t.contains("[channel.discord]")));
+    assert!(
+        text_all
+            .iter()
+            .any(|t| t.contains("`TG`") && t.contains("[channel.telegram]"))
+    );
+    assert!(
+        text_all
+            .iter()
+            .any(|t| t.contains("`DC`") && t.contains("[channel.discord]"))
+    );
 }
 
 #[test]
@@ -305,7 +338,11 @@ fn duplicate_and_empty_job_names() {
     let list = errors(text);
     assert_eq!(list.len(), 2, "{list:#?}");
     assert_eq!(list[0].line, Some(7));
-    assert!(list[0].message.contains("duplicate job name `每日新闻推送` (an earlier job has it too)"));
+    assert!(
+        list[0]
+            .message
+            .contains("duplicate job name `每日新闻推送` (an earlier job has it too)")
+    );
     assert_eq!(list[1].line, Some(12));
     assert!(list[1].message.contains("job name is empty"));
 }
@@ -316,7 +353,11 @@ fn missing_required_key_skips_the_job_but_keeps_checking() {
     let list = errors(text);
     assert_eq!(list.len(), 2, "{list:#?}");
     assert_eq!(list[0].table.as_deref(), Some("[[cron.jobs]] #1"));
-    assert!(list[0].message.contains("required key `message` is missing"));
+    assert!(
+        list[0]
+            .message
+            .contains("required key `message` is missing")
+    );
     // The second job keeps its own number and line.
     assert_eq!(list[1].line, Some(9));
     assert_eq!(list[1].table.as_deref(), Some("[[cron.jobs]] #2"));
@@ -347,7 +388,9 @@ fn bad_timezone_with_suggestion() {
     assert_eq!(e.line, Some(5));
     assert_eq!(e.key.as_deref(), Some("timezone"));
     assert!(e.message.contains("did you mean `Asia/Shanghai`?"), "{e}");
-    ok("[[cron.jobs]]\nname = \"x\"\nschedule = \"0 9 * * *\"\nmessage = \"m\"\ntimezone = \"Asia/Shanghai\"\n");
+    ok(
+        "[[cron.jobs]]\nname = \"x\"\nschedule = \"0 9 * * *\"\nmessage = \"m\"\ntimezone = \"Asia/Shanghai\"\n",
+    );
 }
 
 #[test]
@@ -393,7 +436,8 @@ fn other_rules() {
 
 #[test]
 fn ids_may_be_numbers() {
-    let c = ok("[channel.telegram]\nbot_token = \"t\"\nallowed_users = [123456789, \"987654321\"]\n");
+    let c =
+        ok("[channel.telegram]\nbot_token = \"t\"\nallowed_users = [123456789, \"987654321\"]\n");
     assert_eq!(
         c.channel.telegram.unwrap().allowed_users,
         ["123456789", "987654321"]
@@ -404,7 +448,11 @@ fn ids_may_be_numbers() {
 fn syntax_errors_are_listed_with_lines() {
     let list = errors("[gateway]\nport = 3000\n\n[gateway]\nhost = \"x\"\n");
     assert_eq!(list[0].line, Some(4), "{list:#?}");
-    assert!(list[0].message.contains("merge repeated blocks"), "{}", list[0]);
+    assert!(
+        list[0].message.contains("merge repeated blocks"),
+        "{}",
+        list[0]
+    );
 
     let list = errors("[gateway\nport = = 1\n");
     assert!(!list.is_empty());

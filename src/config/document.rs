@@ -15,6 +15,16 @@ pub enum Seg {
     Index(usize),
 }
 
+/// What [`Document::remove`] took out.
+pub enum Removed {
+    /// The key at this path.
+    Key(Vec<Seg>),
+    /// A whole element of an array of tables.
+    Element,
+    /// Nothing could be removed: the checking loop must stop.
+    Nothing,
+}
+
 /// The source text and its tree.
 pub struct Document<'a> {
     line_starts: Vec<usize>,
@@ -171,12 +181,12 @@ impl<'a> Document<'a> {
         let mut out = path.to_vec();
         for (array, removed) in self.removed_elements.iter().rev() {
             let n = array.len();
-            if out.len() > n && out[..n] == array[..] {
-                if let Seg::Index(i) = &mut out[n] {
-                    if *i >= *removed {
-                        *i += 1;
-                    }
-                }
+            if out.len() > n
+                && out[..n] == array[..]
+                && let Seg::Index(i) = &mut out[n]
+                && *i >= *removed
+            {
+                *i += 1;
             }
         }
         out
@@ -185,9 +195,7 @@ impl<'a> Document<'a> {
     /// Remove the entry at `path` so the next deserialization pass gets past
     /// it: the whole element when it is a table in an array of tables
     /// (a `[[cron.jobs]]` missing a required key), else the whole key.
-    /// Returns the path of the removed key (`None` for a removed element), or
-    /// `Err(())` when nothing could be removed (the loop must stop).
-    pub fn remove(&mut self, path: &[Seg]) -> Result<Option<Vec<Seg>>, ()> {
+    pub fn remove(&mut self, path: &[Seg]) -> Removed {
         // Cut the path after its last key, unless it ends in an array-of-tables element.
         let ends_in_table_element = matches!(path.last(), Some(Seg::Index(_)))
             && self.is_table_in_file(path)
@@ -197,21 +205,21 @@ impl<'a> Document<'a> {
         } else {
             match path.iter().rposition(|s| matches!(s, Seg::Key(_))) {
                 Some(i) => i + 1,
-                None => return Err(()),
+                None => return Removed::Nothing,
             }
         };
         let Some((last, parent)) = path[..cut].split_last() else {
-            return Err(());
+            return Removed::Nothing;
         };
         if !remove_in(self.root.get_mut(), parent, last) {
-            return Err(());
+            return Removed::Nothing;
         }
         match last {
             Seg::Index(i) => {
                 self.removed_elements.push((parent.to_vec(), *i));
-                Ok(None)
+                Removed::Element
             }
-            Seg::Key(_) => Ok(Some(path[..cut].to_vec())),
+            Seg::Key(_) => Removed::Key(path[..cut].to_vec()),
         }
     }
 }

@@ -18,7 +18,7 @@
 //!    earlier pass removed a bad job.
 
 use super::diagnostic::{ConfigError, Diagnostic};
-use super::document::{Document, Seg};
+use super::document::{Document, Removed, Seg};
 use super::schema::Config;
 use super::shape::config_shape;
 use super::types::EnvScope;
@@ -99,10 +99,7 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Config, ConfigError> {
     into_result(check_str(text), origin.to_string()).map(|(config, _)| config)
 }
 
-fn into_result(
-    report: Report,
-    origin: String,
-) -> Result<(Config, Vec<Diagnostic>), ConfigError> {
+fn into_result(report: Report, origin: String) -> Result<(Config, Vec<Diagnostic>), ConfigError> {
     match report.config {
         Some(config) if report.errors.is_empty() => Ok((config, report.warnings)),
         _ => Err(ConfigError {
@@ -139,10 +136,7 @@ fn check(text: &str) -> Report {
     let (root, syntax) = toml::de::DeTable::parse_recoverable(text);
     let mut doc = Document::new(text, root);
     if !syntax.is_empty() {
-        let errors = syntax
-            .iter()
-            .map(|e| syntax_diagnostic(&doc, e))
-            .collect();
+        let errors = syntax.iter().map(|e| syntax_diagnostic(&doc, e)).collect();
         return Report {
             config: None,
             errors: sorted(errors),
@@ -170,9 +164,9 @@ fn check(text: &str) -> Report {
                 let path = e.span().map(|s| doc.path_of_span(&s)).unwrap_or_default();
                 errors.push(doc.diagnostic(shape, &path, polish(e.message(), &path)));
                 match doc.remove(&path) {
-                    Ok(Some(removed)) => removed_keys.push(removed),
-                    Ok(None) => {}
-                    Err(()) => break,
+                    Removed::Key(removed) => removed_keys.push(removed),
+                    Removed::Element => {}
+                    Removed::Nothing => break,
                 }
             }
         }
@@ -231,11 +225,21 @@ fn polish(message: &str, path: &[Seg]) -> String {
         ("expected usize", "expected a non-negative integer"),
         ("expected a boolean", "expected true or false"),
         ("expected a string", "expected a string (in quotes)"),
-        ("expected a sequence", "expected a list, e.g. [\"a\", \"b\"]"),
+        (
+            "expected a sequence",
+            "expected a list, e.g. [\"a\", \"b\"]",
+        ),
     ] {
         if let Some(rest) = m.strip_suffix(rust) {
             m = format!("{rest}{toml}");
         }
+    }
+    if m.ends_with("expected parsable string") {
+        // bytesize's wording.
+        m = format!(
+            "{}; expected a size such as \"100MB\", \"10KiB\" or a number of bytes",
+            m.trim_end_matches(", expected parsable string")
+        );
     }
     if let Some(field) = m
         .strip_prefix("missing field `")

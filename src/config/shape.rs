@@ -51,9 +51,20 @@ impl Shape {
         }
     }
 
-    /// Every table of the schema with its keys, as the TOML header a user
-    /// writes: `[gateway]`, `[[cron.jobs]]`, `[providers.<name>]`. Tables that
-    /// only hold other tables (`[channel]`) are listed too, with their keys.
+    /// A table, a map of tables or an array of tables: written with its own
+    /// header rather than as a `key = value` line.
+    fn is_table_like(&self) -> bool {
+        match self {
+            Shape::Struct(_) => true,
+            Shape::Map(inner) | Shape::Seq(inner) => matches!(**inner, Shape::Struct(_)),
+            _ => false,
+        }
+    }
+
+    /// Every table of the schema with its `key = value` keys, as the TOML
+    /// header a user writes: `[gateway]`, `[[cron.jobs]]`,
+    /// `[providers.<name>]`. Tables holding only other tables (`[channel]`)
+    /// are left out.
     pub fn tables(&self) -> Vec<(String, Vec<&'static str>)> {
         let mut out = Vec::new();
         collect_tables(self, "", false, &mut out);
@@ -76,8 +87,14 @@ fn collect_tables(
             } else {
                 format!("[{path}]")
             };
-            let leaf_keys: Vec<&'static str> = fields.iter().map(|(k, _)| *k).collect();
-            out.push((header, leaf_keys));
+            let leaf_keys: Vec<&'static str> = fields
+                .iter()
+                .filter(|(_, s)| !s.is_table_like())
+                .map(|(k, _)| *k)
+                .collect();
+            if !leaf_keys.is_empty() {
+                out.push((header, leaf_keys));
+            }
             for (key, child) in fields {
                 let child_path = if path.is_empty() {
                     (*key).to_string()
@@ -319,7 +336,10 @@ impl<'de> de::MapAccess<'de> for OneEntry<'_> {
         }
         seed.deserialize("name".into_deserializer()).map(Some)
     }
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, ProbeError> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, ProbeError> {
         match self.slot.take() {
             Some(out) => seed.deserialize(Probe { out }),
             None => Err(de::Error::custom("value without key")),
@@ -344,7 +364,10 @@ impl<'de> de::MapAccess<'de> for Fields<'_> {
             None => Ok(None),
         }
     }
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, ProbeError> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, ProbeError> {
         let index = self.next;
         self.next += 1;
         match self.entries.get_mut(index) {

@@ -212,7 +212,7 @@ pub fn format_size(size: ByteSize) -> String {
         (1_000, "KB"),
     ];
     for (unit, name) in UNITS {
-        if bytes % unit == 0 {
+        if bytes.is_multiple_of(unit) {
             return format!("{}{name}", bytes / unit);
         }
     }

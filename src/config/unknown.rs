@@ -138,8 +138,14 @@ mod tests {
     fn suggestions_are_close_only() {
         let keys = ["port", "host", "auth_token", "rate_limit", "read_timeout"];
         assert_eq!(closest("prot", keys.iter().copied()), Some("port"));
-        assert_eq!(closest("auth-token", keys.iter().copied()), Some("auth_token"));
-        assert_eq!(closest("ratelimit", keys.iter().copied()), Some("rate_limit"));
+        assert_eq!(
+            closest("auth-token", keys.iter().copied()),
+            Some("auth_token")
+        );
+        assert_eq!(
+            closest("ratelimit", keys.iter().copied()),
+            Some("rate_limit")
+        );
         assert_eq!(closest("Host", keys.iter().copied()), Some("host"));
         assert_eq!(closest("banana", keys.iter().copied()), None);
     }

@@ -270,7 +270,10 @@ fn channels(config: &Config, f: &mut Findings) {
     }
     if let Some(s) = config.channel.slack.as_ref().filter(|s| s.enabled) {
         if !is_set(&s.bot_token) {
-            f.error(p(&["channel", "slack", "bot_token"]), missing_token("slack"));
+            f.error(
+                p(&["channel", "slack", "bot_token"]),
+                missing_token("slack"),
+            );
         }
         if !is_set(&s.app_token) && !is_set(&s.signing_secret) {
             f.warn(
@@ -301,31 +304,43 @@ fn check_deliver_to(target: &str) -> Result<&str, String> {
     let ok = match kind {
         "telegram" => {
             id.strip_prefix('-').unwrap_or(id).parse::<u64>().is_ok()
-                || id
-                    .strip_prefix('@')
-                    .is_some_and(|u| !u.is_empty() && u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                || id.strip_prefix('@').is_some_and(|u| {
+                    !u.is_empty() && u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
         }
         "discord" => id.parse::<u64>().is_ok(),
         "slack" => !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()),
-        _ => return Err(format!("deliver_to `{target}`: unknown channel `{kind}`; {usage}")),
+        _ => {
+            return Err(format!(
+                "deliver_to `{target}`: unknown channel `{kind}`; {usage}"
+            ));
+        }
     };
     if ok {
         Ok(kind)
     } else {
-        Err(format!("deliver_to `{target}`: `{id}` is not a valid {kind} id; {usage}"))
+        Err(format!(
+            "deliver_to `{target}`: `{id}` is not a valid {kind} id; {usage}"
+        ))
     }
 }
 
 fn cron(config: &Config, f: &mut Findings) {
     let c = &config.cron;
     if c.max_concurrent == 0 {
-        f.error(p(&["cron", "max_concurrent"]), "max_concurrent must be at least 1");
+        f.error(
+            p(&["cron", "max_concurrent"]),
+            "max_concurrent must be at least 1",
+        );
     }
     let mut seen: HashSet<&str> = HashSet::new();
     for (i, job) in c.jobs.iter().enumerate() {
         let name = job.name.trim();
         if name.is_empty() {
-            f.error(job_path(i, "name"), "job name is empty; give every job a unique name");
+            f.error(
+                job_path(i, "name"),
+                "job name is empty; give every job a unique name",
+            );
         } else if job.name.chars().any(char::is_control) {
             f.error(job_path(i, "name"), "job name contains a control character");
         } else if !seen.insert(name) {
@@ -348,7 +363,10 @@ fn cron(config: &Config, f: &mut Findings) {
             );
         }
         if job.message.trim().is_empty() {
-            f.error(job_path(i, "message"), "message is empty: it is the prompt the job sends");
+            f.error(
+                job_path(i, "message"),
+                "message is empty: it is the prompt the job sends",
+            );
         }
         if let Some(provider) = &job.provider
             && !PROVIDERS.contains(&provider.as_str())
@@ -406,15 +424,23 @@ fn logging(config: &Config, f: &mut Findings) {
         } else if let Err(e) = tracing_subscriber::EnvFilter::try_new(level) {
             f.error(
                 p(&["logging", "level"]),
-                format!("invalid level `{level}`: {e} (e.g. \"info\" or \"zeroclaw=debug,hyper=warn\")"),
+                format!(
+                    "invalid level `{level}`: {e} (e.g. \"info\" or \"zeroclaw=debug,hyper=warn\")"
+                ),
             );
         }
     }
     if l.rotate && l.max_size.as_u64() == 0 {
-        f.error(p(&["logging", "max_size"]), "max_size must be greater than zero when rotate = true");
+        f.error(
+            p(&["logging", "max_size"]),
+            "max_size must be greater than zero when rotate = true",
+        );
     }
     if l.rotate && l.max_files == 0 {
-        f.error(p(&["logging", "max_files"]), "max_files must be at least 1 when rotate = true");
+        f.error(
+            p(&["logging", "max_files"]),
+            "max_files must be at least 1 when rotate = true",
+        );
     }
 }
 
@@ -427,7 +453,10 @@ mod tests {
         assert_eq!(check_deliver_to("telegram:123456789"), Ok("telegram"));
         assert_eq!(check_deliver_to("telegram:-1001234"), Ok("telegram"));
         assert_eq!(check_deliver_to("telegram:@news_channel"), Ok("telegram"));
-        assert_eq!(check_deliver_to("discord:112233445566778899"), Ok("discord"));
+        assert_eq!(
+            check_deliver_to("discord:112233445566778899"),
+            Ok("discord")
+        );
         assert_eq!(check_deliver_to("slack:C0123456789"), Ok("slack"));
         assert!(check_deliver_to("telegram").is_err());
         assert!(check_deliver_to("telegram:abc").is_err());
