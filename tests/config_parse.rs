@@ -481,3 +481,24 @@ fn show_output_reads_back_as_the_same_config() {
     assert!(!shown.contains("your-secret-token"));
     assert!(!shown.contains("BOT_TOKEN_FROM_BOTFATHER"));
 }
+
+#[test]
+fn damaged_files_never_panic_and_always_explain() {
+    // Every way of cutting one character out of, or slipping a stray one
+    // into, the seed file: a report (or a config), never a panic.
+    let bounds: Vec<usize> = SEED.char_indices().map(|(i, _)| i).step_by(4).collect();
+    for &i in &bounds {
+        let next = SEED[i..].chars().next().map_or(0, char::len_utf8);
+        let cut = format!("{}{}", &SEED[..i], &SEED[i + next..]);
+        let report = check(&cut);
+        assert!(report.config.is_some() || !report.errors.is_empty());
+        for stray in ["\"", "=", "[", "1"] {
+            let text = format!("{}{stray}{}", &SEED[..i], &SEED[i..]);
+            let report = check(&text);
+            assert!(report.config.is_some() || !report.errors.is_empty());
+            for e in &report.errors {
+                assert!(!e.message.is_empty());
+            }
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! `zeroclaw config ...`: works on the file alone, no daemon needed.
 
 use super::diagnostic::{ConfigError, Diagnostic};
-use super::load::{Loaded, default_path, load};
+use super::load::{default_path, load};
 use super::template::template;
 use crate::cli::Global;
 use anyhow::Context as _;
@@ -35,16 +35,6 @@ pub fn run(global: &Global, command: ConfigCommand) -> anyhow::Result<u8> {
     }
 }
 
-fn describe(loaded: &Loaded) -> String {
-    match &loaded.path {
-        Some(p) => p.display().to_string(),
-        None => format!(
-            "built-in defaults (no file at {})",
-            default_path().display()
-        ),
-    }
-}
-
 fn print_warnings(warnings: &[Diagnostic]) {
     for w in warnings {
         eprintln!("warning: {w}");
@@ -66,7 +56,7 @@ fn show(explicit: Option<&Path>, json: bool) -> anyhow::Result<u8> {
         writeln!(out)?;
     } else {
         let text = toml::to_string_pretty(&loaded.config).context("printing the config")?;
-        writeln!(out, "# effective config: {}\n", describe(&loaded))?;
+        writeln!(out, "# effective config: {}\n", loaded.source())?;
         write!(out, "{text}")?;
     }
     Ok(0)
@@ -106,7 +96,7 @@ fn check(explicit: Option<&Path>, json: bool) -> anyhow::Result<u8> {
     match result {
         Ok(loaded) => {
             print_warnings(&loaded.warnings);
-            println!("ok: {}", describe(&loaded));
+            println!("ok: {}", loaded.source());
             Ok(0)
         }
         Err(e) => {

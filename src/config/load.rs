@@ -42,6 +42,36 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
+impl Loaded {
+    /// The file path, or `built-in defaults (no file at ~/.zeroclaw/config.toml)`:
+    /// what the daemon's startup log line and `config check` say.
+    pub fn source(&self) -> String {
+        match &self.path {
+            Some(p) => p.display().to_string(),
+            None => format!(
+                "built-in defaults (no file at {})",
+                default_path().display()
+            ),
+        }
+    }
+
+    /// The daemon's startup lines: where the config came from (one line,
+    /// also when running on built-in defaults) and each warning.
+    pub fn log_summary(&self) {
+        match &self.path {
+            Some(_) => tracing::info!(source = %self.source(), "config loaded"),
+            None => tracing::info!(
+                source = %self.source(),
+                "no config file; running on built-in defaults (gateway 127.0.0.1:3000, \
+                 echo provider, no channels, no jobs)"
+            ),
+        }
+        for w in &self.warnings {
+            tracing::warn!(source = %self.source(), "config: {w}");
+        }
+    }
+}
+
 /// The full result of checking one text: the config when there is no error,
 /// and every error and warning.
 #[derive(Debug, Clone)]
@@ -218,28 +248,28 @@ fn syntax_diagnostic(doc: &Document<'_>, e: &toml::de::Error) -> Diagnostic {
 /// serde's messages name Rust types (`expected u16`); say it in TOML terms.
 fn polish(message: &str, path: &[Seg]) -> String {
     let mut m = message.trim().to_string();
-    for (rust, toml) in [
-        ("expected u16", "expected an integer from 0 to 65535"),
-        ("expected u32", "expected a non-negative integer"),
-        ("expected u64", "expected a non-negative integer"),
-        ("expected usize", "expected a non-negative integer"),
-        ("expected a boolean", "expected true or false"),
-        ("expected a string", "expected a string (in quotes)"),
-        (
-            "expected a sequence",
-            "expected a list, e.g. [\"a\", \"b\"]",
-        ),
-    ] {
-        if let Some(rest) = m.strip_suffix(rust) {
-            m = format!("{rest}{toml}");
+    if let Some((head, expected)) = m.rsplit_once(", expected ") {
+        let better = match expected {
+            "u16" => Some("an integer from 0 to 65535".to_string()),
+            "u8" | "u32" | "u64" | "usize" => Some("a non-negative integer".into()),
+            "a boolean" => Some("true or false".into()),
+            "a string" => Some("a string (in quotes)".into()),
+            "a sequence" => Some("a list, e.g. [\"a\", \"b\"]".into()),
+            "a map" => Some("a table".into()),
+            "a duration" => {
+                Some("a duration in quotes, such as \"10s\", \"250ms\" or \"2m\"".into())
+            }
+            "path string" => Some("a path (a string in quotes)".into()),
+            // bytesize's wording.
+            "parsable string" | "an integer or string" => {
+                Some("a size such as \"100MB\", \"10KiB\", or a number of bytes".into())
+            }
+            other if other.starts_with("struct ") => Some("a table".into()),
+            _ => None,
+        };
+        if let Some(better) = better {
+            m = format!("{head}, expected {better}");
         }
-    }
-    if m.ends_with("expected parsable string") {
-        // bytesize's wording.
-        m = format!(
-            "{}; expected a size such as \"100MB\", \"10KiB\" or a number of bytes",
-            m.trim_end_matches(", expected parsable string")
-        );
     }
     if let Some(field) = m
         .strip_prefix("missing field `")
@@ -251,4 +281,28 @@ fn polish(message: &str, path: &[Seg]) -> String {
         }
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::polish;
+
+    #[test]
+    fn messages_speak_toml() {
+        let p = |m: &str| polish(m, &[]);
+        assert_eq!(
+            p("invalid type: string \"x\", expected u16"),
+            "invalid type: string \"x\", expected an integer from 0 to 65535"
+        );
+        assert_eq!(
+            p("invalid type: integer `5`, expected struct GatewayConfig"),
+            "invalid type: integer `5`, expected a table"
+        );
+        assert!(p("invalid value: string \"soon\", expected a duration").contains("\"250ms\""));
+        assert_eq!(
+            p("missing field `message`"),
+            "required key `message` is missing"
+        );
+        assert_eq!(p("something else"), "something else");
+    }
 }
