@@ -502,3 +502,16 @@ fn damaged_files_never_panic_and_always_explain() {
         }
     }
 }
+
+#[test]
+fn a_flood_of_errors_is_capped_with_a_note() {
+    let text: String = (0..150)
+        .map(|i| format!("[providers.p{i}]\nmodel = {i}\n"))
+        .collect();
+    let list = errors(&text);
+    let last = list
+        .iter()
+        .find(|d| d.line.is_none())
+        .expect("a closing note");
+    assert!(last.message.contains("stopped after 100 errors"), "{last}");
+}

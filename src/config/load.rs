@@ -183,11 +183,13 @@ fn check(text: &str) -> Report {
     // Step 3: types, one removal per pass.
     let mut config = None;
     let mut removed_keys: Vec<Vec<Seg>> = Vec::new();
+    let mut gave_up = true;
     for _ in 0..MAX_ERRORS {
         let de = toml::de::Deserializer::from(doc.root.clone());
         match Config::deserialize(de) {
             Ok(c) => {
                 config = Some(c);
+                gave_up = false;
                 break;
             }
             Err(e) => {
@@ -196,10 +198,19 @@ fn check(text: &str) -> Report {
                 match doc.remove(&path) {
                     Removed::Key(removed) => removed_keys.push(removed),
                     Removed::Element => {}
-                    Removed::Nothing => break,
+                    Removed::Nothing => {
+                        gave_up = false;
+                        break;
+                    }
                 }
             }
         }
+    }
+
+    if gave_up {
+        errors.push(Diagnostic::file(format!(
+            "stopped after {MAX_ERRORS} errors; fix these and check again"
+        )));
     }
 
     // Step 4: rules.
