@@ -515,3 +515,46 @@ fn a_flood_of_errors_is_capped_with_a_note() {
         .expect("a closing note");
     assert!(last.message.contains("stopped after 100 errors"), "{last}");
 }
+
+/// Each ```toml block of the seed guide, verbatim, separated by `%%%%` lines.
+const SEED_BLOCKS: &str = include_str!("fixtures/config/seed_blocks.txt");
+
+#[test]
+fn each_seed_block_alone_is_accepted_as_written() {
+    let blocks: Vec<&str> = SEED_BLOCKS.split("%%%%\n").collect();
+    assert_eq!(blocks.len(), 9);
+    for (i, block) in blocks.iter().enumerate() {
+        let report = check(block);
+        if block.contains("openssl rand -hex 32") {
+            // The guide's 认证令牌 block puts a shell command inside the TOML;
+            // that line alone is refused, by line, saying what it is.
+            let line = block
+                .lines()
+                .position(|l| l.starts_with("openssl"))
+                .unwrap()
+                + 1;
+            assert!(
+                report.errors.iter().all(|e| e.line == Some(line)),
+                "{:#?}",
+                report.errors
+            );
+            assert!(report.errors[0].message.starts_with("TOML syntax"));
+            assert!(
+                report.errors[0]
+                    .message
+                    .contains("`openssl rand -hex 32`: if it is a note, start it with `#`"),
+                "{}",
+                report.errors[0]
+            );
+            let fixed = block.replace("openssl rand -hex 32", "# openssl rand -hex 32");
+            let c = ok(&fixed);
+            assert_eq!(c.gateway.auth_token.unwrap().expose(), "使用强随机令牌");
+            continue;
+        }
+        assert!(
+            report.errors.is_empty(),
+            "block {i}:\n{block}\n{:#?}",
+            report.errors
+        );
+    }
+}

@@ -60,6 +60,17 @@ impl<'a> Document<'a> {
         (line, column)
     }
 
+    /// The whole line holding byte `offset`.
+    pub fn line_text(&self, offset: usize) -> &'a str {
+        let (line, _) = self.line_col(offset);
+        let start = self.line_starts[line - 1];
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |e| e - 1);
+        self.text.get(start..end).unwrap_or("")
+    }
+
     /// The path of the innermost key, array element or table whose span
     /// contains `span` (an error's span from serde). Every node is searched,
     /// not only those inside their parent's span, because a table opened by

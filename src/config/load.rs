@@ -247,6 +247,15 @@ fn syntax_diagnostic(doc: &Document<'_>, e: &toml::de::Error) -> Diagnostic {
              [gateway] sections into one)",
         );
     }
+    if let Some(span) = e.span()
+        && message.contains("key with no value")
+    {
+        // Typically a note or a shell command pasted without `#`.
+        let line = doc.line_text(span.start).trim();
+        message.push_str(&format!(
+            "; the line reads `{line}`: if it is a note, start it with `#`"
+        ));
+    }
     let mut d = Diagnostic::file(message);
     if let Some(span) = e.span() {
         let (line, column) = doc.line_col(span.start);
