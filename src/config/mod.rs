@@ -1,11 +1,18 @@
 //! Configuration: the schema, loading with complete error reports, and validation.
 
 pub mod cli;
+pub mod diagnostic;
+pub mod document;
 pub mod load;
 pub mod paths;
 pub mod schema;
+pub mod shape;
+pub mod template;
 pub mod types;
+pub mod unknown;
+pub mod validate;
 
-pub use load::{ConfigError, Loaded, default_path, load, parse_str};
+pub use diagnostic::{ConfigError, Diagnostic};
+pub use load::{Loaded, Report, check_str, check_str_with_env, default_path, load, parse_str};
 pub use schema::*;
 pub use types::{Seconds, Secret};

@@ -4,7 +4,7 @@
 //! the seed guide parses as written and a typo is caught. Secrets are
 //! [`Secret`]s so that `Debug` and `config show` never print them.
 
-use super::types::{Seconds, Secret};
+use super::types::{Seconds, Secret, exact_size, ids};
 use bytesize::ByteSize;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -191,6 +191,7 @@ pub struct GatewayConfig {
     pub connection_timeout: Seconds,
     pub read_timeout: Seconds,
     pub write_timeout: Seconds,
+    #[serde(serialize_with = "exact_size")]
     pub max_body_size: ByteSize,
     /// Take the client IP from `X-Forwarded-For` (behind a reverse proxy).
     pub trust_forwarded_for: bool,
@@ -233,6 +234,7 @@ pub struct TelegramConfig {
     pub enabled: bool,
     pub bot_token: Option<Secret>,
     /// Telegram user ids allowed to talk to the bot; empty = nobody.
+    #[serde(deserialize_with = "ids")]
     pub allowed_users: Vec<String>,
     /// Set = webhook mode (updates through the gateway's `/webhook/telegram`).
     pub webhook_url: Option<String>,
@@ -264,7 +266,9 @@ impl Default for TelegramConfig {
 pub struct DiscordConfig {
     pub enabled: bool,
     pub bot_token: Option<Secret>,
+    #[serde(deserialize_with = "ids")]
     pub allowed_channels: Vec<String>,
+    #[serde(deserialize_with = "ids")]
     pub allowed_guilds: Vec<String>,
     /// When set, only messages starting with it are answered (it is stripped).
     pub prefix: Option<String>,
@@ -298,6 +302,7 @@ pub struct SlackConfig {
     pub app_token: Option<Secret>,
     /// Events API through the gateway's `/webhook/slack` when set.
     pub signing_secret: Option<Secret>,
+    #[serde(deserialize_with = "ids")]
     pub allowed_channels: Vec<String>,
     pub api_base: String,
     pub tools: Vec<String>,
@@ -326,6 +331,7 @@ pub struct CronConfig {
     pub max_runs_per_job: usize,
     pub catch_up: CatchUp,
     /// Output stored per run is cut to this size.
+    #[serde(serialize_with = "exact_size")]
     pub max_output: ByteSize,
     pub jobs: Vec<CronJob>,
 }
@@ -395,6 +401,7 @@ pub struct LoggingConfig {
     /// `debug | info | warn | error` or tracing directives (`zeroclaw=debug,hyper=warn`).
     pub level: Option<String>,
     pub file: Option<PathBuf>,
+    #[serde(serialize_with = "exact_size")]
     pub max_size: ByteSize,
     pub max_files: u32,
     pub rotate: bool,
@@ -437,6 +444,7 @@ pub struct ShellToolConfig {
     pub allowed_commands: Vec<String>,
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
+    #[serde(serialize_with = "exact_size")]
     pub max_output: ByteSize,
     /// Run commands here (default: the daemon's workdir).
     pub workdir: Option<PathBuf>,

@@ -1,0 +1,478 @@
+//! Rules beyond types: what a well-typed file can still get wrong.
+//!
+//! Each rule yields a [`Finding`] at a path; the loader turns the path into a
+//! line. Errors stop the daemon from starting; warnings are things the seed
+//! guide itself writes (so they must load) but that leave a feature unable to
+//! work or unauthenticated — they are logged and shown by `config check`.
+
+use super::document::Seg;
+use super::schema::Config;
+use super::types::Secret;
+use super::unknown::closest;
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+/// The providers the agent implements.
+pub const PROVIDERS: &[&str] = &["anthropic", "openai", "ollama", "openrouter", "echo"];
+
+/// Error or warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One broken rule.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub severity: Severity,
+    pub path: Vec<Seg>,
+    pub message: String,
+}
+
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn error(&mut self, path: Vec<Seg>, message: impl Into<String>) {
+        self.0.push(Finding {
+            severity: Severity::Error,
+            path,
+            message: message.into(),
+        });
+    }
+    fn warn(&mut self, path: Vec<Seg>, message: impl Into<String>) {
+        self.0.push(Finding {
+            severity: Severity::Warning,
+            path,
+            message: message.into(),
+        });
+    }
+}
+
+fn p(parts: &[&str]) -> Vec<Seg> {
+    parts.iter().map(|k| Seg::Key((*k).to_string())).collect()
+}
+
+fn job_path(index: usize, key: &str) -> Vec<Seg> {
+    vec![
+        Seg::Key("cron".into()),
+        Seg::Key("jobs".into()),
+        Seg::Index(index),
+        Seg::Key(key.into()),
+    ]
+}
+
+fn is_set(secret: &Option<Secret>) -> bool {
+    secret.as_ref().is_some_and(|s| !s.is_blank())
+}
+
+/// Check every rule; never stops at the first.
+pub fn validate(config: &Config) -> Vec<Finding> {
+    let mut f = Findings(Vec::new());
+    providers(config, &mut f);
+    supervisor(config, &mut f);
+    gateway(config, &mut f);
+    channels(config, &mut f);
+    cron(config, &mut f);
+    logging(config, &mut f);
+    f.0
+}
+
+fn provider_name_error(name: &str) -> String {
+    let hint = match closest(name, PROVIDERS.iter().copied()) {
+        Some(close) => format!("; did you mean `{close}`?"),
+        None => String::new(),
+    };
+    format!(
+        "unknown provider `{name}` (one of: {}){hint}",
+        PROVIDERS.join(", ")
+    )
+}
+
+fn providers(config: &Config, f: &mut Findings) {
+    if !PROVIDERS.contains(&config.provider.name.as_str()) {
+        f.error(
+            p(&["provider", "name"]),
+            provider_name_error(&config.provider.name),
+        );
+    }
+    for name in config.providers.keys() {
+        if !PROVIDERS.contains(&name.as_str()) {
+            f.error(p(&["providers", name]), provider_name_error(name));
+        }
+    }
+}
+
+fn supervisor(config: &Config, f: &mut Findings) {
+    let s = &config.supervisor;
+    if let Some(max) = s.restart_max_delay
+        && max < s.restart_sec
+    {
+        f.error(
+            p(&["supervisor", "restart_max_delay"]),
+            format!(
+                "restart_max_delay ({}) is shorter than restart_sec ({}); the delay only grows",
+                humantime::format_duration(max),
+                humantime::format_duration(s.restart_sec)
+            ),
+        );
+    }
+    if s.restart_steps > 0 && s.restart_max_delay.is_none() {
+        f.error(
+            p(&["supervisor", "restart_steps"]),
+            "restart_steps needs restart_max_delay (the delay grows towards it, as in systemd)",
+        );
+    }
+    for (child, o) in &s.children {
+        let sec = o.restart_sec.unwrap_or(s.restart_sec);
+        if let Some(max) = o.restart_max_delay.or(s.restart_max_delay)
+            && max < sec
+        {
+            f.error(
+                p(&["supervisor", "children", child, "restart_max_delay"]),
+                "restart_max_delay is shorter than restart_sec; the delay only grows",
+            );
+        }
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A host name as RFC 1123 allows: labels of letters, digits and hyphens.
+fn is_hostname(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+fn gateway(config: &Config, f: &mut Findings) {
+    let g = &config.gateway;
+    let bare = g.host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<IpAddr>().is_err() && !is_hostname(&g.host) {
+        f.error(
+            p(&["gateway", "host"]),
+            format!(
+                "`{}` is not an IP address or host name (e.g. \"127.0.0.1\", \"0.0.0.0\", \"::1\")",
+                g.host
+            ),
+        );
+    } else if g.enabled && !is_loopback(&g.host) && !is_set(&g.auth_token) && !g.allow_insecure {
+        f.error(
+            p(&["gateway", "host"]),
+            format!(
+                "host `{}` accepts connections from other machines but no auth_token is set; \
+                 set auth_token (e.g. `openssl rand -hex 32`), bind to 127.0.0.1 behind a \
+                 reverse proxy, or set allow_insecure = true if the network is trusted",
+                g.host
+            ),
+        );
+    }
+    match (&g.tls_cert, &g.tls_key) {
+        (Some(_), None) => f.error(
+            p(&["gateway", "tls_cert"]),
+            "tls_cert is set without tls_key; set both for HTTPS, or neither",
+        ),
+        (None, Some(_)) => f.error(
+            p(&["gateway", "tls_key"]),
+            "tls_key is set without tls_cert; set both for HTTPS, or neither",
+        ),
+        _ => {}
+    }
+    if g.max_connections == 0 {
+        f.error(
+            p(&["gateway", "max_connections"]),
+            "max_connections must be at least 1",
+        );
+    }
+    for (key, value) in [
+        ("connection_timeout", g.connection_timeout.0),
+        ("read_timeout", g.read_timeout.0),
+        ("write_timeout", g.write_timeout.0),
+    ] {
+        if value.is_zero() {
+            f.error(
+                p(&["gateway", key]),
+                format!("{key} must be greater than zero"),
+            );
+        }
+    }
+    if g.max_body_size.as_u64() == 0 {
+        f.error(
+            p(&["gateway", "max_body_size"]),
+            "max_body_size must be greater than zero",
+        );
+    }
+}
+
+fn channels(config: &Config, f: &mut Findings) {
+    let missing_token = |name: &str| {
+        format!(
+            "[channel.{name}] is enabled but has no bot_token; set it (e.g. bot_token = \
+             \"${{{}_BOT_TOKEN}}\") or set enabled = false",
+            name.to_uppercase()
+        )
+    };
+    if let Some(t) = config.channel.telegram.as_ref().filter(|t| t.enabled) {
+        if !is_set(&t.bot_token) {
+            f.error(
+                p(&["channel", "telegram", "bot_token"]),
+                missing_token("telegram"),
+            );
+        }
+        if t.webhook_url.is_some() && !is_set(&t.webhook_secret) {
+            f.warn(
+                p(&["channel", "telegram", "webhook_url"]),
+                "webhook_url without webhook_secret: the gateway cannot tell Telegram's updates \
+                 from forged ones; set webhook_secret (1-256 characters A-Z a-z 0-9 _ -)",
+            );
+        }
+        if let Some(secret) = t.webhook_secret.as_ref().filter(|s| !s.is_blank()) {
+            let s = secret.expose();
+            let valid = s.len() <= 256
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !valid {
+                f.error(
+                    p(&["channel", "telegram", "webhook_secret"]),
+                    "Telegram accepts only 1-256 characters A-Z a-z 0-9 _ - as a webhook secret",
+                );
+            }
+        }
+        if t.max_message_length == 0 || t.max_message_length > 4096 {
+            f.error(
+                p(&["channel", "telegram", "max_message_length"]),
+                format!(
+                    "max_message_length {} is outside 1..=4096 (Telegram's limit)",
+                    t.max_message_length
+                ),
+            );
+        }
+    }
+    if let Some(d) = config.channel.discord.as_ref().filter(|d| d.enabled)
+        && !is_set(&d.bot_token)
+    {
+        f.error(
+            p(&["channel", "discord", "bot_token"]),
+            missing_token("discord"),
+        );
+    }
+    if let Some(s) = config.channel.slack.as_ref().filter(|s| s.enabled) {
+        if !is_set(&s.bot_token) {
+            f.error(
+                p(&["channel", "slack", "bot_token"]),
+                missing_token("slack"),
+            );
+        }
+        if !is_set(&s.app_token) && !is_set(&s.signing_secret) {
+            f.warn(
+                p(&["channel", "slack"]),
+                "neither app_token (Socket Mode) nor signing_secret (Events API through the \
+                 gateway) is set, so no message can arrive; set one of them",
+            );
+        }
+    }
+}
+
+fn channel_enabled(config: &Config, kind: &str) -> bool {
+    match kind {
+        "telegram" => config.channel.telegram.as_ref().is_some_and(|c| c.enabled),
+        "discord" => config.channel.discord.as_ref().is_some_and(|c| c.enabled),
+        "slack" => config.channel.slack.as_ref().is_some_and(|c| c.enabled),
+        _ => false,
+    }
+}
+
+/// `telegram:<chat id>` (a number, negative for groups, or `@channel`),
+/// `discord:<channel id>` (a number), `slack:<channel id>` (letters and digits).
+fn check_deliver_to(target: &str) -> Result<&str, String> {
+    let usage = "write `telegram:<chat id>`, `discord:<channel id>` or `slack:<channel id>`";
+    let Some((kind, id)) = target.split_once(':') else {
+        return Err(format!("deliver_to `{target}` has no channel; {usage}"));
+    };
+    let ok = match kind {
+        "telegram" => {
+            id.strip_prefix('-').unwrap_or(id).parse::<u64>().is_ok()
+                || id.strip_prefix('@').is_some_and(|u| {
+                    !u.is_empty() && u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+        }
+        "discord" => id.parse::<u64>().is_ok(),
+        "slack" => !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()),
+        _ => {
+            return Err(format!(
+                "deliver_to `{target}`: unknown channel `{kind}`; {usage}"
+            ));
+        }
+    };
+    if ok {
+        Ok(kind)
+    } else {
+        Err(format!(
+            "deliver_to `{target}`: `{id}` is not a valid {kind} id; {usage}"
+        ))
+    }
+}
+
+fn cron(config: &Config, f: &mut Findings) {
+    let c = &config.cron;
+    if c.max_concurrent == 0 {
+        f.error(
+            p(&["cron", "max_concurrent"]),
+            "max_concurrent must be at least 1",
+        );
+    }
+    let mut seen: HashSet<&str> = HashSet::new();
+    for (i, job) in c.jobs.iter().enumerate() {
+        let name = job.name.trim();
+        if name.is_empty() {
+            f.error(
+                job_path(i, "name"),
+                "job name is empty; give every job a unique name",
+            );
+        } else if job.name.chars().any(char::is_control) {
+            f.error(job_path(i, "name"), "job name contains a control character");
+        } else if !seen.insert(name) {
+            f.error(
+                job_path(i, "name"),
+                format!(
+                    "duplicate job name `{name}` (an earlier job has it too); names identify \
+                     jobs in `zeroclaw cron` commands and must be unique"
+                ),
+            );
+        }
+        if let Err(e) = crate::cron::schedule::validate(&job.schedule) {
+            f.error(
+                job_path(i, "schedule"),
+                format!(
+                    "invalid schedule `{}`: {e} (e.g. \"0 9 * * *\" = every day at 9:00, \
+                     \"0 9 * * 1-5\" = weekdays, \"@daily\")",
+                    job.schedule
+                ),
+            );
+        }
+        if job.message.trim().is_empty() {
+            f.error(
+                job_path(i, "message"),
+                "message is empty: it is the prompt the job sends",
+            );
+        }
+        if let Some(provider) = &job.provider
+            && !PROVIDERS.contains(&provider.as_str())
+        {
+            f.error(job_path(i, "provider"), provider_name_error(provider));
+        }
+        if let Some(tz) = &job.timezone
+            && tz.parse::<chrono_tz::Tz>().is_err()
+        {
+            let names = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name());
+            let hint = match closest(tz, names) {
+                Some(close) => format!("; did you mean `{close}`?"),
+                None => String::new(),
+            };
+            f.error(
+                job_path(i, "timezone"),
+                format!("unknown time zone `{tz}`: use an IANA name such as \"Asia/Shanghai\" or \"UTC\"{hint}"),
+            );
+        }
+        if let Some(target) = &job.deliver_to {
+            match check_deliver_to(target) {
+                Err(e) => f.error(job_path(i, "deliver_to"), e),
+                Ok(kind) if !channel_enabled(config, kind) => f.warn(
+                    job_path(i, "deliver_to"),
+                    format!("delivers to {kind}, but [channel.{kind}] is not enabled; the answer will only be kept in the run history"),
+                ),
+                Ok(_) => {}
+            }
+        }
+        if job.timeout.is_zero() {
+            f.error(job_path(i, "timeout"), "timeout must be greater than zero");
+        }
+    }
+}
+
+const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
+
+fn logging(config: &Config, f: &mut Findings) {
+    let l = &config.logging;
+    if let Some(level) = &l.level {
+        let simple = !level.contains(['=', ',', '[', ':']);
+        if simple && !LEVELS.contains(&level.trim().to_lowercase().as_str()) {
+            // EnvFilter would read a lone word as a target name and log nothing useful.
+            let hint = match closest(level, LEVELS.iter().copied()) {
+                Some(close) => format!("; did you mean `{close}`?"),
+                None => String::new(),
+            };
+            f.error(
+                p(&["logging", "level"]),
+                format!(
+                    "unknown level `{level}` (one of: {}; or directives like \"zeroclaw=debug,hyper=warn\"){hint}",
+                    LEVELS.join(", ")
+                ),
+            );
+        } else if let Err(e) = tracing_subscriber::EnvFilter::try_new(level) {
+            f.error(
+                p(&["logging", "level"]),
+                format!(
+                    "invalid level `{level}`: {e} (e.g. \"info\" or \"zeroclaw=debug,hyper=warn\")"
+                ),
+            );
+        }
+    }
+    if l.rotate && l.max_size.as_u64() == 0 {
+        f.error(
+            p(&["logging", "max_size"]),
+            "max_size must be greater than zero when rotate = true",
+        );
+    }
+    if l.rotate && l.max_files == 0 {
+        f.error(
+            p(&["logging", "max_files"]),
+            "max_files must be at least 1 when rotate = true",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deliver_to_forms() {
+        assert_eq!(check_deliver_to("telegram:123456789"), Ok("telegram"));
+        assert_eq!(check_deliver_to("telegram:-1001234"), Ok("telegram"));
+        assert_eq!(check_deliver_to("telegram:@news_channel"), Ok("telegram"));
+        assert_eq!(
+            check_deliver_to("discord:112233445566778899"),
+            Ok("discord")
+        );
+        assert_eq!(check_deliver_to("slack:C0123456789"), Ok("slack"));
+        assert!(check_deliver_to("telegram").is_err());
+        assert!(check_deliver_to("telegram:abc").is_err());
+        assert!(check_deliver_to("email:me@example.com").is_err());
+        assert!(check_deliver_to("slack:").is_err());
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        assert!(is_loopback("127.0.0.1"));
+        assert!(is_loopback("127.0.1.1"));
+        assert!(is_loopback("::1"));
+        assert!(is_loopback("[::1]"));
+        assert!(is_loopback("localhost"));
+        assert!(!is_loopback("0.0.0.0"));
+        assert!(!is_loopback("192.168.1.100"));
+        assert!(!is_loopback("example.com"));
+    }
+}
