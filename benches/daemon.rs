@@ -43,7 +43,8 @@ fn main() {
     for _ in 0..20 {
         let _ = std::fs::remove_file(&notify);
         let sock = UnixDatagram::bind(&notify).expect("bind notify socket");
-        sock.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        sock.set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
         let t0 = Instant::now();
         let mut child = Command::new(BIN)
             .arg("--config")
@@ -89,13 +90,17 @@ fn main() {
         std::thread::sleep(Duration::from_millis(10));
     }
     std::thread::sleep(Duration::from_secs(10));
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
     let rss = status
         .lines()
         .find(|l| l.starts_with("VmRSS"))
         .unwrap_or("VmRSS: ?")
         .to_string();
-    println!("idle RSS after 10 s: {}", rss.trim_start_matches("VmRSS:").trim());
+    println!(
+        "idle RSS after 10 s: {}",
+        rss.trim_start_matches("VmRSS:").trim()
+    );
 
     let mut trips = Vec::new();
     for _ in 0..2000 {

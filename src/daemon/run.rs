@@ -82,13 +82,13 @@ struct Prepared {
 /// Synchronous set-up before any runtime exists: config, directories, pid file.
 fn prepare(opts: &RunOptions, mode: Mode) -> Result<Prepared, RunError> {
     let loaded = config::load(opts.config.as_deref())?;
-    let mut config = loaded.config;
+    let mut config = loaded.config.clone();
     let cwd = std::env::current_dir().map_err(|source| RunError::Io {
         what: "cannot read the current directory",
         path: ".".into(),
         source,
     })?;
-    let config_path = loaded.path.map(|p| absolute(&cwd, &p));
+    let config_path = loaded.path.as_ref().map(|p| absolute(&cwd, p));
     if let Some(host) = &opts.gateway_host {
         config.gateway.host = host.clone();
     }
@@ -106,6 +106,7 @@ fn prepare(opts: &RunOptions, mode: Mode) -> Result<Prepared, RunError> {
     }
     absolutize_paths(&mut config, &cwd);
     crate::logging::install_for_daemon(&config, config_path.as_deref());
+    loaded.log_summary();
 
     let state_dir = config.state_dir();
     std::fs::create_dir_all(&state_dir).map_err(|source| RunError::Io {
@@ -142,12 +143,6 @@ fn prepare(opts: &RunOptions, mode: Mode) -> Result<Prepared, RunError> {
         source,
     })?;
 
-    if config_path.is_none() {
-        tracing::info!(
-            "no config file at {}: running on built-in defaults (gateway on 127.0.0.1:3000, echo provider, no channels, no jobs)",
-            config::default_path().display()
-        );
-    }
     Ok(Prepared {
         config,
         config_path,
