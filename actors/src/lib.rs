@@ -5,6 +5,27 @@
 //! `RestartSteps=`/`RestartMaxDelaySec=` and `StartLimitBurst=`/`StartLimitIntervalSec=`
 //! so that an operator who knows systemd already knows how a crashed child
 //! behaves. It knows nothing about the daemon's domain.
+//!
+//! # How an exit is classified
+//! - the child stopped cleanly (`SupervisionEvent::ActorTerminated`): success;
+//! - `Err` from a handler, `post_start`, `pre_start`, or a spawn function that
+//!   returned `SpawnErr`: failure (systemd's *unclean exit code*);
+//! - a panic in any of those: abort (*unclean signal*). ractor reports a panic
+//!   exactly like an `Err` (the panic message becomes the error), so the crate
+//!   installs a process-wide panic hook, chained to the hook present at the
+//!   first [`SupervisorHandle::start`], that remembers recent panic messages;
+//!   see `panics.rs` for the approach and its limits. A program that sets its
+//!   own panic hook should do it *before* starting a tree, or chain to the
+//!   previous hook, or panics will count as failures;
+//! - a start that does not finish within `start_timeout`: timeout.
+//!
+//! A child is expected to be linked to the supervisor (`ChildSpec::actor` does
+//! it); a spawn function that returns an unlinked actor is a failed start.
+//!
+//! # Names
+//! ractor's registry is global to the process. A tree started as `ns` is
+//! registered as `ns`, and its child `c` is expected under `ns/c`
+//! ([`SupervisorHandle::registered_name`]), so trees coexist (parallel tests).
 
 mod panics;
 pub mod policy;

@@ -18,7 +18,7 @@ use crate::spec::{ChildSpec, SpawnContext};
 use crate::supervisor::{SupervisorError, SupervisorExit};
 use futures_util::FutureExt;
 use ractor::{
-    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SpawnErr,
+    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorStatus, RpcReplyPort, SpawnErr,
     SupervisionEvent,
 };
 use std::collections::{HashMap, VecDeque};
@@ -301,6 +301,18 @@ impl Actor for Supervisor {
     }
 }
 
+/// Is `cell` linked to this supervisor? An actor that already began to stop
+/// has unlinked itself, which is not a broken contract: its exit event is on
+/// its way. The supervisor is read before the status because ractor sets
+/// `Stopping` before it unlinks.
+fn linked_to(cell: &ActorCell, supervisor: &ActorRef<Msg>) -> bool {
+    let parent = cell.try_get_supervisor();
+    if cell.get_status() >= ActorStatus::Stopping {
+        return true;
+    }
+    parent.is_some_and(|p| p.get_id() == supervisor.get_id())
+}
+
 /// systemd's kind of a failed start, and its message.
 fn classify_spawn_err(err: SpawnErr) -> (ExitKind, String) {
     match err {
@@ -484,6 +496,19 @@ impl State {
             }
             return;
         }
+        let outcome = match outcome {
+            SpawnOutcome::Started(cell) if !linked_to(&cell, myself) => {
+                // Without the link no exit would ever reach us and the child
+                // would show `running` forever: refuse it loudly instead.
+                cell.kill();
+                SpawnOutcome::Failed(SpawnErr::StartupFailed(
+                    "the spawn function did not link the actor to its supervisor \
+                     (use spawn_linked with ctx.supervisor, or ChildSpec::actor)"
+                        .into(),
+                ))
+            }
+            other => other,
+        };
         match outcome {
             SpawnOutcome::Started(cell) => {
                 let id = cell.get_id();

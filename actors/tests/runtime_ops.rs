@@ -279,3 +279,35 @@ async fn a_clean_exit_under_on_failure_is_stopped_not_failed() {
     assert!(json.contains("\"state\":\"stopped\""), "{json}");
     tree.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_spawn_function_that_does_not_link_is_a_failed_start() {
+    let (tx, _rx) = channel();
+    let p = Probe::new("loner", &tx, |_| StartMode::Ok);
+    let spec = zeroclaw_actors::ChildSpec::new(
+        "loner",
+        RestartPolicy {
+            restart: Restart::No,
+            ..fast_policy()
+        },
+        move |ctx: zeroclaw_actors::SpawnContext| {
+            let probe = p.clone();
+            async move {
+                let (actor, _) =
+                    ractor::Actor::spawn(Some(ctx.registered_name), Toy, ToyArgs { probe, tag: 0 })
+                        .await?;
+                Ok(actor.get_cell())
+            }
+        },
+    );
+    let tree = SupervisorHandle::start("unlinked", vec![spec], SupervisorOptions::default())
+        .await
+        .expect("tree starts");
+    let snap = until(&tree, LONG, "loner failed", |s| {
+        state_of(s, "loner").state == ChildState::Failed
+    })
+    .await;
+    let last = state_of(&snap, "loner").last_exit.clone().expect("exit");
+    assert!(last.message.contains("did not link"), "{}", last.message);
+    tree.shutdown().await.expect("shutdown");
+}
