@@ -1,0 +1,40 @@
+//! Why a message got no answer.
+
+use super::http::ClientError;
+use super::providers::ProviderError;
+
+/// Why a message got no answer. [`AgentError::user_message`] is what the chat
+/// user sees; `Display` (with the provider's request id) is for the log.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("unknown tool `{0}` (known tools: {known}); fix the `tools` list in the config", known = super::tools::KNOWN.join(", "))]
+    UnknownTool(String),
+    #[error(
+        "the model asked for tools {0} times without giving an answer ([agent] max_tool_iterations)"
+    )]
+    ToolLimit(u32),
+    #[error("the model returned an empty answer")]
+    EmptyReply,
+    #[error(transparent)]
+    Client(#[from] ClientError),
+}
+
+impl AgentError {
+    /// A short sentence fit to send back to the user.
+    pub fn user_message(&self) -> String {
+        match self {
+            AgentError::Provider(e) => e.user_message(),
+            AgentError::UnknownTool(_) => {
+                "the assistant is misconfigured (unknown tool); the operator has been told in the log"
+                    .into()
+            }
+            AgentError::ToolLimit(_) => {
+                "the assistant needed too many tool steps and gave up; try a simpler request".into()
+            }
+            AgentError::EmptyReply => "the model returned an empty answer; please try again".into(),
+            AgentError::Client(_) => "the assistant cannot make network requests right now".into(),
+        }
+    }
+}
