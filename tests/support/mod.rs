@@ -1,0 +1,4 @@
+//! Fakes of external services, shared by the black-box tests.
+
+pub mod anthropic;
+pub mod openai;
