@@ -117,13 +117,14 @@ fn error_response(status: u16, kind: &str, message: &str, request_id: &str) -> R
     r
 }
 
-fn authenticate(headers: &HeaderMap, request_id: &str) -> Result<(), Response> {
+/// `Some(rejection)` when the credentials are wrong.
+fn authenticate(headers: &HeaderMap, request_id: &str) -> Option<Response> {
     if headers
         .get("anthropic-version")
         .and_then(|v| v.to_str().ok())
         != Some("2023-06-01")
     {
-        return Err(error_response(
+        return Some(error_response(
             400,
             "invalid_request_error",
             "anthropic-version: header is required",
@@ -131,18 +132,18 @@ fn authenticate(headers: &HeaderMap, request_id: &str) -> Result<(), Response> {
         ));
     }
     if headers.get("x-api-key").and_then(|v| v.to_str().ok()) != Some(KEY) {
-        return Err(error_response(
+        return Some(error_response(
             401,
             "authentication_error",
             "invalid x-api-key",
             request_id,
         ));
     }
-    Ok(())
+    None
 }
 
 async fn models(headers: HeaderMap) -> Response {
-    if let Err(r) = authenticate(&headers, "req_models") {
+    if let Some(r) = authenticate(&headers, "req_models") {
         return r;
     }
     axum::Json(json!({"data": [{"type": "model", "id": "claude-test"}], "has_more": false}))
@@ -160,7 +161,7 @@ async fn messages(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Byt
         reqs.len()
     };
     let request_id = format!("req_fake_{n}");
-    if let Err(r) = authenticate(&headers, &request_id) {
+    if let Some(r) = authenticate(&headers, &request_id) {
         return r;
     }
     let step = inner

@@ -120,10 +120,11 @@ fn error_response(
     r
 }
 
-fn authenticate(headers: &HeaderMap, request_id: &str) -> Result<(), Response> {
+/// `Some(rejection)` when the credentials are wrong.
+fn authenticate(headers: &HeaderMap, request_id: &str) -> Option<Response> {
     let expected = format!("Bearer {KEY}");
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
-        return Err(error_response(
+        return Some(error_response(
             401,
             "invalid_request_error",
             Some("invalid_api_key"),
@@ -131,11 +132,11 @@ fn authenticate(headers: &HeaderMap, request_id: &str) -> Result<(), Response> {
             request_id,
         ));
     }
-    Ok(())
+    None
 }
 
 async fn models(headers: HeaderMap) -> Response {
-    if let Err(r) = authenticate(&headers, "req_models") {
+    if let Some(r) = authenticate(&headers, "req_models") {
         return r;
     }
     axum::Json(json!({"object": "list", "data": [{"id": "gpt-test", "object": "model"}]}))
@@ -153,7 +154,7 @@ async fn completions(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: 
         reqs.len()
     };
     let request_id = format!("req_oai_{n}");
-    if let Err(r) = authenticate(&headers, &request_id) {
+    if let Some(r) = authenticate(&headers, &request_id) {
         return r;
     }
     let step = inner
