@@ -279,3 +279,88 @@ fn anthropic_without_key_refuses_to_start_with_a_clear_error() {
     assert!(msg.contains("no API key for provider `anthropic`"), "{msg}");
     assert!(msg.contains("ANTHROPIC_API_KEY"), "{msg}");
 }
+
+/// Wait until `cond` holds, failing after `within`.
+async fn wait_for(within: Duration, what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + within;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// `cond` must stay false for `window` (the thing it watches must be blocked).
+async fn stays_false(window: Duration, cond: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + window;
+    while Instant::now() < deadline {
+        if cond() {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    true
+}
+
+#[tokio::test]
+async fn messages_of_one_session_are_answered_in_order() {
+    // The first message hangs until its timeout; the second, same session,
+    // must not reach the provider before the first is finished.
+    let fake = std::sync::Arc::new(Fake::start(vec![Step::Hang, Step::text("second")]).await);
+    let agent = std::sync::Arc::new(new_agent(&config(&fake, KEY, "700ms", 0)));
+    let first = {
+        let agent = agent.clone();
+        tokio::spawn(async move { agent.respond(ask("first")).await })
+    };
+    wait_for(Duration::from_secs(2), "the first request", || {
+        fake.hits() == 1
+    })
+    .await;
+    let second = {
+        let agent = agent.clone();
+        tokio::spawn(async move { agent.respond(ask("second")).await })
+    };
+    assert!(
+        stays_false(Duration::from_millis(300), || fake.hits() > 1).await,
+        "the second message overtook the first"
+    );
+    assert!(first.await.unwrap().is_err(), "first timed out");
+    assert_eq!(second.await.unwrap().unwrap(), "second");
+    assert_eq!(fake.hits(), 2);
+}
+
+#[tokio::test]
+async fn max_concurrent_bounds_sessions_in_flight() {
+    let fake = std::sync::Arc::new(Fake::start(vec![Step::Hang, Step::text("b")]).await);
+    let mut c = config(&fake, KEY, "700ms", 0);
+    c.agent.max_concurrent = 1;
+    let agent = std::sync::Arc::new(new_agent(&c));
+    let a = {
+        let agent = agent.clone();
+        tokio::spawn(async move { agent.respond(ask("a")).await })
+    };
+    wait_for(Duration::from_secs(2), "session A", || fake.hits() == 1).await;
+    let b = {
+        let agent = agent.clone();
+        let mut req = ask("b");
+        req.session = "test:other".into();
+        tokio::spawn(async move { agent.respond(req).await })
+    };
+    assert!(
+        stays_false(Duration::from_millis(300), || fake.hits() > 1).await,
+        "a second session ran past max_concurrent = 1"
+    );
+    assert!(a.await.unwrap().is_err());
+    assert_eq!(b.await.unwrap().unwrap(), "b");
+}
+
+#[tokio::test]
+async fn an_empty_message_is_refused_before_any_call() {
+    let fake = Fake::start(vec![]).await;
+    let agent = new_agent(&config(&fake, KEY, "5s", 0));
+    let err = agent.respond(ask("   ")).await.unwrap_err();
+    assert_eq!(
+        err.user_message(),
+        "the message is empty; please write something"
+    );
+    assert_eq!(fake.hits(), 0);
+}

@@ -17,6 +17,8 @@ pub enum AgentError {
     ToolLimit(u32),
     #[error("the model returned an empty answer")]
     EmptyReply,
+    #[error("the message is empty")]
+    EmptyMessage,
     #[error(transparent)]
     Client(#[from] ClientError),
 }
@@ -34,6 +36,7 @@ impl AgentError {
                 "the assistant needed too many tool steps and gave up; try a simpler request".into()
             }
             AgentError::EmptyReply => "the model returned an empty answer; please try again".into(),
+            AgentError::EmptyMessage => "the message is empty; please write something".into(),
             AgentError::Client(_) => "the assistant cannot make network requests right now".into(),
         }
     }

@@ -72,7 +72,8 @@ impl Agent {
     /// channel names an unknown tool: better refused at start than at 3 a.m.
     pub fn new(config: &Config, workdir: PathBuf) -> Result<Self, AgentError> {
         providers::resolve(config, &config.provider.name, None)?;
-        for job in &config.cron.jobs {
+        // Disabled jobs are not checked: an operator may keep one whose key is not there yet.
+        for job in config.cron.jobs.iter().filter(|j| j.enabled) {
             if let Some(name) = job.provider.as_deref().filter(|n| !n.trim().is_empty()) {
                 providers::resolve(config, name, job.model.as_deref())?;
             }
@@ -125,6 +126,9 @@ impl Agent {
         provider: &str,
         request: &AgentRequest,
     ) -> Result<String, AgentError> {
+        if request.message.trim().is_empty() {
+            return Err(AgentError::EmptyMessage);
+        }
         let settings = providers::resolve(&self.config, provider, request.model.as_deref())?;
         let offered = request
             .tools
@@ -177,6 +181,13 @@ impl Agent {
                 },
             )
             .await?;
+            tracing::debug!(
+                provider = %settings.name,
+                model = %settings.model,
+                request_id = reply.request_id.as_deref().unwrap_or("-"),
+                stop = ?reply.stop,
+                "model replied"
+            );
             let text = reply.message.text();
             let calls: Vec<(String, String, serde_json::Value)> = reply
                 .tool_calls()

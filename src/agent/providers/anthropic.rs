@@ -128,6 +128,8 @@ pub async fn complete(
         .content
         .into_iter()
         .filter_map(|b| match b {
+            // The API rejects empty text blocks when they are sent back in the tool loop.
+            ContentBlock::Text { text } if text.is_empty() => None,
             ContentBlock::Text { text } => Some(Block::Text(text)),
             ContentBlock::ToolUse { id, name, input } => Some(Block::ToolUse { id, name, input }),
             ContentBlock::Other => None,

@@ -97,6 +97,11 @@ async fn attempt_once<T: DeserializeOwned>(
     })?;
     if !(200..300).contains(&status) {
         let mut err = ProviderError::from_status(provider, status, error_detail(&bytes));
+        if status == 429 && is_quota_exhausted(&bytes) {
+            // Same status as a rate limit, but waiting will not help until the
+            // billing period or the plan changes: do not retry.
+            err.kind = ErrorKind::Payment;
+        }
         err.request_id = request_id;
         err.retry_after = retry_after;
         return Err(err);
@@ -117,6 +122,18 @@ async fn attempt_once<T: DeserializeOwned>(
             Err(err)
         }
     }
+}
+
+/// OpenAI's `insufficient_quota` and Anthropic's `enforced_spend_limit_reached`
+/// arrive as 429s but are spend limits, not rate limits.
+fn is_quota_exhausted(bytes: &[u8]) -> bool {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return false;
+    };
+    let err = &v["error"];
+    err["code"] == "insufficient_quota"
+        || err["type"] == "insufficient_quota"
+        || err["details"]["error_code"] == "enforced_spend_limit_reached"
 }
 
 /// Classify a reqwest failure before any status was seen.
@@ -210,6 +227,19 @@ mod tests {
         assert_eq!(retry_after(&h), None);
         h.insert("retry-after", HeaderValue::from_static("-3"));
         assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn spend_limits_are_told_apart_from_rate_limits() {
+        assert!(is_quota_exhausted(
+            br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#
+        ));
+        assert!(is_quota_exhausted(
+            br#"{"type":"error","error":{"type":"rate_limit_error","message":"m","details":{"error_code":"enforced_spend_limit_reached"}}}"#
+        ));
+        assert!(!is_quota_exhausted(
+            br#"{"type":"error","error":{"type":"rate_limit_error","message":"m"}}"#
+        ));
     }
 
     #[test]
