@@ -364,3 +364,36 @@ async fn an_empty_message_is_refused_before_any_call() {
     );
     assert_eq!(fake.hits(), 0);
 }
+
+#[tokio::test]
+async fn seed_health_check_job_works_with_default_shell_settings() {
+    // 系统健康检查: tools = ["shell"], CPU / memory / disk with the default allowlist.
+    let call = |c: &str| Step::ToolUse {
+        name: "shell".into(),
+        input: serde_json::json!({ "command": c }),
+    };
+    let fake = Fake::start(vec![
+        call("uptime"),
+        call("free -m"),
+        call("df -h"),
+        Step::EchoToolResult,
+    ])
+    .await;
+    let agent = new_agent(&config(&fake, KEY, "5s", 0));
+    let mut req = ask("检查系统状态：CPU、内存、磁盘、服务状态");
+    req.session = "cron:health".into();
+    req.tools = vec!["shell".into()];
+    let answer = agent.respond(req).await.unwrap();
+    assert!(answer.contains("Filesystem"), "{answer}");
+    let reqs = fake.requests();
+    assert_eq!(reqs.len(), 4);
+    for (i, expect) in [(1, "load average"), (2, "Mem:"), (3, "Filesystem")] {
+        let msgs = reqs[i].body["messages"].as_array().unwrap();
+        let result = &msgs.last().unwrap()["content"][0];
+        assert_eq!(result["is_error"], false, "{result}");
+        assert!(
+            result["content"].as_str().unwrap().contains(expect),
+            "{result}"
+        );
+    }
+}

@@ -24,6 +24,18 @@ pub enum AgentError {
 }
 
 impl AgentError {
+    /// A stable label for metrics (`auth`, `timeout`, `tool_limit`...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AgentError::Provider(e) => e.kind.as_str(),
+            AgentError::UnknownTool(_) => "unknown_tool",
+            AgentError::ToolLimit(_) => "tool_limit",
+            AgentError::EmptyReply => "empty_reply",
+            AgentError::EmptyMessage => "empty_message",
+            AgentError::Client(_) => "client",
+        }
+    }
+
     /// A short sentence fit to send back to the user.
     pub fn user_message(&self) -> String {
         match self {

@@ -16,6 +16,7 @@ pub mod tools;
 pub use error::AgentError;
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use history::{History, Turn};
 use message::{Block, Completion, Message, Role, ToolSpec};
 use providers::{ProviderSettings, RetryPolicy};
@@ -56,6 +57,7 @@ pub struct Agent {
     toolbox: Toolbox,
     sessions: Mutex<HashMap<String, SessionSlot>>,
     permits: Semaphore,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -103,7 +105,15 @@ impl Agent {
             toolbox: Toolbox::new(&config.tools, &workdir),
             sessions: Mutex::new(HashMap::new()),
             permits: Semaphore::new(config.agent.max_concurrent.max(1)),
+            metrics: None,
         })
+    }
+
+    /// Count answers (`zeroclaw_agent_responses_total{provider,outcome}`) and
+    /// tool calls (`zeroclaw_agent_tool_calls_total{tool}`) in the daemon's metrics.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Answer one message, running tools the model asks for. On error the
@@ -117,6 +127,13 @@ impl Agent {
         let result = self.respond_inner(provider, &request).await;
         if let Err(e) = &result {
             tracing::warn!(session = %request.session, provider, error = %e, "no answer");
+        }
+        if let Some(m) = &self.metrics {
+            let outcome = result.as_ref().map_or_else(AgentError::kind, |_| "ok");
+            m.inc(
+                "zeroclaw_agent_responses_total",
+                &[("provider", provider), ("outcome", outcome)],
+            );
         }
         result
     }
@@ -211,6 +228,9 @@ impl Agent {
             let mut results = Vec::with_capacity(calls.len());
             for (id, name, input) in calls {
                 tracing::info!(provider = %settings.name, tool = %name, input = %input, "tool call");
+                if let Some(m) = &self.metrics {
+                    m.inc("zeroclaw_agent_tool_calls_total", &[("tool", &name)]);
+                }
                 let out = self.toolbox.call(&name, offered, &input).await;
                 results.push(Block::ToolResult {
                     id,
@@ -302,7 +322,10 @@ mod tests {
 
     #[tokio::test]
     async fn echo_replies_with_the_prompt_and_keeps_history() {
-        let agent = Agent::new(&Config::default(), std::env::temp_dir()).unwrap();
+        let metrics = Arc::new(Metrics::default());
+        let agent = Agent::new(&Config::default(), std::env::temp_dir())
+            .unwrap()
+            .with_metrics(metrics.clone());
         let req = AgentRequest {
             session: "s".into(),
             message: "hello".into(),
@@ -313,6 +336,11 @@ mod tests {
         assert!(answer.starts_with("echo: hello"), "{answer}");
         assert!(answer.contains("tools offered: shell"), "{answer}");
         assert_eq!(agent.history_len("s").await, 1);
+        let counted = metrics
+            .counters()
+            .into_iter()
+            .find(|(name, _, _)| name == "zeroclaw_agent_responses_total");
+        assert_eq!(counted.map(|c| c.2), Some(1));
         agent.reset_session("s").await;
         assert_eq!(agent.history_len("s").await, 0);
     }

@@ -58,6 +58,24 @@ impl fmt::Display for ProviderError {
     }
 }
 
+impl ErrorKind {
+    /// A stable label for metrics and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotConfigured => "not_configured",
+            ErrorKind::Auth => "auth",
+            ErrorKind::Payment => "payment",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Overloaded => "overloaded",
+            ErrorKind::Server => "server",
+            ErrorKind::Rejected => "rejected",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Malformed => "malformed",
+        }
+    }
+}
+
 impl ProviderError {
     pub fn new(kind: ErrorKind, provider: &str, detail: impl Into<String>) -> Self {
         Self {
