@@ -1,6 +1,6 @@
 //! `zeroclaw auth ...`.
 
-use crate::agent::status::{self, CredentialReport};
+use crate::agent::auth::{self, CredentialReport};
 use crate::cli::Global;
 use anyhow::Context;
 use std::time::Duration;
@@ -23,13 +23,13 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 pub fn run(global: &Global, command: AuthCommand) -> anyhow::Result<u8> {
     let AuthCommand::Status { json, check } = command;
     let loaded = crate::config::load(global.config.as_deref())?;
-    let mut reports = status::collect(&loaded.config);
+    let mut reports = auth::collect(&loaded.config);
     if check {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("cannot start the async runtime for --check")?;
-        runtime.block_on(status::check(&loaded.config, &mut reports, CHECK_TIMEOUT));
+        runtime.block_on(auth::check(&loaded.config, &mut reports, CHECK_TIMEOUT));
     }
     let failed = reports
         .iter()

@@ -4,13 +4,13 @@
 //! every cron job. Messages of one session are answered in order (a per-session
 //! lock, FIFO); different sessions run concurrently up to `[agent] max_concurrent`.
 
+pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod history;
 pub mod http;
 pub mod message;
 pub mod providers;
-pub mod status;
 pub mod tools;
 
 pub use error::AgentError;

@@ -169,7 +169,8 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         && ms.is_finite()
         && ms >= 0.0
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        // Capped: `from_secs_f64` panics on absurd values such as 1e300.
+        return Some(Duration::from_secs_f64(ms.min(86_400_000.0) / 1000.0));
     }
     let secs = header_str(headers, "retry-after")?
         .trim()
@@ -227,6 +228,10 @@ mod tests {
         assert_eq!(retry_after(&h), None);
         h.insert("retry-after", HeaderValue::from_static("-3"));
         assert_eq!(retry_after(&h), None);
+        h.insert("retry-after", HeaderValue::from_static("1e300"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(86_400)));
+        h.insert("retry-after-ms", HeaderValue::from_static("1e300"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(86_400)));
     }
 
     #[test]
