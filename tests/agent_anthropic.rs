@@ -306,7 +306,7 @@ async fn messages_of_one_session_are_answered_in_order() {
     // The first message hangs until its timeout; the second, same session,
     // must not reach the provider before the first is finished.
     let fake = std::sync::Arc::new(Fake::start(vec![Step::Hang, Step::text("second")]).await);
-    let agent = std::sync::Arc::new(new_agent(&config(&fake, KEY, "700ms", 0)));
+    let agent = std::sync::Arc::new(new_agent(&config(&fake, KEY, "2s", 0)));
     let first = {
         let agent = agent.clone();
         tokio::spawn(async move { agent.respond(ask("first")).await })
@@ -331,7 +331,7 @@ async fn messages_of_one_session_are_answered_in_order() {
 #[tokio::test]
 async fn max_concurrent_bounds_sessions_in_flight() {
     let fake = std::sync::Arc::new(Fake::start(vec![Step::Hang, Step::text("b")]).await);
-    let mut c = config(&fake, KEY, "700ms", 0);
+    let mut c = config(&fake, KEY, "2s", 0);
     c.agent.max_concurrent = 1;
     let agent = std::sync::Arc::new(new_agent(&c));
     let a = {

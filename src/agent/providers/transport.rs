@@ -138,7 +138,8 @@ fn is_quota_exhausted(bytes: &[u8]) -> bool {
 
 /// Classify a reqwest failure before any status was seen.
 pub fn transport_error(provider: &str, e: &reqwest::Error) -> ProviderError {
-    let kind = if e.is_timeout() {
+    // A connect timeout is a connect error (retried); other timeouts are not.
+    let kind = if e.is_timeout() && !e.is_connect() {
         ErrorKind::Timeout
     } else {
         ErrorKind::Connect

@@ -166,10 +166,11 @@ impl ShellTool {
             (out, err, status)
         })
         .await;
-        let (out, err, status_text) = match outcome {
+        let (out, err, status_text, success) = match outcome {
             Ok((out, err, status)) => {
                 // Reaped: the pid (and group id) may be reused from now on.
                 guard.0 = None;
+                let success = status.as_ref().is_ok_and(|s| s.success());
                 let status_text = match status {
                     Ok(s) => match (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)) {
                         (Some(code), _) => format!("exit status {code}"),
@@ -178,7 +179,7 @@ impl ShellTool {
                     },
                     Err(e) => format!("exit status unknown ({e})"),
                 };
-                (out, err, status_text)
+                (out, err, status_text, success)
             }
             Err(_) => {
                 guard.kill();
@@ -219,10 +220,9 @@ impl ShellTool {
                 }
             ));
         }
-        let failed = !status_text.ends_with("status 0");
         ToolOutput {
             content: format!("{status_text}\n{text}"),
-            is_error: failed,
+            is_error: !success,
         }
     }
 }
