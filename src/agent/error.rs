@@ -9,8 +9,8 @@ use super::providers::ProviderError;
 pub enum AgentError {
     #[error(transparent)]
     Provider(#[from] ProviderError),
-    #[error("unknown tool `{0}` (known tools: {known}); fix the `tools` list in the config", known = super::tools::KNOWN.join(", "))]
-    UnknownTool(String),
+    #[error("unknown tool `{tool}` in {place} (known tools: {known}); fix the `tools` list in the config", known = super::tools::KNOWN.join(", "))]
+    UnknownTool { tool: String, place: String },
     #[error(
         "the model asked for tools {0} times without giving an answer ([agent] max_tool_iterations)"
     )]
@@ -28,7 +28,7 @@ impl AgentError {
     pub fn kind(&self) -> &'static str {
         match self {
             AgentError::Provider(e) => e.kind.as_str(),
-            AgentError::UnknownTool(_) => "unknown_tool",
+            AgentError::UnknownTool { .. } => "unknown_tool",
             AgentError::ToolLimit(_) => "tool_limit",
             AgentError::EmptyReply => "empty_reply",
             AgentError::EmptyMessage => "empty_message",
@@ -40,7 +40,7 @@ impl AgentError {
     pub fn user_message(&self) -> String {
         match self {
             AgentError::Provider(e) => e.user_message(),
-            AgentError::UnknownTool(_) => {
+            AgentError::UnknownTool { .. } => {
                 "the assistant is misconfigured (unknown tool); the operator has been told in the log"
                     .into()
             }

@@ -76,21 +76,24 @@ impl Agent {
         providers::resolve(config, &config.provider.name, None)?;
         // Disabled jobs are not checked: an operator may keep one whose key is not there yet.
         for job in config.cron.jobs.iter().filter(|j| j.enabled) {
+            let place = format!("cron job `{}`", job.name);
             if let Some(name) = job.provider.as_deref().filter(|n| !n.trim().is_empty()) {
-                providers::resolve(config, name, job.model.as_deref())?;
+                providers::resolve(config, name, job.model.as_deref()).map_err(|mut e| {
+                    e.detail = format!("{place}: {}", e.detail);
+                    e
+                })?;
             }
-            check_tools(&job.tools)?;
+            check_tools(&job.tools, &place)?;
         }
         let ch = &config.channel;
-        for tools in [
-            ch.telegram.as_ref().map(|c| &c.tools),
-            ch.discord.as_ref().map(|c| &c.tools),
-            ch.slack.as_ref().map(|c| &c.tools),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            check_tools(tools)?;
+        for (tools, place) in [
+            (ch.telegram.as_ref().map(|c| &c.tools), "[channel.telegram]"),
+            (ch.discord.as_ref().map(|c| &c.tools), "[channel.discord]"),
+            (ch.slack.as_ref().map(|c| &c.tools), "[channel.slack]"),
+        ] {
+            if let Some(tools) = tools {
+                check_tools(tools, place)?;
+            }
         }
         let p = &config.provider;
         Ok(Self {
@@ -151,9 +154,10 @@ impl Agent {
             .tools
             .iter()
             .map(|t| {
-                self.toolbox
-                    .spec(t)
-                    .ok_or_else(|| AgentError::UnknownTool(t.clone()))
+                self.toolbox.spec(t).ok_or_else(|| AgentError::UnknownTool {
+                    tool: t.clone(),
+                    place: format!("the request for session `{}`", request.session),
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let session = self.session(&request.session);
@@ -308,10 +312,14 @@ fn evict_idle(sessions: &mut HashMap<String, SessionSlot>) {
     }
 }
 
-/// Fail on a tool name the agent does not have.
-pub fn check_tools(names: &[String]) -> Result<(), AgentError> {
+/// Fail on a tool name the agent does not have; `place` names where it was
+/// written (`cron job `backup``, `[channel.telegram]`).
+pub fn check_tools(names: &[String], place: &str) -> Result<(), AgentError> {
     match names.iter().find(|n| !tools::KNOWN.contains(&n.as_str())) {
-        Some(unknown) => Err(AgentError::UnknownTool(unknown.clone())),
+        Some(unknown) => Err(AgentError::UnknownTool {
+            tool: unknown.clone(),
+            place: place.to_string(),
+        }),
         None => Ok(()),
     }
 }
@@ -357,6 +365,46 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("unknown tool `browser`"), "{err}");
+    }
+
+    #[test]
+    fn new_names_the_cron_job_or_channel_at_fault() {
+        let c = crate::config::parse_str(
+            r#"
+            [[cron.jobs]]
+            name = "nightly"
+            schedule = "0 3 * * *"
+            message = "m"
+            tools = ["browser"]
+            "#,
+            "t",
+        )
+        .unwrap();
+        let err = Agent::new(&c, std::env::temp_dir())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown tool `browser` in cron job `nightly`"),
+            "{err}"
+        );
+        let c = crate::config::parse_str(
+            r#"
+            [[cron.jobs]]
+            name = "news"
+            schedule = "0 9 * * *"
+            message = "m"
+            provider = "mystery"
+            "#,
+            "t",
+        )
+        .unwrap();
+        let err = Agent::new(&c, std::env::temp_dir())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("cron job `news`: unknown provider `mystery`"),
+            "{err}"
+        );
     }
 
     #[test]
