@@ -252,13 +252,18 @@ async fn send(
 ) -> Result<(u16, serde_json::Value), CheckResult> {
     let response = req.timeout(timeout).send().await.map_err(|e| {
         // Without the URL: a Telegram URL carries the token.
-        failed(format!("request failed: {}", e.without_url()))
+        failed(format!(
+            "request failed: {}",
+            transport::error_chain(&e.without_url())
+        ))
     })?;
     let status = response.status().as_u16();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| failed(format!("reply cut: {}", e.without_url())))?;
+    let bytes = response.bytes().await.map_err(|e| {
+        failed(format!(
+            "reply cut: {}",
+            transport::error_chain(&e.without_url())
+        ))
+    })?;
     if !(200..300).contains(&status) {
         return Err(failed(format!(
             "HTTP {status}: {}",

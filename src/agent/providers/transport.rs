@@ -144,15 +144,23 @@ pub fn transport_error(provider: &str, e: &reqwest::Error) -> ProviderError {
     } else {
         ErrorKind::Connect
     };
-    // `{:#}`-style chain: reqwest's top-level message hides the cause (refused, DNS...).
+    ProviderError::new(kind, provider, error_chain(e))
+}
+
+/// An error with its causes (`error sending request: tcp connect error:
+/// Connection refused`): reqwest's top-level message alone hides the cause.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut detail = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = e.source();
     while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
+        let text = s.to_string();
+        if !detail.ends_with(&text) {
+            detail.push_str(": ");
+            detail.push_str(&text);
+        }
         source = s.source();
     }
-    ProviderError::new(kind, provider, detail)
+    detail
 }
 
 pub fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
