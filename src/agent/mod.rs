@@ -1,9 +1,35 @@
 //! The agent: LLM providers, the tool loop and the tools.
+//!
+//! One [`Agent`] is shared (as `Arc<Agent>`) by the gateway, every channel and
+//! every cron job. Messages of one session are answered in order (a per-session
+//! lock, FIFO); different sessions run concurrently up to `[agent] max_concurrent`.
 
+pub mod auth;
 pub mod cli;
+pub mod error;
+pub mod history;
+pub mod http;
+pub mod message;
+pub mod providers;
+pub mod tools;
+
+pub use error::AgentError;
 
 use crate::config::Config;
+use crate::metrics::Metrics;
+use history::{History, Turn};
+use message::{Block, Completion, Message, Role, ToolSpec};
+use providers::{ProviderSettings, RetryPolicy};
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Mutex as AsyncMutex, Semaphore};
+use tokio::time::Instant;
+use tools::Toolbox;
+
+/// Sessions remembered at once; the least recently used idle ones are
+/// forgotten past this, so a flood of chat ids cannot grow memory forever.
+const MAX_SESSIONS: usize = 10_000;
 
 /// One message to answer.
 #[derive(Debug, Clone, Default)]
@@ -18,30 +44,372 @@ pub struct AgentRequest {
     pub tools: Vec<String>,
 }
 
-/// Why a message got no answer.
-#[derive(Debug, thiserror::Error)]
-pub enum AgentError {
-    #[error("{0}")]
-    Provider(String),
-}
-
-impl AgentError {
-    /// A short sentence fit to send back to the user.
-    pub fn user_message(&self) -> String {
-        self.to_string()
-    }
+struct SessionSlot {
+    history: Arc<AsyncMutex<History>>,
+    last_used: Instant,
 }
 
 /// Shared by the gateway, every channel and every cron job.
-pub struct Agent {}
+pub struct Agent {
+    config: Config,
+    policy: RetryPolicy,
+    client: reqwest::Client,
+    toolbox: Toolbox,
+    sessions: Mutex<HashMap<String, SessionSlot>>,
+    permits: Semaphore,
+    metrics: Option<Arc<Metrics>>,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent")
+            .field("provider", &self.config.provider.name)
+            .finish_non_exhaustive()
+    }
+}
 
 impl Agent {
+    /// Build the agent. Fails, with what to fix, when the default provider or a
+    /// cron job's provider cannot work (unknown name, missing key) or a job or
+    /// channel names an unknown tool: better refused at start than at 3 a.m.
     pub fn new(config: &Config, workdir: PathBuf) -> Result<Self, AgentError> {
-        let _ = (config, workdir);
-        Ok(Self {})
+        providers::resolve(config, &config.provider.name, None)?;
+        // Disabled jobs are not checked: an operator may keep one whose key is not there yet.
+        for job in config.cron.jobs.iter().filter(|j| j.enabled) {
+            let place = format!("cron job `{}`", job.name);
+            if let Some(name) = job.provider.as_deref().filter(|n| !n.trim().is_empty()) {
+                providers::resolve(config, name, job.model.as_deref()).map_err(|mut e| {
+                    e.detail = format!("{place}: {}", e.detail);
+                    e
+                })?;
+            }
+            check_tools(&job.tools, &place)?;
+        }
+        let ch = &config.channel;
+        for (tools, place) in [
+            (ch.telegram.as_ref().map(|c| &c.tools), "[channel.telegram]"),
+            (ch.discord.as_ref().map(|c| &c.tools), "[channel.discord]"),
+            (ch.slack.as_ref().map(|c| &c.tools), "[channel.slack]"),
+        ] {
+            if let Some(tools) = tools {
+                check_tools(tools, place)?;
+            }
+        }
+        let p = &config.provider;
+        Ok(Self {
+            config: config.clone(),
+            policy: RetryPolicy {
+                timeout: p.timeout,
+                max_retries: p.max_retries,
+                min_delay: p.retry_min_delay,
+                max_delay: p.retry_max_delay.max(p.retry_min_delay),
+            },
+            client: http::client()?,
+            toolbox: Toolbox::new(&config.tools, &workdir),
+            sessions: Mutex::new(HashMap::new()),
+            permits: Semaphore::new(config.agent.max_concurrent.max(1)),
+            metrics: None,
+        })
     }
 
+    /// Count answers (`zeroclaw_agent_responses_total{provider,outcome}`) and
+    /// tool calls (`zeroclaw_agent_tool_calls_total{tool}`) in the daemon's metrics.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Answer one message, running tools the model asks for. On error the
+    /// detail is logged and the turn is not added to the session's history.
     pub async fn respond(&self, request: AgentRequest) -> Result<String, AgentError> {
-        Ok(request.message)
+        let provider = request
+            .provider
+            .as_deref()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or(&self.config.provider.name);
+        let result = self.respond_inner(provider, &request).await;
+        if let Err(e) = &result {
+            tracing::warn!(session = %request.session, provider, error = %e, "no answer");
+        }
+        if let Some(m) = &self.metrics {
+            let outcome = result.as_ref().map_or_else(AgentError::kind, |_| "ok");
+            m.inc(
+                "zeroclaw_agent_responses_total",
+                &[("provider", provider), ("outcome", outcome)],
+            );
+        }
+        result
+    }
+
+    async fn respond_inner(
+        &self,
+        provider: &str,
+        request: &AgentRequest,
+    ) -> Result<String, AgentError> {
+        if request.message.trim().is_empty() {
+            return Err(AgentError::EmptyMessage);
+        }
+        let settings = providers::resolve(&self.config, provider, request.model.as_deref())?;
+        let offered = request
+            .tools
+            .iter()
+            .map(|t| {
+                self.toolbox.spec(t).ok_or_else(|| AgentError::UnknownTool {
+                    tool: t.clone(),
+                    place: format!("the request for session `{}`", request.session),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let session = self.session(&request.session);
+        // Session lock first (FIFO per session), then a global permit, so a
+        // queued message of a busy session does not hold a permit while waiting.
+        let mut history = session.lock().await;
+        let _permit = self.permits.acquire().await;
+        let mut messages = history.messages();
+        messages.push(Message::user(&request.message));
+        let answer = self.tool_loop(&settings, &offered, &mut messages).await?;
+        let a = &self.config.agent;
+        history.push(
+            Turn {
+                user: request.message.clone(),
+                assistant: answer.clone(),
+            },
+            a.max_history_turns,
+            a.max_history_chars,
+        );
+        Ok(answer)
+    }
+
+    async fn tool_loop(
+        &self,
+        settings: &ProviderSettings,
+        offered: &[ToolSpec],
+        messages: &mut Vec<Message>,
+    ) -> Result<String, AgentError> {
+        let max_iterations = self.config.agent.max_tool_iterations;
+        let mut iteration = 0;
+        loop {
+            let reply = providers::complete(
+                &self.client,
+                settings,
+                self.policy,
+                &Completion {
+                    model: &settings.model,
+                    system: &self.config.agent.system_prompt,
+                    messages,
+                    tools: offered,
+                    max_tokens: self.config.provider.max_tokens,
+                },
+            )
+            .await?;
+            tracing::debug!(
+                provider = %settings.name,
+                model = %settings.model,
+                request_id = reply.request_id.as_deref().unwrap_or("-"),
+                stop = ?reply.stop,
+                "model replied"
+            );
+            let text = reply.message.text();
+            let calls: Vec<(String, String, serde_json::Value)> = reply
+                .tool_calls()
+                .into_iter()
+                .map(|(id, name, input)| (id.to_string(), name.to_string(), input.clone()))
+                .collect();
+            if calls.is_empty() {
+                if text.trim().is_empty() {
+                    return Err(AgentError::EmptyReply);
+                }
+                return Ok(text);
+            }
+            if iteration >= max_iterations {
+                if !text.trim().is_empty() {
+                    return Ok(text);
+                }
+                return Err(AgentError::ToolLimit(max_iterations));
+            }
+            iteration += 1;
+            messages.push(reply.message);
+            let mut results = Vec::with_capacity(calls.len());
+            for (id, name, input) in calls {
+                tracing::info!(provider = %settings.name, tool = %name, input = %input, "tool call");
+                if let Some(m) = &self.metrics {
+                    m.inc("zeroclaw_agent_tool_calls_total", &[("tool", &name)]);
+                }
+                let out = self.toolbox.call(&name, offered, &input).await;
+                results.push(Block::ToolResult {
+                    id,
+                    content: out.content,
+                    is_error: out.is_error,
+                });
+            }
+            messages.push(Message {
+                role: Role::User,
+                blocks: results,
+            });
+        }
+    }
+
+    /// Forget a session's history (e.g. a `/reset` command in a chat).
+    pub async fn reset_session(&self, session: &str) {
+        let slot = self
+            .sessions
+            .lock()
+            .ok()
+            .and_then(|mut s| s.remove(session).map(|s| s.history));
+        if let Some(history) = slot {
+            *history.lock().await = History::default();
+        }
+    }
+
+    /// Turns remembered for `session` (0 when unknown).
+    pub async fn history_len(&self, session: &str) -> usize {
+        let slot = self
+            .sessions
+            .lock()
+            .ok()
+            .and_then(|s| s.get(session).map(|s| s.history.clone()));
+        match slot {
+            Some(h) => h.lock().await.len(),
+            None => 0,
+        }
+    }
+
+    fn session(&self, key: &str) -> Arc<AsyncMutex<History>> {
+        let mut sessions = match self.sessions.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let now = Instant::now();
+        if let Some(slot) = sessions.get_mut(key) {
+            slot.last_used = now;
+            return slot.history.clone();
+        }
+        if sessions.len() >= MAX_SESSIONS {
+            evict_idle(&mut sessions);
+        }
+        let history = Arc::new(AsyncMutex::new(History::default()));
+        sessions.insert(
+            key.to_string(),
+            SessionSlot {
+                history: history.clone(),
+                last_used: now,
+            },
+        );
+        history
+    }
+}
+
+/// Drop the least recently used tenth of the sessions nobody is using now.
+fn evict_idle(sessions: &mut HashMap<String, SessionSlot>) {
+    let mut idle: Vec<(Instant, String)> = sessions
+        .iter()
+        .filter(|(_, s)| Arc::strong_count(&s.history) == 1)
+        .map(|(k, s)| (s.last_used, k.clone()))
+        .collect();
+    idle.sort();
+    for (_, key) in idle.into_iter().take(MAX_SESSIONS / 10) {
+        sessions.remove(&key);
+    }
+}
+
+/// Fail on a tool name the agent does not have; `place` names where it was
+/// written (`cron job `backup``, `[channel.telegram]`).
+pub fn check_tools(names: &[String], place: &str) -> Result<(), AgentError> {
+    match names.iter().find(|n| !tools::KNOWN.contains(&n.as_str())) {
+        Some(unknown) => Err(AgentError::UnknownTool {
+            tool: unknown.clone(),
+            place: place.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn echo_replies_with_the_prompt_and_keeps_history() {
+        let metrics = Arc::new(Metrics::default());
+        let agent = Agent::new(&Config::default(), std::env::temp_dir())
+            .unwrap()
+            .with_metrics(metrics.clone());
+        let req = AgentRequest {
+            session: "s".into(),
+            message: "hello".into(),
+            tools: vec!["shell".into()],
+            ..Default::default()
+        };
+        let answer = agent.respond(req).await.unwrap();
+        assert!(answer.starts_with("echo: hello"), "{answer}");
+        assert!(answer.contains("tools offered: shell"), "{answer}");
+        assert_eq!(agent.history_len("s").await, 1);
+        let counted = metrics
+            .counters()
+            .into_iter()
+            .find(|(name, _, _)| name == "zeroclaw_agent_responses_total");
+        assert_eq!(counted.map(|c| c.2), Some(1));
+        agent.reset_session("s").await;
+        assert_eq!(agent.history_len("s").await, 0);
+    }
+
+    #[tokio::test]
+    async fn unknown_tool_is_a_clear_error() {
+        let agent = Agent::new(&Config::default(), std::env::temp_dir()).unwrap();
+        let err = agent
+            .respond(AgentRequest {
+                message: "x".into(),
+                tools: vec!["browser".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown tool `browser`"), "{err}");
+    }
+
+    #[test]
+    fn new_names_the_cron_job_or_channel_at_fault() {
+        let c = crate::config::parse_str(
+            r#"
+            [[cron.jobs]]
+            name = "nightly"
+            schedule = "0 3 * * *"
+            message = "m"
+            tools = ["browser"]
+            "#,
+            "t",
+        )
+        .unwrap();
+        let err = Agent::new(&c, std::env::temp_dir())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown tool `browser` in cron job `nightly`"),
+            "{err}"
+        );
+        let c = crate::config::parse_str(
+            r#"
+            [[cron.jobs]]
+            name = "news"
+            schedule = "0 9 * * *"
+            message = "m"
+            provider = "mystery"
+            "#,
+            "t",
+        )
+        .unwrap();
+        let err = Agent::new(&c, std::env::temp_dir())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("cron job `news`: unknown provider `mystery`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn agent_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Agent>();
     }
 }

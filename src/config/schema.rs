@@ -119,6 +119,12 @@ pub struct ProviderConfig {
     /// Retries on connect errors, 429 and 5xx.
     pub max_retries: u32,
     pub max_tokens: u32,
+    /// First retry delay; doubles per retry (with jitter) up to `retry_max_delay`.
+    #[serde(with = "humantime_serde")]
+    pub retry_min_delay: Duration,
+    /// Longest wait between retries; also caps a server's `retry-after`.
+    #[serde(with = "humantime_serde")]
+    pub retry_max_delay: Duration,
 }
 
 impl Default for ProviderConfig {
@@ -131,6 +137,8 @@ impl Default for ProviderConfig {
             timeout: Duration::from_secs(120),
             max_retries: 3,
             max_tokens: 4096,
+            retry_min_delay: Duration::from_secs(1),
+            retry_max_delay: Duration::from_secs(30),
         }
     }
 }

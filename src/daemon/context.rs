@@ -33,13 +33,14 @@ impl DaemonCtx {
         config_path: Option<PathBuf>,
         workdir: PathBuf,
         agent: Agent,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             config: RwLock::new(Arc::new(config)),
             agent: RwLock::new(Arc::new(agent)),
             config_path,
             workdir,
-            metrics: Arc::new(Metrics::default()),
+            metrics,
             tree: OnceLock::new(),
             started: Instant::now(),
             lifecycle: OnceLock::new(),

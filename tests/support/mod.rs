@@ -1,5 +1,8 @@
 //! Shared by the black-box tests: a harness for the real binary and fakes of
-//! external services. Each test binary uses only some of it.
+//! external services speaking their real wire format. Each test binary uses
+//! only some of it.
 #![allow(dead_code)]
 
+pub mod anthropic;
 pub mod daemon;
+pub mod openai;

@@ -1,0 +1,197 @@
+//! Anthropic Messages API (`POST /v1/messages`).
+
+use super::error::{ErrorKind, ProviderError};
+use super::settings::ProviderSettings;
+use super::transport::{RetryPolicy, post_json};
+use crate::agent::message::{Block, Completion, Message, Reply, Role, StopReason};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub const API_VERSION: &str = "2023-06-01";
+
+/// Auth and version headers (also used by `auth status --check`).
+pub fn headers(settings: &ProviderSettings) -> Result<HeaderMap, ProviderError> {
+    let mut h = HeaderMap::new();
+    h.insert(
+        HeaderName::from_static("anthropic-version"),
+        HeaderValue::from_static(API_VERSION),
+    );
+    if let Some(key) = &settings.api_key {
+        let mut v = HeaderValue::from_str(key).map_err(|_| {
+            ProviderError::new(
+                ErrorKind::NotConfigured,
+                &settings.name,
+                "the API key contains characters not allowed in an HTTP header",
+            )
+        })?;
+        v.set_sensitive(true);
+        h.insert(HeaderName::from_static("x-api-key"), v);
+    }
+    Ok(h)
+}
+
+/// The request body for `completion`.
+pub fn request_body(c: &Completion<'_>) -> Value {
+    let messages: Vec<Value> = c
+        .messages
+        .iter()
+        .map(|m| {
+            let role = match m.role {
+                Role::User => "user",
+                Role::Assistant => "assistant",
+            };
+            let content: Vec<Value> = m
+                .blocks
+                .iter()
+                .map(|b| match b {
+                    Block::Text(t) => json!({"type": "text", "text": t}),
+                    Block::ToolUse { id, name, input } => {
+                        json!({"type": "tool_use", "id": id, "name": name, "input": input})
+                    }
+                    Block::ToolResult {
+                        id,
+                        content,
+                        is_error,
+                    } => json!({
+                        "type": "tool_result",
+                        "tool_use_id": id,
+                        "content": content,
+                        "is_error": is_error,
+                    }),
+                })
+                .collect();
+            json!({"role": role, "content": content})
+        })
+        .collect();
+    let mut body = json!({
+        "model": c.model,
+        "max_tokens": c.max_tokens,
+        "system": c.system,
+        "messages": messages,
+    });
+    if !c.tools.is_empty() {
+        body["tools"] = c
+            .tools
+            .iter()
+            .map(
+                |t| json!({"name": t.name, "description": t.description, "input_schema": t.schema}),
+            )
+            .collect();
+    }
+    body
+}
+
+#[derive(Deserialize)]
+struct Response {
+    content: Vec<ContentBlock>,
+    stop_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ContentBlock {
+    Text {
+        text: String,
+    },
+    ToolUse {
+        id: String,
+        name: String,
+        #[serde(default)]
+        input: Value,
+    },
+    /// Thinking, server tool results... carry nothing we act on.
+    #[serde(other)]
+    Other,
+}
+
+/// One completion against the Messages API.
+pub async fn complete(
+    client: &reqwest::Client,
+    settings: &ProviderSettings,
+    policy: RetryPolicy,
+    c: &Completion<'_>,
+) -> Result<Reply, ProviderError> {
+    let url = format!("{}/v1/messages", settings.base_url);
+    let ok = post_json::<Response>(
+        client,
+        &settings.name,
+        &url,
+        headers(settings)?,
+        "request-id",
+        &request_body(c),
+        policy,
+    )
+    .await?;
+    let blocks = ok
+        .body
+        .content
+        .into_iter()
+        .filter_map(|b| match b {
+            // The API rejects empty text blocks when they are sent back in the tool loop.
+            ContentBlock::Text { text } if text.is_empty() => None,
+            ContentBlock::Text { text } => Some(Block::Text(text)),
+            ContentBlock::ToolUse { id, name, input } => Some(Block::ToolUse { id, name, input }),
+            ContentBlock::Other => None,
+        })
+        .collect();
+    let stop = match ok.body.stop_reason.as_deref() {
+        Some("end_turn") | Some("stop_sequence") => StopReason::EndTurn,
+        Some("tool_use") => StopReason::ToolUse,
+        Some("max_tokens") => StopReason::MaxTokens,
+        _ => StopReason::Other,
+    };
+    Ok(Reply {
+        message: Message {
+            role: Role::Assistant,
+            blocks,
+        },
+        stop,
+        request_id: ok.request_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::message::ToolSpec;
+
+    #[test]
+    fn tool_round_trip_blocks_serialise_to_the_documented_shape() {
+        let messages = vec![
+            Message::user("what time is it"),
+            Message {
+                role: Role::Assistant,
+                blocks: vec![Block::ToolUse {
+                    id: "toolu_1".into(),
+                    name: "shell".into(),
+                    input: json!({"command": "date"}),
+                }],
+            },
+            Message {
+                role: Role::User,
+                blocks: vec![Block::ToolResult {
+                    id: "toolu_1".into(),
+                    content: "Mon".into(),
+                    is_error: false,
+                }],
+            },
+        ];
+        let tools = vec![ToolSpec {
+            name: "shell".into(),
+            description: "d".into(),
+            schema: json!({"type": "object"}),
+        }];
+        let body = request_body(&Completion {
+            model: "m",
+            system: "s",
+            messages: &messages,
+            tools: &tools,
+            max_tokens: 10,
+        });
+        assert_eq!(body["tools"][0]["input_schema"]["type"], "object");
+        assert_eq!(body["messages"][1]["content"][0]["type"], "tool_use");
+        assert_eq!(body["messages"][2]["content"][0]["tool_use_id"], "toolu_1");
+        assert_eq!(body["system"], "s");
+    }
+}

@@ -1,0 +1,29 @@
+//! Model providers: one module per wire format, plus what they share
+//! (settings resolution, transport with retries, errors).
+
+pub mod anthropic;
+pub mod echo;
+pub mod error;
+pub mod openai;
+pub mod settings;
+pub mod transport;
+
+pub use error::{ErrorKind, ProviderError};
+pub use settings::{ProviderSettings, Wire, resolve};
+pub use transport::RetryPolicy;
+
+use crate::agent::message::{Completion, Reply};
+
+/// One completion with whichever wire format `settings` speaks.
+pub async fn complete(
+    client: &reqwest::Client,
+    settings: &ProviderSettings,
+    policy: RetryPolicy,
+    completion: &Completion<'_>,
+) -> Result<Reply, ProviderError> {
+    match settings.wire {
+        Wire::Anthropic => anthropic::complete(client, settings, policy, completion).await,
+        Wire::OpenAi => openai::complete(client, settings, policy, completion).await,
+        Wire::Echo => Ok(echo::complete(completion)),
+    }
+}

@@ -1,0 +1,248 @@
+//! OpenAI-compatible chat completions (`POST /v1/chat/completions`): OpenAI,
+//! OpenRouter, Ollama's `/v1`, vLLM, llama.cpp server.
+
+use super::error::{ErrorKind, ProviderError};
+use super::settings::ProviderSettings;
+use super::transport::{RetryPolicy, error_detail, post_json};
+use crate::agent::message::{Block, Completion, Message, Reply, Role, StopReason};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Bearer auth when a key is configured (local servers often take none).
+pub fn headers(settings: &ProviderSettings) -> Result<HeaderMap, ProviderError> {
+    let mut h = HeaderMap::new();
+    if let Some(key) = &settings.api_key {
+        let mut v = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
+            ProviderError::new(
+                ErrorKind::NotConfigured,
+                &settings.name,
+                "the API key contains characters not allowed in an HTTP header",
+            )
+        })?;
+        v.set_sensitive(true);
+        h.insert(AUTHORIZATION, v);
+    }
+    Ok(h)
+}
+
+/// The request body. `openai` itself wants `max_completion_tokens` (its newer
+/// models reject `max_tokens`); compatible servers only know `max_tokens`.
+pub fn request_body(provider: &str, c: &Completion<'_>) -> Value {
+    let mut messages = vec![json!({"role": "system", "content": c.system})];
+    for m in c.messages {
+        match m.role {
+            Role::Assistant => {
+                let text = m.text();
+                let calls: Vec<Value> = m
+                    .blocks
+                    .iter()
+                    .filter_map(|b| match b {
+                        Block::ToolUse { id, name, input } => Some(json!({
+                            "id": id,
+                            "type": "function",
+                            "function": {"name": name, "arguments": input.to_string()},
+                        })),
+                        _ => None,
+                    })
+                    .collect();
+                let mut msg = json!({
+                    "role": "assistant",
+                    "content": if text.is_empty() && !calls.is_empty() { Value::Null } else { Value::String(text) },
+                });
+                if !calls.is_empty() {
+                    msg["tool_calls"] = Value::Array(calls);
+                }
+                messages.push(msg);
+            }
+            Role::User => {
+                for b in &m.blocks {
+                    if let Block::ToolResult { id, content, .. } = b {
+                        messages
+                            .push(json!({"role": "tool", "tool_call_id": id, "content": content}));
+                    }
+                }
+                let text = m.text();
+                if m.blocks.iter().any(|b| matches!(b, Block::Text(_))) {
+                    messages.push(json!({"role": "user", "content": text}));
+                }
+            }
+        }
+    }
+    let tokens_key = if provider == "openai" {
+        "max_completion_tokens"
+    } else {
+        "max_tokens"
+    };
+    let mut body = json!({"model": c.model, "messages": messages});
+    body[tokens_key] = json!(c.max_tokens);
+    if !c.tools.is_empty() {
+        body["tools"] = c
+            .tools
+            .iter()
+            .map(|t| {
+                json!({"type": "function", "function": {
+                    "name": t.name, "description": t.description, "parameters": t.schema,
+                }})
+            })
+            .collect();
+    }
+    body
+}
+
+#[derive(Deserialize)]
+struct Response {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    /// OpenRouter reports some upstream failures in a 200 body.
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    message: ChoiceMessage,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ChoiceMessage {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    tool_calls: Vec<ToolCall>,
+}
+
+#[derive(Deserialize)]
+struct ToolCall {
+    id: String,
+    function: FunctionCall,
+}
+
+#[derive(Deserialize)]
+struct FunctionCall {
+    name: String,
+    #[serde(default)]
+    arguments: String,
+}
+
+/// One completion against chat completions.
+pub async fn complete(
+    client: &reqwest::Client,
+    settings: &ProviderSettings,
+    policy: RetryPolicy,
+    c: &Completion<'_>,
+) -> Result<Reply, ProviderError> {
+    let url = format!("{}/v1/chat/completions", settings.base_url);
+    let ok = post_json::<Response>(
+        client,
+        &settings.name,
+        &url,
+        headers(settings)?,
+        "x-request-id",
+        &request_body(&settings.name, c),
+        policy,
+    )
+    .await?;
+    let request_id = ok.request_id;
+    let Some(choice) = ok.body.choices.into_iter().next() else {
+        let detail = match &ok.body.error {
+            Some(e) => error_detail(json!({ "error": e }).to_string().as_bytes()),
+            None => "reply has no `choices`".to_string(),
+        };
+        let status = ok
+            .body
+            .error
+            .as_ref()
+            .and_then(|e| e["code"].as_u64())
+            .and_then(|c| u16::try_from(c).ok());
+        let mut err = match status {
+            Some(s) if (400..600).contains(&s) => {
+                ProviderError::from_status(&settings.name, s, detail)
+            }
+            _ => ProviderError::new(ErrorKind::Malformed, &settings.name, detail),
+        };
+        err.request_id = request_id;
+        return Err(err);
+    };
+    let mut blocks = Vec::new();
+    if let Some(text) = choice.message.content.filter(|t| !t.is_empty()) {
+        blocks.push(Block::Text(text));
+    }
+    for call in choice.message.tool_calls {
+        // Models sometimes emit invalid JSON arguments; pass them on as a
+        // string so the tool answers with a clear error the model can fix.
+        let input = serde_json::from_str(&call.function.arguments)
+            .unwrap_or(Value::String(call.function.arguments));
+        blocks.push(Block::ToolUse {
+            id: call.id,
+            name: call.function.name,
+            input,
+        });
+    }
+    let stop = match choice.finish_reason.as_deref() {
+        Some("stop") => StopReason::EndTurn,
+        Some("tool_calls") | Some("function_call") => StopReason::ToolUse,
+        Some("length") => StopReason::MaxTokens,
+        _ => StopReason::Other,
+    };
+    Ok(Reply {
+        message: Message {
+            role: Role::Assistant,
+            blocks,
+        },
+        stop,
+        request_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_results_become_tool_messages_and_arguments_a_string() {
+        let messages = vec![
+            Message::user("time?"),
+            Message {
+                role: Role::Assistant,
+                blocks: vec![Block::ToolUse {
+                    id: "call_1".into(),
+                    name: "shell".into(),
+                    input: json!({"command": "date"}),
+                }],
+            },
+            Message {
+                role: Role::User,
+                blocks: vec![Block::ToolResult {
+                    id: "call_1".into(),
+                    content: "Mon".into(),
+                    is_error: false,
+                }],
+            },
+        ];
+        let body = request_body(
+            "openai",
+            &Completion {
+                model: "m",
+                system: "s",
+                messages: &messages,
+                tools: &[],
+                max_tokens: 5,
+            },
+        );
+        let m = body["messages"].as_array().unwrap();
+        assert_eq!(m.len(), 4);
+        assert_eq!(m[0]["role"], "system");
+        assert_eq!(m[2]["content"], Value::Null);
+        assert_eq!(
+            m[2]["tool_calls"][0]["function"]["arguments"],
+            r#"{"command":"date"}"#
+        );
+        assert_eq!(m[3]["role"], "tool");
+        assert_eq!(m[3]["tool_call_id"], "call_1");
+        assert_eq!(body["max_completion_tokens"], 5);
+        assert!(body.get("tools").is_none());
+    }
+}

@@ -1,0 +1,64 @@
+//! Tools the model may call. Which ones are offered is decided per request
+//! (`tools = ["shell"]` on a cron job or channel); none by default.
+
+pub mod shell;
+
+use crate::agent::message::ToolSpec;
+use crate::config::ToolsConfig;
+use serde_json::Value;
+use shell::ShellTool;
+use std::path::Path;
+
+/// Names accepted in `tools = [...]`.
+pub const KNOWN: &[&str] = &["shell"];
+
+/// What a tool call produced, fed back to the model as a tool result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolOutput {
+    pub content: String,
+    /// Refused, failed or non-zero exit: tells the model, not the user.
+    pub is_error: bool,
+}
+
+impl ToolOutput {
+    pub fn error(content: impl Into<String>) -> Self {
+        Self {
+            content: content.into(),
+            is_error: true,
+        }
+    }
+}
+
+/// Every tool, configured.
+#[derive(Debug, Clone)]
+pub struct Toolbox {
+    shell: ShellTool,
+}
+
+impl Toolbox {
+    pub fn new(config: &ToolsConfig, workdir: &Path) -> Self {
+        Self {
+            shell: ShellTool::new(&config.shell, workdir),
+        }
+    }
+
+    /// The spec of a tool, `None` for an unknown name.
+    pub fn spec(&self, name: &str) -> Option<ToolSpec> {
+        match name {
+            "shell" => Some(self.shell.spec()),
+            _ => None,
+        }
+    }
+
+    /// Run a tool the model asked for; an unknown or unoffered tool is an
+    /// error result for the model, not a failure of the request.
+    pub async fn call(&self, name: &str, offered: &[ToolSpec], input: &Value) -> ToolOutput {
+        if !offered.iter().any(|t| t.name == name) {
+            return ToolOutput::error(format!("tool `{name}` is not available here"));
+        }
+        match name {
+            "shell" => self.shell.call(input).await,
+            other => ToolOutput::error(format!("tool `{other}` is not available here")),
+        }
+    }
+}
