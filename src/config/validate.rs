@@ -89,16 +89,33 @@ fn provider_name_error(name: &str) -> String {
     )
 }
 
+/// A built-in provider, or a `[providers.<name>]` table with a `base_url`
+/// (any OpenAI-compatible server: vLLM, llama.cpp, LocalAI, ...).
+fn provider_known(config: &Config, name: &str) -> bool {
+    PROVIDERS.contains(&name)
+        || config
+            .providers
+            .get(name)
+            .is_some_and(|e| e.base_url.is_some())
+}
+
 fn providers(config: &Config, f: &mut Findings) {
-    if !PROVIDERS.contains(&config.provider.name.as_str()) {
+    // `[provider] name = "vllm"` with its own base_url is a custom server too.
+    if !provider_known(config, &config.provider.name) && config.provider.base_url.is_none() {
         f.error(
             p(&["provider", "name"]),
             provider_name_error(&config.provider.name),
         );
     }
     for name in config.providers.keys() {
-        if !PROVIDERS.contains(&name.as_str()) {
-            f.error(p(&["providers", name]), provider_name_error(name));
+        if !provider_known(config, name) {
+            f.error(
+                p(&["providers", name]),
+                format!(
+                    "{}; a custom provider needs the `base_url` of its OpenAI-compatible server",
+                    provider_name_error(name)
+                ),
+            );
         }
     }
 }
@@ -369,7 +386,7 @@ fn cron(config: &Config, f: &mut Findings) {
             );
         }
         if let Some(provider) = &job.provider
-            && !PROVIDERS.contains(&provider.as_str())
+            && !provider_known(config, provider)
         {
             f.error(job_path(i, "provider"), provider_name_error(provider));
         }
