@@ -1,0 +1,1 @@
+//! Fake Discord (to come).

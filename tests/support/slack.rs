@@ -1,0 +1,1 @@
+//! Fake Slack (to come).
