@@ -20,6 +20,7 @@
 
 pub mod cli;
 pub mod discord;
+pub mod doctor;
 pub mod http;
 pub mod msg;
 pub mod pace;

@@ -48,7 +48,10 @@ mod tests {
         let start = Instant::now();
         pacer.wait("a").await;
         pacer.wait("b").await;
-        assert!(start.elapsed() < gap, "different chats do not wait for each other");
+        assert!(
+            start.elapsed() < gap,
+            "different chats do not wait for each other"
+        );
         pacer.wait("a").await;
         pacer.wait("a").await;
         assert!(start.elapsed() >= gap * 2);

@@ -19,3 +19,6 @@ impl Actor for DiscordActor {
         Ok(())
     }
 }
+pub async fn probe(_c: &crate::config::DiscordConfig) -> Vec<crate::channels::doctor::Check> {
+    vec![]
+}

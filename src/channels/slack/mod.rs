@@ -19,3 +19,6 @@ impl Actor for SlackActor {
         Ok(())
     }
 }
+pub async fn probe(_c: &crate::config::SlackConfig) -> Vec<crate::channels::doctor::Check> {
+    vec![]
+}
