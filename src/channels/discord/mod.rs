@@ -1,24 +1,11 @@
-//! Discord (stub).
-use crate::channels::msg::ChannelMsg;
-use crate::daemon::context::Ctx;
-use ractor::{Actor, ActorProcessingErr, ActorRef};
-pub const CHILD_NAME: &str = "channel:discord";
-pub struct DiscordActor;
-pub struct DiscordArgs {
-    pub ctx: Ctx,
-}
-impl Actor for DiscordActor {
-    type Msg = ChannelMsg;
-    type State = ();
-    type Arguments = DiscordArgs;
-    async fn pre_start(
-        &self,
-        _m: ActorRef<ChannelMsg>,
-        _a: DiscordArgs,
-    ) -> Result<(), ActorProcessingErr> {
-        Ok(())
-    }
-}
-pub async fn probe(_c: &crate::config::DiscordConfig) -> Vec<crate::channels::doctor::Check> {
-    vec![]
-}
+//! Discord: gateway websocket for incoming messages, REST for replies.
+
+pub mod actor;
+pub mod api;
+pub mod gateway;
+pub mod handler;
+pub mod probe;
+pub mod protocol;
+
+pub use actor::{CHILD_NAME, DiscordActor, DiscordArgs};
+pub use probe::probe;
