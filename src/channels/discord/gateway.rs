@@ -186,10 +186,8 @@ where
                         established = true;
                         status("connected (resumed)".into());
                     }
-                    "MESSAGE_CREATE" => {
-                        if messages.try_send(d.clone()).is_err() {
-                            tracing::warn!("discord: message queue full, message dropped");
-                        }
+                    "MESSAGE_CREATE" if messages.try_send(d.clone()).is_err() => {
+                        tracing::warn!("discord: message queue full, message dropped");
                     }
                     _ => {}
                 }
