@@ -56,7 +56,7 @@ fn telegram_config(dir: &std::path::Path, api_base: &str, token: &str) -> std::p
     std::fs::write(
         &path,
         format!(
-            "[daemon]\nstate_dir = \"{}\"\n\n[channel.telegram]\nbot_token = \"{token}\"\napi_base = \"{api_base}\"\n",
+            "[daemon]\nstate_dir = \"{}\"\n\n[channel.telegram]\nbot_token = \"{token}\"\napi_base = \"{api_base}\"\nallowed_users = [\"42\"]\n",
             dir.join("state").display()
         ),
     )

@@ -42,45 +42,6 @@ fn load(global: &Global) -> anyhow::Result<Config> {
     Ok(crate::config::load(global.config.as_deref())?.config)
 }
 
-/// One row of `channel list`.
-struct Row {
-    name: &'static str,
-    configured: bool,
-    enabled: bool,
-    mode: &'static str,
-}
-
-fn rows(config: &Config) -> Vec<Row> {
-    let c = &config.channel;
-    vec![
-        Row {
-            name: super::telegram::CHILD_NAME,
-            configured: c.telegram.is_some(),
-            enabled: c.telegram.as_ref().is_some_and(|t| t.enabled),
-            mode: match &c.telegram {
-                Some(t) if t.webhook_url.is_some() => "webhook",
-                _ => "polling",
-            },
-        },
-        Row {
-            name: super::discord::CHILD_NAME,
-            configured: c.discord.is_some(),
-            enabled: c.discord.as_ref().is_some_and(|d| d.enabled),
-            mode: "gateway",
-        },
-        Row {
-            name: super::slack::CHILD_NAME,
-            configured: c.slack.is_some(),
-            enabled: c.slack.as_ref().is_some_and(|s| s.enabled),
-            mode: match &c.slack {
-                Some(s) if s.app_token.is_some() => "socket",
-                Some(s) if s.signing_secret.is_some() => "events",
-                _ => "none",
-            },
-        },
-    ]
-}
-
 /// The daemon's children by name, or why there are none.
 fn daemon_children(socket: &Path) -> Result<Vec<Value>, String> {
     match client::request(socket, "status", json!({})) {
@@ -98,7 +59,7 @@ fn list(global: &Global, json_out: bool) -> anyhow::Result<u8> {
     let config = load(global)?;
     let daemon = daemon_children(&config.control_socket());
     let mut out = Vec::new();
-    for row in rows(&config).into_iter().filter(|r| r.configured) {
+    for row in super::configured(&config) {
         let child = daemon
             .as_ref()
             .ok()

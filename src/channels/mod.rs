@@ -55,20 +55,61 @@ pub enum ChannelError {
     ConnectionLost(String),
 }
 
+/// A configured channel as `channel list` and the control socket's
+/// `channel.list` show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChannelInfo {
+    /// The child name: `channel:telegram`, `channel:discord`, `channel:slack`.
+    pub name: &'static str,
+    pub enabled: bool,
+    /// `polling` | `webhook` (Telegram), `gateway` (Discord), `socket` |
+    /// `events` | `none` (Slack: none = neither app_token nor signing_secret).
+    pub mode: &'static str,
+}
+
+/// Every channel that has a `[channel.*]` table, in start order.
+pub fn configured(config: &crate::config::Config) -> Vec<ChannelInfo> {
+    let c = &config.channel;
+    let mut out = Vec::new();
+    if let Some(t) = &c.telegram {
+        out.push(ChannelInfo {
+            name: telegram::CHILD_NAME,
+            enabled: t.enabled,
+            mode: if t.webhook_url.is_some() {
+                "webhook"
+            } else {
+                "polling"
+            },
+        });
+    }
+    if let Some(d) = &c.discord {
+        out.push(ChannelInfo {
+            name: discord::CHILD_NAME,
+            enabled: d.enabled,
+            mode: "gateway",
+        });
+    }
+    if let Some(s) = &c.slack {
+        out.push(ChannelInfo {
+            name: slack::CHILD_NAME,
+            enabled: s.enabled,
+            mode: match (&s.app_token, &s.signing_secret) {
+                (Some(_), _) => "socket",
+                (None, Some(_)) => "events",
+                (None, None) => "none",
+            },
+        });
+    }
+    out
+}
+
 /// The names of the channels that are configured and enabled, in start order.
 pub fn enabled(config: &crate::config::Config) -> Vec<&'static str> {
-    let c = &config.channel;
-    let mut names = Vec::new();
-    if c.telegram.as_ref().is_some_and(|t| t.enabled) {
-        names.push(telegram::CHILD_NAME);
-    }
-    if c.discord.as_ref().is_some_and(|d| d.enabled) {
-        names.push(discord::CHILD_NAME);
-    }
-    if c.slack.as_ref().is_some_and(|s| s.enabled) {
-        names.push(slack::CHILD_NAME);
-    }
-    names
+    configured(config)
+        .into_iter()
+        .filter(|c| c.enabled)
+        .map(|c| c.name)
+        .collect()
 }
 
 /// One child spec per enabled channel (`channel:telegram`, `channel:discord`,

@@ -87,8 +87,9 @@ impl SlackChannel {
     /// Answer one `event` (the inner `event` object). `Err` only for errors
     /// that mean the service is unreachable or the token is gone.
     pub async fn handle_event(&self, event: &Value) -> Result<(), SlackError> {
-        let kind = event["type"].as_str().unwrap_or_default();
-        if kind != "message" && kind != "app_mention" {
+        // Only `message` events: a mention also arrives as `app_mention`, and
+        // answering both would answer twice.
+        if event["type"] != "message" {
             return Ok(());
         }
         // Bots (us included) and edits/joins/... carry bot_id or a subtype.

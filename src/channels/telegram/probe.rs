@@ -81,5 +81,13 @@ pub async fn probe(config: &TelegramConfig) -> Vec<Check> {
             ),
         ),
     };
-    vec![me, webhook]
+    let mut checks = vec![me, webhook];
+    if config.allowed_users.is_empty() {
+        checks.push(Check::fail(
+            NAME,
+            "config",
+            "allowed_users is empty: the bot answers nobody; add yourself with `zeroclaw channel bind-telegram <your user id>`",
+        ));
+    }
+    checks
 }
