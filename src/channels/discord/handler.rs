@@ -39,18 +39,11 @@ impl DiscordChannel {
         }
     }
 
-    /// Both lists empty = nobody. Otherwise every non-empty list must match:
-    /// `allowed_guilds` limits guilds (so it excludes DMs), `allowed_channels`
-    /// limits channels (DM channels included).
+    /// As documented for `[channel.discord]`: an empty list allows all; a
+    /// non-empty `allowed_guilds` limits guilds (so it excludes DMs), a
+    /// non-empty `allowed_channels` limits channels (DM channels included).
     pub fn allowed(&self, guild: Option<&str>, channel: &str) -> bool {
-        if self.allowed_guilds.is_empty() && self.allowed_channels.is_empty() {
-            return false;
-        }
-        let guild_ok = self.allowed_guilds.is_empty()
-            || guild.is_some_and(|g| self.allowed_guilds.contains(g));
-        let channel_ok =
-            self.allowed_channels.is_empty() || self.allowed_channels.contains(channel);
-        guild_ok && channel_ok
+        is_allowed(&self.allowed_guilds, &self.allowed_channels, guild, channel)
     }
 
     pub async fn send_text(&self, channel: &str, text: &str) -> Result<(), DiscordError> {
@@ -147,5 +140,42 @@ impl DiscordChannel {
             }
             Ok(()) => Ok(()),
         }
+    }
+}
+
+fn is_allowed(
+    guilds: &HashSet<String>,
+    channels: &HashSet<String>,
+    guild: Option<&str>,
+    channel: &str,
+) -> bool {
+    let guild_ok = guilds.is_empty() || guild.is_some_and(|g| guilds.contains(g));
+    let channel_ok = channels.is_empty() || channels.contains(channel);
+    guild_ok && channel_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_allowed;
+    use std::collections::HashSet;
+
+    fn set(v: &[&str]) -> HashSet<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn allow_lists() {
+        let none = set(&[]);
+        assert!(is_allowed(&none, &none, Some("g"), "c"));
+        assert!(is_allowed(&none, &none, None, "dm"));
+        let g = set(&["G1"]);
+        assert!(is_allowed(&g, &none, Some("G1"), "any"));
+        assert!(!is_allowed(&g, &none, Some("G2"), "any"));
+        assert!(!is_allowed(&g, &none, None, "dm"));
+        let c = set(&["C1"]);
+        assert!(is_allowed(&none, &c, None, "C1"));
+        assert!(!is_allowed(&none, &c, Some("G1"), "C2"));
+        assert!(is_allowed(&g, &c, Some("G1"), "C1"));
+        assert!(!is_allowed(&g, &c, Some("G2"), "C1"));
     }
 }

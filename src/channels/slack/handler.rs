@@ -108,7 +108,8 @@ impl SlackChannel {
             return Ok(());
         }
         self.ctx.metrics.channel_message("slack", "in");
-        if !self.allowed_channels.contains(channel) {
+        // As documented for [channel.slack]: empty = every channel the bot is in.
+        if !self.allowed_channels.is_empty() && !self.allowed_channels.contains(channel) {
             let first = self
                 .warned
                 .lock()
