@@ -296,3 +296,44 @@ async fn supervised_restart_and_give_up() {
     assert_eq!(s.fake.sent().len(), 2);
     tree.shutdown().await.unwrap();
 }
+
+/// Through the real kernel: a rejected token stops the child cleanly, so
+/// `restart = on-failure` does not restart it, and the reason is kept.
+#[tokio::test]
+#[ignore = "needs the zeroclaw-actors kernel (todo!() on this branch)"]
+async fn supervised_rejection_does_not_restart() {
+    use zeroclaw_actors::{
+        ChildState, ExitKind, RestartPolicy, SupervisorHandle, SupervisorOptions,
+    };
+    let s = setup(|tg| tg.bot_token = Some(Secret::new("1:revoked"))).await;
+    let policy = RestartPolicy {
+        restart_sec: Duration::from_millis(50),
+        ..RestartPolicy::default()
+    };
+    let specs = zeroclaw::channels::child_specs(&s.ctx, |_| policy.clone());
+    let tree = SupervisorHandle::start("chantest-rejected", specs, SupervisorOptions::default())
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let child = loop {
+        let snap = tree.snapshot().await.unwrap();
+        let child = snap.children[0].clone();
+        if child.state != ChildState::Running && child.state != ChildState::Starting {
+            break child;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{child:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let exit = child.last_exit.clone().unwrap();
+    assert_eq!(exit.kind, ExitKind::Success, "{child:?}");
+    assert!(zeroclaw::channels::is_rejection(&exit.message), "{child:?}");
+    assert_eq!(child.restarts, 0, "{child:?}");
+    assert!(
+        s.ctx
+            .detail("channel:telegram")
+            .unwrap()
+            .starts_with("failed: bot token rejected")
+    );
+    eprintln!("snapshot after rejection: {child:?}");
+    tree.shutdown().await.unwrap();
+}
