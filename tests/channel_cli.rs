@@ -101,7 +101,7 @@ fn list_shows_modes_without_a_daemon() {
     std::fs::write(
         &path,
         format!(
-            "[daemon]\nstate_dir = \"{}\"\n[channel.telegram]\nwebhook_url = \"https://x/webhook/telegram\"\n[channel.slack]\nenabled = false\napp_token = \"xapp\"\n",
+            "[daemon]\nstate_dir = \"{}\"\n[channel.telegram]\nbot_token = \"1:x\"\nwebhook_url = \"https://x/webhook/telegram\"\nwebhook_secret = \"s\"\n[channel.slack]\nenabled = false\napp_token = \"xapp\"\n",
             dir.path().join("state").display()
         ),
     )
