@@ -23,8 +23,8 @@ async fn setup(edit: impl FnOnce(&mut DiscordConfig)) -> (FakeDiscord, Ctx, temp
     config.daemon.state_dir = Some(dir.path().join("state"));
     let mut dc = DiscordConfig {
         bot_token: Some(Secret::new(TOKEN)),
-        allowed_guilds: vec!["G1".into()],
-        allowed_channels: vec!["C1".into()],
+        allowed_guilds: vec!["201".into()],
+        allowed_channels: vec!["101".into()],
         api_base: fake.api_base(),
         gateway_url: fake.gateway_url(),
         ..DiscordConfig::default()
@@ -59,22 +59,22 @@ async fn identifies_filters_and_answers_with_prefix() {
     let mut watch = Watch::start().await;
     let _actor = spawn(&ctx, &watch).await;
 
-    fake.push_message(Some("G1"), "C1", "7", true, "!from a bot");
-    fake.push_message(Some("G1"), "C1", BOT_ID, false, "!myself");
-    fake.push_message(Some("G2"), "C1", "7", false, "!wrong guild");
-    fake.push_message(Some("G1"), "C2", "7", false, "!wrong channel");
-    fake.push_message(None, "C1", "7", false, "!a DM while guilds are limited");
-    fake.push_message(Some("G1"), "C1", "7", false, "no prefix");
-    fake.push_message(Some("G1"), "C1", "7", false, "!  hello there");
+    fake.push_message(Some("201"), "101", "7", true, "!from a bot");
+    fake.push_message(Some("201"), "101", BOT_ID, false, "!myself");
+    fake.push_message(Some("202"), "101", "7", false, "!wrong guild");
+    fake.push_message(Some("201"), "102", "7", false, "!wrong channel");
+    fake.push_message(None, "101", "7", false, "!a DM while guilds are limited");
+    fake.push_message(Some("201"), "101", "7", false, "no prefix");
+    fake.push_message(Some("201"), "101", "7", false, "!  hello there");
     wait_until(WAIT, "answer", || !fake.sent().is_empty()).await;
     // Messages are answered in order, so nothing else can still come.
-    fake.push_message(Some("G1"), "C1", "7", false, "!last");
+    fake.push_message(Some("201"), "101", "7", false, "!last");
     wait_until(WAIT, "second answer", || fake.sent().len() == 2).await;
     assert_eq!(
         fake.sent(),
         vec![
-            ("C1".to_string(), "hello there".to_string()),
-            ("C1".to_string(), "last".to_string())
+            ("101".to_string(), "hello there".to_string()),
+            ("101".to_string(), "last".to_string())
         ]
     );
     let identify = fake.with(|s| s.identifies[0].clone());
@@ -110,7 +110,7 @@ async fn withheld_heartbeat_ack_reconnects_and_resumes() {
         1,
         "resumed, not re-identified"
     );
-    fake.push_message(Some("G1"), "C1", "7", false, "after resume");
+    fake.push_message(Some("201"), "101", "7", false, "after resume");
     wait_until(WAIT, "answer", || fake.sent().len() == 1).await;
     watch.still_running(Duration::from_millis(50)).await;
 }
@@ -132,7 +132,7 @@ async fn reconnect_op_resumes_and_4009_starts_a_new_session() {
     })
     .await;
     assert_eq!(fake.with(|s| s.resumes.len()), 1);
-    fake.push_message(Some("G1"), "C1", "7", false, "still here");
+    fake.push_message(Some("201"), "101", "7", false, "still here");
     wait_until(WAIT, "answer", || fake.sent().len() == 1).await;
     watch.still_running(Duration::from_millis(50)).await;
 }
@@ -175,7 +175,7 @@ async fn unreachable_gateway_fails_and_a_new_start_works() {
     );
 
     let _actor = spawn(&ctx, &watch).await;
-    fake.push_message(Some("G1"), "C1", "7", false, "back");
+    fake.push_message(Some("201"), "101", "7", false, "back");
     wait_until(WAIT, "answer", || fake.sent().len() == 1).await;
     assert_eq!(fake.with(|s| s.identifies.len()), 2);
 }
@@ -193,7 +193,7 @@ async fn long_reply_is_split_and_rate_limits_are_honoured() {
     let result = ractor::call_t!(
         actor,
         |reply| ChannelMsg::Deliver {
-            target: "C9".into(),
+            target: "109".into(),
             text: text.clone(),
             reply: Some(reply),
         },
@@ -205,7 +205,7 @@ async fn long_reply_is_split_and_rate_limits_are_honoured() {
     assert_eq!(sent.len(), 3);
     assert!(
         sent.iter()
-            .all(|(c, t)| c == "C9" && t.chars().count() <= 2000)
+            .all(|(c, t)| c == "109" && t.chars().count() <= 2000)
     );
     assert_eq!(
         sent.iter()
@@ -215,6 +215,17 @@ async fn long_reply_is_split_and_rate_limits_are_honoured() {
         text.trim_end()
     );
     assert_eq!(fake.with(|s| s.rate_limited), 1);
+    let bad = ractor::call_t!(
+        actor,
+        |reply| ChannelMsg::Deliver {
+            target: "1/../../users/@me".into(),
+            text: "x".into(),
+            reply: Some(reply),
+        },
+        10_000
+    )
+    .unwrap();
+    assert!(bad.unwrap_err().contains("not a Discord channel id"));
     // The emptied bucket made each later post wait its reset-after.
     let times = fake.with(|s| s.post_times.clone());
     for pair in times.windows(2).skip(1) {

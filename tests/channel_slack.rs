@@ -113,6 +113,19 @@ async fn disconnect_frame_reconnects_in_place() {
 }
 
 #[tokio::test]
+async fn silent_connection_is_replaced() {
+    let (fake, ctx, _dir) = setup(|sc| sc.idle_timeout = Duration::from_millis(200)).await;
+    let mut watch = Watch::start().await;
+    let _actor = spawn(&ctx, &watch).await;
+    wait_until(WAIT, "connected", || fake.with(|s| s.connections == 1)).await;
+    fake.mute();
+    wait_until(WAIT, "reconnected", || fake.with(|s| s.connections == 2)).await;
+    fake.push_message("CALLOWED", "U2", "after silence", None);
+    wait_until(WAIT, "answer", || fake.sent().len() == 1).await;
+    watch.still_running(Duration::from_millis(50)).await;
+}
+
+#[tokio::test]
 async fn dropped_connection_fails_and_a_new_start_works() {
     let (fake, ctx, _dir) = setup(|_| {}).await;
     let mut watch = Watch::start().await;

@@ -21,6 +21,8 @@ pub const BOT_USER: &str = "UBOT";
 
 pub enum Cmd {
     Frame(Value),
+    /// Stop reading and writing (no pongs either): a half-open connection.
+    Mute,
     /// Drop the TCP connection without a close frame.
     Drop,
 }
@@ -121,6 +123,14 @@ impl FakeSlack {
 
     pub fn disconnect(&self) {
         self.send(json!({"type": "disconnect", "reason": "refresh_requested", "debug_info": {"host": "fake"}}));
+    }
+
+    pub fn mute(&self) {
+        self.with(|s| {
+            if let Some(tx) = s.conn.take() {
+                let _ = tx.send(Cmd::Mute);
+            }
+        });
     }
 
     pub fn drop_connection(&self) {
@@ -262,6 +272,15 @@ async fn serve_socket(fake: FakeSlack, mut socket: WebSocket) {
                             }
                         });
                     }
+                }
+                Some(Cmd::Mute) => {
+                    // Hold the socket open without touching it until the client goes.
+                    while let Some(cmd) = rx.recv().await {
+                        if matches!(cmd, Cmd::Drop) {
+                            return;
+                        }
+                    }
+                    return;
                 }
                 Some(Cmd::Drop) | None => return,
             },

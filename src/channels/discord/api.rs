@@ -11,6 +11,8 @@ use tokio::time::{Instant, sleep_until};
 pub enum DiscordError {
     #[error("bot token rejected by Discord ({0}); check [channel.discord] bot_token")]
     Rejected(String),
+    #[error("`{0}` is not a Discord channel id (a number like 1234567890123456789)")]
+    BadTarget(String),
     #[error("rate limited by Discord; retry after {0:?}")]
     RateLimited(Duration),
     #[error("Discord API {route}: {status} {message}")]
@@ -114,6 +116,10 @@ impl DiscordApi {
 
     /// One `POST /channels/{id}/messages`; waits first if the channel's bucket is empty.
     pub async fn create_message(&self, channel: &str, content: &str) -> Result<(), DiscordError> {
+        // The id goes into the URL path: only digits, so it cannot reach another route.
+        if channel.is_empty() || !channel.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(DiscordError::BadTarget(channel.to_string()));
+        }
         let route = format!("POST /channels/{channel}/messages");
         let until = self.blocked_until.lock().await.get(channel).copied();
         if let Some(until) = until {

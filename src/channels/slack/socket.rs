@@ -2,9 +2,11 @@
 //!
 //! Every envelope is acknowledged at once (Slack redelivers what is not
 //! acked within 3 s), events are deduplicated by `event_id` and handed to the
-//! actor's worker. A `disconnect` frame is Slack's routine "reconnect now" and
-//! is handled in place; a connection that drops or goes silent is lost, and
-//! the channel fails so the supervisor restarts it with backoff.
+//! actor's worker. A `disconnect` frame (Slack's routine "reconnect now") and
+//! a connection gone silent (no frame, not even a pong, for twice
+//! `idle_timeout`) are handled in place with a fresh connection; a connection
+//! that drops, or a new one that cannot be opened, is lost, and the channel
+//! fails so the supervisor restarts it with backoff.
 
 use super::api::SlackError;
 use super::handler::SlackChannel;
@@ -46,7 +48,7 @@ pub async fn run(
         };
         match session(ws, &channel, &events, idle_timeout, &status).await {
             SessionEnd::Reconnect(reason) => {
-                tracing::info!("slack: Slack asked to reconnect ({reason}); reconnecting");
+                tracing::info!("slack: reconnecting Socket Mode ({reason})");
             }
             SessionEnd::Lost(reason) => break ChannelMsg::ConnectionLost(reason),
         }
@@ -68,8 +70,10 @@ where
     loop {
         let frame = match tokio::time::timeout(idle_timeout, ws.next()).await {
             Err(_) if pinged => {
-                return SessionEnd::Lost(format!(
-                    "Socket Mode connection silent for {:?}",
+                // Half-open: nothing, not even a pong. A fresh connection is
+                // the cure; if that cannot be had, the channel fails.
+                return SessionEnd::Reconnect(format!(
+                    "connection silent for {:?}",
                     idle_timeout * 2
                 ));
             }
