@@ -337,3 +337,31 @@ async fn supervised_rejection_does_not_restart() {
     eprintln!("snapshot after rejection: {child:?}");
     tree.shutdown().await.unwrap();
 }
+
+/// A figure, not a check: echo round trips through the fake Bot API, one
+/// update per chat (so pacing does not apply). Run with
+/// `cargo test --test channel_telegram throughput -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement"]
+async fn throughput() {
+    let s = setup(|tg| tg.send_interval = Duration::ZERO).await;
+    let watch = Watch::start().await;
+    let _actor = spawn(&s.ctx, &watch).await;
+    s.fake.push_text(1, ALLOWED, "warm up");
+    wait_until(WAIT, "warm up", || s.fake.sent().len() == 1).await;
+    let n = 500;
+    let start = tokio::time::Instant::now();
+    for i in 0..n {
+        s.fake.push_text(1000 + i, ALLOWED, "ping");
+    }
+    wait_until(Duration::from_secs(60), "all answered", || {
+        s.fake.sent().len() == n as usize + 1
+    })
+    .await;
+    let took = start.elapsed();
+    eprintln!(
+        "telegram: {n} updates answered in {took:?} ({:.0}/s, {:.2} ms each)",
+        n as f64 / took.as_secs_f64(),
+        took.as_secs_f64() * 1000.0 / n as f64
+    );
+}
