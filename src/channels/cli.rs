@@ -66,10 +66,20 @@ fn list(global: &Global, json_out: bool) -> anyhow::Result<u8> {
             .and_then(|c| c.iter().find(|c| c["name"] == row.name).cloned());
         let (state, restarts) = match (&daemon, &child) {
             (Err(why), _) => (format!("daemon {why}"), Value::Null),
-            (Ok(_), Some(c)) => (
-                c["state"].as_str().unwrap_or("unknown").to_string(),
-                c["restarts"].clone(),
-            ),
+            (Ok(_), Some(c)) => {
+                let state = c["state"].as_str().unwrap_or("unknown");
+                // A channel whose credential was rejected stops cleanly (no
+                // restart storm); to the operator it has failed.
+                let rejected = c["last_exit"]["message"]
+                    .as_str()
+                    .is_some_and(super::is_rejection);
+                let state = if state == "stopped" && rejected {
+                    "failed".to_string()
+                } else {
+                    state.to_string()
+                };
+                (state, c["restarts"].clone())
+            }
             (Ok(_), None) if !row.enabled => ("disabled".to_string(), Value::Null),
             (Ok(_), None) => ("not started".to_string(), Value::Null),
         };
@@ -79,7 +89,11 @@ fn list(global: &Global, json_out: bool) -> anyhow::Result<u8> {
             "mode": row.mode,
             "state": state,
             "restarts": restarts,
-            "detail": child.as_ref().and_then(|c| c.get("detail")).cloned().unwrap_or(Value::Null),
+            "detail": child
+                .as_ref()
+                .and_then(|c| c.get("detail").or_else(|| c["last_exit"].get("message")))
+                .cloned()
+                .unwrap_or(Value::Null),
         }));
     }
     if json_out {
@@ -96,12 +110,12 @@ fn list(global: &Global, json_out: bool) -> anyhow::Result<u8> {
         return Ok(0);
     }
     println!(
-        "{:<18} {:<8} {:<8} {:<22} RESTARTS",
-        "NAME", "ENABLED", "MODE", "STATE"
+        "{:<18} {:<8} {:<8} {:<22} {:<8} DETAIL",
+        "NAME", "ENABLED", "MODE", "STATE", "RESTARTS"
     );
     for c in &out {
         println!(
-            "{:<18} {:<8} {:<8} {:<22} {}",
+            "{:<18} {:<8} {:<8} {:<22} {:<8} {}",
             c["name"].as_str().unwrap_or_default(),
             if c["enabled"] == true { "yes" } else { "no" },
             c["mode"].as_str().unwrap_or_default(),
@@ -110,6 +124,7 @@ fn list(global: &Global, json_out: bool) -> anyhow::Result<u8> {
                 .as_u64()
                 .map(|n| n.to_string())
                 .unwrap_or("-".into()),
+            c["detail"].as_str().unwrap_or_default(),
         );
     }
     Ok(0)

@@ -12,7 +12,7 @@ use std::time::Duration;
 pub enum TelegramError {
     /// 401 (and 404, which the Bot API answers for a malformed token): retrying will not help.
     #[error(
-        "bot token rejected ({code}: {description}); check [channel.telegram] bot_token (from @BotFather)"
+        "bot token rejected ({code}: {description}); check [channel.telegram] bot_token (from @BotFather) and api_base"
     )]
     Rejected { code: u16, description: String },
     /// 409: another `getUpdates` poller or an active webhook uses this token.
