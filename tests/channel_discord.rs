@@ -138,6 +138,25 @@ async fn reconnect_op_resumes_and_4009_starts_a_new_session() {
 }
 
 #[tokio::test]
+async fn invalid_session_starts_a_new_session() {
+    let (fake, ctx, _dir) = setup(|_| {}).await;
+    let mut watch = Watch::start().await;
+    let _actor = spawn(&ctx, &watch).await;
+    wait_until(WAIT, "identified", || {
+        fake.with(|s| s.identifies.len() == 1)
+    })
+    .await;
+    // op 9 with d=false: the session cannot be resumed (Discord asks for a 1–5 s wait).
+    fake.send_op(json!({"op": 9, "d": false}));
+    wait_until(WAIT, "new session", || {
+        fake.with(|s| s.identifies.len() == 2)
+    })
+    .await;
+    assert!(fake.with(|s| s.resumes.is_empty()));
+    watch.still_running(Duration::from_millis(50)).await;
+}
+
+#[tokio::test]
 async fn close_4004_stops_cleanly() {
     let (_fake, ctx, _dir) = setup(|dc| dc.bot_token = Some(Secret::new("bad"))).await;
     let mut watch = Watch::start().await;
@@ -178,6 +197,15 @@ async fn unreachable_gateway_fails_and_a_new_start_works() {
     fake.push_message(Some("201"), "101", "7", false, "back");
     wait_until(WAIT, "answer", || fake.sent().len() == 1).await;
     assert_eq!(fake.with(|s| s.identifies.len()), 2);
+
+    // A 5xx from REST while answering fails the channel too.
+    fake.with(|s| s.fail_posts = 1);
+    fake.push_message(Some("201"), "101", "7", false, "into a 502");
+    let ended = watch.ended(WAIT).await;
+    assert!(
+        matches!(&ended, Ended::Failed(e) if e.contains("502")),
+        "{ended:?}"
+    );
 }
 
 #[tokio::test]

@@ -43,6 +43,8 @@ pub struct Inner {
     /// Post times, to check the bucket wait.
     pub post_times: Vec<tokio::time::Instant>,
     pub refuse_upgrades: u32,
+    /// The next N posts answer 502.
+    pub fail_posts: u32,
     conn: Option<mpsc::UnboundedSender<Cmd>>,
     queued: Vec<Cmd>,
     sessions: u32,
@@ -74,6 +76,7 @@ impl FakeDiscord {
                 bucket_reset_after: None,
                 post_times: Vec::new(),
                 refuse_upgrades: 0,
+                fail_posts: 0,
                 conn: None,
                 queued: Vec::new(),
                 sessions: 0,
@@ -182,6 +185,14 @@ async fn create_message(
         return unauthorized();
     }
     let body: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+    let fail = fake.with(|s| {
+        let fail = s.fail_posts > 0;
+        s.fail_posts = s.fail_posts.saturating_sub(1);
+        fail
+    });
+    if fail {
+        return (StatusCode::BAD_GATEWAY, "<html>502 Bad Gateway</html>").into_response();
+    }
     let (limited, reset_after) = fake.with(|s| {
         s.post_times.push(tokio::time::Instant::now());
         if s.rate_limit_posts > 0 {
