@@ -10,7 +10,7 @@ use support::channel_watch::{Ended, Watch, wait_until};
 use support::discord::{BOT_ID, FakeDiscord, TOKEN};
 use zeroclaw::agent::Agent;
 use zeroclaw::channels::ChannelMsg;
-use zeroclaw::channels::discord::{DiscordActor, DiscordArgs};
+use zeroclaw::channels::discord::{DiscordActor, DiscordArgs, SessionSlot};
 use zeroclaw::config::{Config, DiscordConfig, Secret};
 use zeroclaw::daemon::context::{Ctx, DaemonCtx};
 
@@ -42,10 +42,18 @@ async fn setup(edit: impl FnOnce(&mut DiscordConfig)) -> (FakeDiscord, Ctx, temp
 }
 
 async fn spawn(ctx: &Ctx, watch: &Watch) -> ActorRef<ChannelMsg> {
+    spawn_with(ctx, watch, SessionSlot::default()).await
+}
+
+/// Starts sharing `slot` behave like restarts of one supervised child.
+async fn spawn_with(ctx: &Ctx, watch: &Watch, slot: SessionSlot) -> ActorRef<ChannelMsg> {
     Actor::spawn_linked(
         None,
         DiscordActor,
-        DiscordArgs { ctx: ctx.clone() },
+        DiscordArgs {
+            ctx: ctx.clone(),
+            session: slot,
+        },
         watch.watcher.get_cell(),
     )
     .await
@@ -176,14 +184,13 @@ async fn close_4004_stops_cleanly() {
 }
 
 #[tokio::test]
-async fn unreachable_gateway_fails_and_a_new_start_works() {
+async fn unreachable_gateway_fails_and_the_restart_resumes_without_loss() {
     let (fake, ctx, _dir) = setup(|_| {}).await;
     let mut watch = Watch::start().await;
-    let _actor = spawn(&ctx, &watch).await;
-    wait_until(WAIT, "identified", || {
-        fake.with(|s| s.identifies.len() == 1)
-    })
-    .await;
+    let slot = SessionSlot::default();
+    let _actor = spawn_with(&ctx, &watch, slot.clone()).await;
+    fake.push_message(Some("201"), "101", "7", false, "before");
+    wait_until(WAIT, "first answer", || fake.sent().len() == 1).await;
     // The socket drops and the gateway refuses the reconnect.
     fake.with(|s| s.refuse_upgrades = 1);
     fake.drop_connection();
@@ -192,11 +199,18 @@ async fn unreachable_gateway_fails_and_a_new_start_works() {
         matches!(&ended, Ended::Failed(e) if e.contains("502")),
         "{ended:?}"
     );
+    // Sent while the channel was down: Discord replays it on RESUME.
+    fake.push_message(Some("201"), "101", "7", false, "while down");
 
-    let _actor = spawn(&ctx, &watch).await;
-    fake.push_message(Some("201"), "101", "7", false, "back");
-    wait_until(WAIT, "answer", || fake.sent().len() == 1).await;
-    assert_eq!(fake.with(|s| s.identifies.len()), 2);
+    let _actor = spawn_with(&ctx, &watch, slot.clone()).await;
+    wait_until(WAIT, "replayed answer", || fake.sent().len() == 2).await;
+    assert_eq!(fake.sent()[1].1, "while down");
+    assert_eq!(
+        fake.with(|s| s.identifies.len()),
+        1,
+        "resumed, not identified"
+    );
+    assert_eq!(fake.with(|s| s.resumes[0].0.clone()), "sess-1");
 
     // A 5xx from REST while answering fails the channel too.
     fake.with(|s| s.fail_posts = 1);

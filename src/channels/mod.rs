@@ -140,19 +140,25 @@ pub fn child_spec(ctx: &Ctx, name: &str, policy: RestartPolicy) -> Option<ChildS
                 .map(|(r, _)| r.get_cell())
             }
         }),
-        discord::CHILD_NAME => ChildSpec::new(name, policy, move |sctx| {
-            let args = discord::DiscordArgs { ctx: ctx.clone() };
-            async move {
-                Actor::spawn_linked(
-                    Some(sctx.registered_name),
-                    discord::DiscordActor,
-                    args,
-                    sctx.supervisor,
-                )
-                .await
-                .map(|(r, _)| r.get_cell())
-            }
-        }),
+        discord::CHILD_NAME => {
+            let session = discord::SessionSlot::default();
+            ChildSpec::new(name, policy, move |sctx| {
+                let args = discord::DiscordArgs {
+                    ctx: ctx.clone(),
+                    session: session.clone(),
+                };
+                async move {
+                    Actor::spawn_linked(
+                        Some(sctx.registered_name),
+                        discord::DiscordActor,
+                        args,
+                        sctx.supervisor,
+                    )
+                    .await
+                    .map(|(r, _)| r.get_cell())
+                }
+            })
+        }
         slack::CHILD_NAME => ChildSpec::new(name, policy, move |sctx| {
             let args = slack::SlackArgs { ctx: ctx.clone() };
             async move {

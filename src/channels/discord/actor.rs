@@ -2,7 +2,7 @@
 //! answers messages in order; `Deliver` posts through REST.
 
 use super::api::{DiscordApi, DiscordError};
-use super::gateway::{self, GatewayConfig};
+use super::gateway::{self, GatewayConfig, SessionSlot};
 use super::handler::DiscordChannel;
 use crate::channels::msg::ChannelMsg;
 use crate::channels::task::TaskGuard;
@@ -22,6 +22,9 @@ pub struct DiscordActor;
 
 pub struct DiscordArgs {
     pub ctx: Ctx,
+    /// Shared by every start of this child (see [`SessionSlot`]); a default
+    /// slot means "no session to resume".
+    pub session: SessionSlot,
 }
 
 pub struct DiscordState {
@@ -79,6 +82,7 @@ impl Actor for DiscordActor {
                     GatewayConfig {
                         url: dc.gateway_url.clone(),
                         token,
+                        session: args.session,
                     },
                     tx,
                     move |s| status_ctx.set_detail(CHILD_NAME, s),

@@ -28,16 +28,48 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(20);
 const MAX_QUICK_RECONNECTS: u32 = 5;
 
 /// The resumable part of a session.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Session {
     id: Option<String>,
     seq: Option<u64>,
     resume_url: Option<String>,
 }
 
+/// Where a session outlives the actor: the child spec keeps one slot and
+/// hands it to every (re)start, so a channel restarted by the supervisor
+/// RESUMEs and Discord replays what it missed while down, instead of losing it.
+#[derive(Clone, Default)]
+pub struct SessionSlot(Arc<std::sync::Mutex<Option<(String, Session)>>>);
+
+impl SessionSlot {
+    /// The saved session, if it was made with the same gateway and token.
+    fn take(&self, key: &str) -> Session {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut s| s.take())
+            .filter(|(k, _)| k == key)
+            .map(|(_, s)| s)
+            .unwrap_or_default()
+    }
+
+    fn save(&self, key: &str, session: &Session) {
+        if let Ok(mut s) = self.0.lock() {
+            *s = Some((key.to_string(), session.clone()));
+        }
+    }
+}
+
 pub struct GatewayConfig {
     pub url: String,
     pub token: String,
+    pub session: SessionSlot,
+}
+
+impl GatewayConfig {
+    fn slot_key(&self) -> String {
+        format!("{}|{}", self.url, self.token)
+    }
 }
 
 /// Run the gateway until it must fail or stop, then tell the actor.
@@ -58,7 +90,8 @@ async fn drive(
     messages: &mpsc::Sender<Value>,
     status: &(impl Fn(String) + Send),
 ) -> ChannelMsg {
-    let mut session = Session::default();
+    let key = config.slot_key();
+    let mut session = config.session.take(&key);
     let mut quick_reconnects = 0;
     loop {
         let base = match (&session.id, &session.resume_url) {
@@ -75,6 +108,7 @@ async fn drive(
         };
         let (next, established) =
             connection(ws, channel, config, &mut session, messages, status).await;
+        config.session.save(&key, &session);
         quick_reconnects = if established { 0 } else { quick_reconnects + 1 };
         if quick_reconnects > MAX_QUICK_RECONNECTS {
             return ChannelMsg::ConnectionLost(
@@ -88,6 +122,7 @@ async fn drive(
             Ok(Next::Resume) | Ok(Next::Identify) => {
                 tracing::info!("discord: reconnecting with a new session");
                 session = Session::default();
+                config.session.save(&key, &session);
             }
             Ok(Next::Stop(reason)) => return ChannelMsg::CredentialRejected(reason),
             Err(lost) => return ChannelMsg::ConnectionLost(lost),
@@ -169,6 +204,8 @@ where
                 if let Some(s) = p["s"].as_u64() {
                     session.seq = Some(s);
                 }
+                // Keep the slot current: a failing actor has no later chance to save.
+                let save = p["t"] == "READY" || p["t"] == "MESSAGE_CREATE";
                 let d = &p["d"];
                 match p["t"].as_str().unwrap_or_default() {
                     "READY" => {
@@ -190,6 +227,9 @@ where
                         tracing::warn!("discord: message queue full, message dropped");
                     }
                     _ => {}
+                }
+                if save {
+                    config.session.save(&config.slot_key(), session);
                 }
             }
             Some(op::HEARTBEAT) => {

@@ -8,4 +8,5 @@ pub mod probe;
 pub mod protocol;
 
 pub use actor::{CHILD_NAME, DiscordActor, DiscordArgs};
+pub use gateway::SessionSlot;
 pub use probe::probe;
