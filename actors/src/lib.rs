@@ -38,3 +38,9 @@ pub use policy::{ExitKind, OnGiveUp, Restart, RestartPolicy};
 pub use snapshot::{ChildSnapshot, ChildState, LastExit, TreeSnapshot};
 pub use spec::{ChildSpec, SpawnContext, SpawnFuture};
 pub use supervisor::{SupervisorError, SupervisorExit, SupervisorHandle, SupervisorOptions};
+
+/// A child that stops (or fails) with a reason starting with this is marked
+/// `failed` and not restarted, whatever its `restart` setting: the equivalent
+/// of systemd's `RestartPreventExitStatus=`, for causes a restart cannot cure
+/// (a revoked credential). `restart_child` still starts it on request.
+pub const FATAL_PREFIX: &str = "fatal: ";

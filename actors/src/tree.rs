@@ -612,6 +612,9 @@ impl State {
                 child.attempt = 0;
             }
         }
+        // systemd's RestartPreventExitStatus=: the child said a restart cannot help.
+        let fatal = message.starts_with(crate::FATAL_PREFIX);
+        let kind = if fatal { ExitKind::Failure } else { kind };
         child.last_exit = Some((kind, message.clone(), now));
         let restart = child.spec.policy.restart;
         let down = if kind == ExitKind::Success {
@@ -620,6 +623,12 @@ impl State {
             Phase::Failed
         };
         if shutting_down {
+            child.phase = down;
+            return;
+        }
+        if fatal {
+            tracing::error!(tree = %namespace, child = %name, %message,
+                "child stopped with a fatal reason; marked failed, not restarted");
             child.phase = down;
             return;
         }

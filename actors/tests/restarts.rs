@@ -299,3 +299,49 @@ async fn an_err_in_pre_start_is_a_failure() {
     assert_eq!(probe.starts(), 1);
     tree.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_fatal_stop_reason_marks_failed_without_restart_even_with_always() {
+    let (tx, mut rx) = channel();
+    let probe = Probe::new("tokened", &tx, |_| StartMode::Ok);
+    let policy = RestartPolicy {
+        restart: Restart::Always,
+        restart_sec: Duration::from_millis(100),
+        ..RestartPolicy::default()
+    };
+    let tree = SupervisorHandle::start(
+        "fatal-reason",
+        vec![toy("tokened", policy, &probe, 0)],
+        SupervisorOptions::default(),
+    )
+    .await
+    .expect("tree starts");
+    until(&tree, LONG, "running", |s| {
+        state_of(s, "tokened").state == ChildState::Running
+    })
+    .await;
+    tell(&tree, "tokened", ToyMsg::Exit(How::Fatal));
+    let snap = until(&tree, LONG, "failed", |s| {
+        state_of(s, "tokened").state == ChildState::Failed
+    })
+    .await;
+    let child = state_of(&snap, "tokened");
+    assert_eq!(child.restarts, 0);
+    let exit = child.last_exit.as_ref().expect("last exit");
+    assert_eq!(exit.kind, ExitKind::Failure);
+    assert!(exit.message.contains("token revoked"), "{}", exit.message);
+    // Well past restart_sec: still exactly one start.
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(probe.starts(), 1);
+    // An operator's restart still brings it back.
+    tree.restart_child("tokened")
+        .await
+        .expect("restart on request");
+    until(&tree, LONG, "running again", |s| {
+        state_of(s, "tokened").state == ChildState::Running
+    })
+    .await;
+    assert_eq!(probe.starts(), 2);
+    drop(rx.try_recv());
+    tree.shutdown().await.expect("shutdown");
+}

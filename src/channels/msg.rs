@@ -14,4 +14,12 @@ pub enum ChannelMsg {
     TelegramUpdate(serde_json::Value),
     /// A Slack Events API event received by the gateway's `/webhook/slack`.
     SlackEvent(serde_json::Value),
+    /// Sent by the channel's own connection task: the connection to the
+    /// service is lost. The actor fails (returns `Err`) so the supervisor
+    /// restarts it with backoff.
+    ConnectionLost(String),
+    /// Sent by the channel's own connection task: the service rejected the
+    /// credential. The actor stops cleanly (see [`crate::channels::REJECTED_PREFIX`])
+    /// so that retrying a bad token does not become a restart storm.
+    CredentialRejected(String),
 }

@@ -251,6 +251,12 @@ pub struct TelegramConfig {
     pub api_base: String,
     /// Tools the agent may use in this channel.
     pub tools: Vec<String>,
+    /// How long one `getUpdates` long poll waits on the server; tests shorten it.
+    #[serde(with = "humantime_serde")]
+    pub poll_timeout: Duration,
+    /// Minimum gap between two messages to one chat (Telegram allows about 1/s).
+    #[serde(with = "humantime_serde")]
+    pub send_interval: Duration,
 }
 
 impl Default for TelegramConfig {
@@ -264,6 +270,8 @@ impl Default for TelegramConfig {
             max_message_length: 4096,
             api_base: "https://api.telegram.org".into(),
             tools: Vec::new(),
+            poll_timeout: Duration::from_secs(30),
+            send_interval: Duration::from_secs(1),
         }
     }
 }
@@ -314,6 +322,10 @@ pub struct SlackConfig {
     pub allowed_channels: Vec<String>,
     pub api_base: String,
     pub tools: Vec<String>,
+    /// Socket Mode: a connection silent this long is pinged, and dropped
+    /// (the channel fails and is restarted) when silent that long again.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
 }
 
 impl Default for SlackConfig {
@@ -326,6 +338,7 @@ impl Default for SlackConfig {
             allowed_channels: Vec::new(),
             api_base: "https://slack.com/api".into(),
             tools: Vec::new(),
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }

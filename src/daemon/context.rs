@@ -33,8 +33,10 @@ impl DaemonCtx {
         config_path: Option<PathBuf>,
         workdir: PathBuf,
         agent: Agent,
-        metrics: Arc<Metrics>,
     ) -> Self {
+        // The agent counts into the daemon's metrics, whoever built it.
+        let metrics = Arc::new(Metrics::default());
+        let agent = agent.with_metrics(metrics.clone());
         Self {
             config: RwLock::new(Arc::new(config)),
             agent: RwLock::new(Arc::new(agent)),
@@ -72,6 +74,7 @@ impl DaemonCtx {
     }
 
     pub fn set_agent(&self, agent: Agent) {
+        let agent = agent.with_metrics(self.metrics.clone());
         match self.agent.write() {
             Ok(mut a) => *a = Arc::new(agent),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(agent),

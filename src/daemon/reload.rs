@@ -51,7 +51,7 @@ async fn apply(ctx: &Ctx, mode: Mode) -> Result<Value, String> {
         || old.tools != new.tools
     {
         match crate::agent::Agent::new(&new, ctx.workdir.clone()) {
-            Ok(agent) => ctx.set_agent(agent.with_metrics(ctx.metrics.clone())),
+            Ok(agent) => ctx.set_agent(agent),
             Err(e) => return Err(format!("agent: {e}")),
         }
     }

@@ -189,11 +189,9 @@ async fn serve(
         workdir,
         _pid_file,
     } = prepared;
-    let metrics = Arc::new(crate::metrics::Metrics::default());
-    let agent = Agent::new(&config, workdir.clone())
-        .map_err(|e| RunError::Startup(e.to_string()))?
-        .with_metrics(metrics.clone());
-    let ctx = Arc::new(DaemonCtx::new(config, config_path, workdir, agent, metrics));
+    let agent =
+        Agent::new(&config, workdir.clone()).map_err(|e| RunError::Startup(e.to_string()))?;
+    let ctx = Arc::new(DaemonCtx::new(config, config_path, workdir, agent));
     let (lifecycle_tx, mut lifecycle_rx) = tokio::sync::mpsc::unbounded_channel();
     let _ = ctx.lifecycle.set(lifecycle_tx);
 

@@ -4,5 +4,9 @@
 #![allow(dead_code)]
 
 pub mod anthropic;
+pub mod channel_watch;
 pub mod daemon;
+pub mod discord;
 pub mod openai;
+pub mod slack;
+pub mod telegram;

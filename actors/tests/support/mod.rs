@@ -25,6 +25,8 @@ pub enum How {
     Clean,
     Err,
     Panic,
+    /// A clean stop whose reason says a restart cannot help.
+    Fatal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,6 +177,10 @@ impl Actor for Toy {
                     How::Clean => myself.stop(Some("done".to_string())),
                     How::Err => return Err(format!("{} failed on request", state.child).into()),
                     How::Panic => panic!("{} panicked on request", state.child),
+                    How::Fatal => myself.stop(Some(format!(
+                        "{}token revoked",
+                        zeroclaw_actors::FATAL_PREFIX
+                    ))),
                 }
             }
             ToyMsg::Block => std::future::pending::<()>().await,

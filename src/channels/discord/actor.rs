@@ -1,0 +1,165 @@
+//! The `channel:discord` actor: owns the gateway task and a worker that
+//! answers messages in order; `Deliver` posts through REST.
+
+use super::api::{DiscordApi, DiscordError};
+use super::gateway::{self, GatewayConfig, SessionSlot};
+use super::handler::DiscordChannel;
+use crate::channels::msg::ChannelMsg;
+use crate::channels::task::TaskGuard;
+use crate::channels::{ChannelError, REJECTED_PREFIX};
+use crate::daemon::context::Ctx;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+pub const CHILD_NAME: &str = "channel:discord";
+const QUEUE: usize = 256;
+
+pub struct DiscordActor;
+
+pub struct DiscordArgs {
+    pub ctx: Ctx,
+    /// Shared by every start of this child (see [`SessionSlot`]); a default
+    /// slot means "no session to resume".
+    pub session: SessionSlot,
+}
+
+pub struct DiscordState {
+    ctx: Ctx,
+    channel: Arc<DiscordChannel>,
+    deliveries: JoinSet<()>,
+    _tasks: Vec<TaskGuard>,
+}
+
+impl Actor for DiscordActor {
+    type Msg = ChannelMsg;
+    type State = DiscordState;
+    type Arguments = DiscordArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<ChannelMsg>,
+        args: DiscordArgs,
+    ) -> Result<DiscordState, ActorProcessingErr> {
+        let ctx = args.ctx;
+        let config = ctx.config();
+        let dc = config
+            .channel
+            .discord
+            .clone()
+            .ok_or(ChannelError::NotConfigured("discord"))?;
+        let token = dc
+            .bot_token
+            .as_ref()
+            .map(|t| t.expose().trim().to_string())
+            .filter(|t| !t.is_empty());
+        let api = DiscordApi::new(
+            &dc.api_base,
+            token.as_deref().unwrap_or_default(),
+            Duration::from_secs(30),
+        )
+        .map_err(ChannelError::Http)?;
+        let channel = Arc::new(DiscordChannel::new(api, ctx.clone(), &dc));
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let mut tasks = vec![TaskGuard::spawn(worker(
+            channel.clone(),
+            rx,
+            myself.clone(),
+        ))];
+        match token {
+            None => {
+                let _ = myself.send_message(ChannelMsg::CredentialRejected(
+                    "no bot_token in [channel.discord]".into(),
+                ));
+            }
+            Some(token) => {
+                let status_ctx = ctx.clone();
+                tasks.push(TaskGuard::spawn(gateway::run(
+                    channel.clone(),
+                    GatewayConfig {
+                        url: dc.gateway_url.clone(),
+                        token,
+                        session: args.session,
+                    },
+                    tx,
+                    move |s| status_ctx.set_detail(CHILD_NAME, s),
+                    myself.clone(),
+                )));
+            }
+        }
+        Ok(DiscordState {
+            ctx,
+            channel,
+            deliveries: JoinSet::new(),
+            _tasks: tasks,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<ChannelMsg>,
+        message: ChannelMsg,
+        state: &mut DiscordState,
+    ) -> Result<(), ActorProcessingErr> {
+        while state.deliveries.try_join_next().is_some() {}
+        match message {
+            ChannelMsg::Deliver {
+                target,
+                text,
+                reply,
+            } => {
+                let channel = state.channel.clone();
+                state.deliveries.spawn(async move {
+                    let result = channel
+                        .send_text(&target, &text)
+                        .await
+                        .map_err(|e| format!("discord delivery to {target} failed: {e}"));
+                    if let Err(e) = &result {
+                        tracing::warn!("{e}");
+                    }
+                    if let Some(port) = reply {
+                        let _ = port.send(result);
+                    }
+                });
+            }
+            ChannelMsg::TelegramUpdate(_) | ChannelMsg::SlackEvent(_) => {
+                tracing::warn!("discord: got another channel's event; ignored");
+            }
+            ChannelMsg::ConnectionLost(reason) => {
+                state
+                    .ctx
+                    .set_detail(CHILD_NAME, format!("connection lost: {reason}"));
+                return Err(ChannelError::ConnectionLost(reason).into());
+            }
+            ChannelMsg::CredentialRejected(reason) => {
+                tracing::error!("discord: {reason}; channel stopped until the config is fixed");
+                state
+                    .ctx
+                    .set_detail(CHILD_NAME, format!("failed: {reason}"));
+                myself.stop(Some(format!("{REJECTED_PREFIX}{reason}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Answers MESSAGE_CREATEs one at a time, in arrival order.
+async fn worker(
+    channel: Arc<DiscordChannel>,
+    mut rx: mpsc::Receiver<Value>,
+    actor: ActorRef<ChannelMsg>,
+) {
+    while let Some(d) = rx.recv().await {
+        if let Err(e) = channel.handle_message(&d).await {
+            let msg = match e {
+                DiscordError::Rejected(_) => ChannelMsg::CredentialRejected(e.to_string()),
+                e => ChannelMsg::ConnectionLost(e.to_string()),
+            };
+            let _ = actor.send_message(msg);
+            return;
+        }
+    }
+}

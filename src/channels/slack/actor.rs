@@ -1,0 +1,209 @@
+//! The `channel:slack` actor: owns the Socket Mode task (or waits for Events
+//! API events from the gateway) and a worker that answers events in order.
+
+use super::api::{SlackApi, SlackError};
+use super::handler::SlackChannel;
+use super::socket;
+use crate::channels::msg::ChannelMsg;
+use crate::channels::task::TaskGuard;
+use crate::channels::{ChannelError, REJECTED_PREFIX};
+use crate::daemon::context::Ctx;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+pub const CHILD_NAME: &str = "channel:slack";
+const QUEUE: usize = 256;
+
+pub struct SlackActor;
+
+pub struct SlackArgs {
+    pub ctx: Ctx,
+}
+
+pub struct SlackState {
+    ctx: Ctx,
+    channel: Arc<SlackChannel>,
+    events: mpsc::Sender<Value>,
+    deliveries: JoinSet<()>,
+    _tasks: Vec<TaskGuard>,
+}
+
+fn secret(s: &Option<crate::config::Secret>) -> Option<String> {
+    s.as_ref()
+        .map(|s| s.expose().trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+impl Actor for SlackActor {
+    type Msg = ChannelMsg;
+    type State = SlackState;
+    type Arguments = SlackArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<ChannelMsg>,
+        args: SlackArgs,
+    ) -> Result<SlackState, ActorProcessingErr> {
+        let ctx = args.ctx;
+        let config = ctx.config();
+        let sc = config
+            .channel
+            .slack
+            .clone()
+            .ok_or(ChannelError::NotConfigured("slack"))?;
+        let bot_token = secret(&sc.bot_token);
+        let app_token = secret(&sc.app_token);
+        let problem = match (&bot_token, &app_token, &sc.signing_secret) {
+            (None, _, _) => Some("no bot_token (xoxb-...) in [channel.slack]"),
+            (Some(_), None, None) => {
+                Some("[channel.slack] needs app_token (Socket Mode) or signing_secret (Events API)")
+            }
+            _ => None,
+        };
+        if let Some(p) = problem {
+            let _ = myself.send_message(ChannelMsg::CredentialRejected(p.into()));
+        }
+        let api = SlackApi::new(
+            &sc.api_base,
+            bot_token.as_deref().unwrap_or_default(),
+            app_token.as_deref(),
+            Duration::from_secs(30),
+        )
+        .map_err(ChannelError::Http)?;
+        let channel = Arc::new(SlackChannel::new(api, ctx.clone(), &sc));
+        let (events, rx) = mpsc::channel(QUEUE);
+        let mut tasks = vec![TaskGuard::spawn(worker(
+            channel.clone(),
+            rx,
+            myself.clone(),
+        ))];
+        if problem.is_none() {
+            let status_ctx = ctx.clone();
+            tasks.push(TaskGuard::spawn(connect(
+                channel.clone(),
+                events.clone(),
+                app_token.is_some(),
+                sc.idle_timeout,
+                move |s| status_ctx.set_detail(CHILD_NAME, s),
+                myself.clone(),
+            )));
+        }
+        Ok(SlackState {
+            ctx,
+            channel,
+            events,
+            deliveries: JoinSet::new(),
+            _tasks: tasks,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<ChannelMsg>,
+        message: ChannelMsg,
+        state: &mut SlackState,
+    ) -> Result<(), ActorProcessingErr> {
+        while state.deliveries.try_join_next().is_some() {}
+        match message {
+            ChannelMsg::Deliver {
+                target,
+                text,
+                reply,
+            } => {
+                let channel = state.channel.clone();
+                state.deliveries.spawn(async move {
+                    let result = channel
+                        .send_text(&target, &text, None)
+                        .await
+                        .map_err(|e| format!("slack delivery to {target} failed: {e}"));
+                    if let Err(e) = &result {
+                        tracing::warn!("{e}");
+                    }
+                    if let Some(port) = reply {
+                        let _ = port.send(result);
+                    }
+                });
+            }
+            ChannelMsg::SlackEvent(body) => {
+                // The gateway verified the signature; Slack retries, so dedupe.
+                let fresh = body["event_id"]
+                    .as_str()
+                    .is_none_or(|id| state.channel.first_sight(id));
+                if fresh && state.events.try_send(body["event"].clone()).is_err() {
+                    tracing::warn!("slack: event queue full, event dropped");
+                }
+            }
+            ChannelMsg::TelegramUpdate(_) => {
+                tracing::warn!("slack: got a Telegram update; ignored");
+            }
+            ChannelMsg::ConnectionLost(reason) => {
+                state
+                    .ctx
+                    .set_detail(CHILD_NAME, format!("connection lost: {reason}"));
+                return Err(ChannelError::ConnectionLost(reason).into());
+            }
+            ChannelMsg::CredentialRejected(reason) => {
+                tracing::error!("slack: {reason}; channel stopped until the config is fixed");
+                state
+                    .ctx
+                    .set_detail(CHILD_NAME, format!("failed: {reason}"));
+                myself.stop(Some(format!("{REJECTED_PREFIX}{reason}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Check the bot token, then run Socket Mode (or just wait, in Events API mode).
+async fn connect(
+    channel: Arc<SlackChannel>,
+    events: mpsc::Sender<Value>,
+    socket_mode: bool,
+    idle_timeout: Duration,
+    status: impl Fn(String) + Send,
+    actor: ActorRef<ChannelMsg>,
+) {
+    match channel.api.auth_test().await {
+        Ok(me) => {
+            tracing::info!("slack: connected as {} in {}", me.user, me.team);
+            if let Ok(mut own) = channel.own_user.lock() {
+                *own = Some(me.user_id);
+            }
+        }
+        Err(e @ SlackError::Rejected { .. }) => {
+            let _ = actor.send_message(ChannelMsg::CredentialRejected(e.to_string()));
+            return;
+        }
+        Err(e) => {
+            let _ = actor.send_message(ChannelMsg::ConnectionLost(format!("auth.test: {e}")));
+            return;
+        }
+    }
+    if socket_mode {
+        socket::run(channel, events, idle_timeout, status, actor).await;
+    } else {
+        status("events api (via the gateway's /webhook/slack)".into());
+    }
+}
+
+/// Answers events one at a time, in arrival order.
+async fn worker(
+    channel: Arc<SlackChannel>,
+    mut rx: mpsc::Receiver<Value>,
+    actor: ActorRef<ChannelMsg>,
+) {
+    while let Some(event) = rx.recv().await {
+        if let Err(e) = channel.handle_event(&event).await {
+            let msg = match e {
+                SlackError::Rejected { .. } => ChannelMsg::CredentialRejected(e.to_string()),
+                e => ChannelMsg::ConnectionLost(e.to_string()),
+            };
+            let _ = actor.send_message(msg);
+            return;
+        }
+    }
+}

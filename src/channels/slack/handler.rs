@@ -1,0 +1,149 @@
+//! What the Slack channel does with one message event, however it arrived
+//! (Socket Mode or the Events API through the gateway).
+
+use super::api::{SlackApi, SlackError};
+use crate::agent::AgentRequest;
+use crate::channels::split::split_message;
+use crate::daemon::context::Ctx;
+use serde_json::Value;
+use std::collections::{HashSet, VecDeque};
+use std::sync::Mutex;
+
+/// Slack truncates messages past 40k characters and recommends staying under 4k.
+const MAX_MESSAGE: usize = 4000;
+const MAX_RATE_LIMIT_RETRIES: u32 = 5;
+/// Event ids remembered for deduplication (Slack retries deliveries).
+const DEDUPE: usize = 1024;
+
+pub struct SlackChannel {
+    pub api: SlackApi,
+    ctx: Ctx,
+    allowed_channels: HashSet<String>,
+    tools: Vec<String>,
+    /// Our own user id (from `auth.test`), to ignore our own messages.
+    pub own_user: Mutex<Option<String>>,
+    seen: Mutex<VecDeque<String>>,
+    warned: Mutex<HashSet<String>>,
+}
+
+impl SlackChannel {
+    pub fn new(api: SlackApi, ctx: Ctx, config: &crate::config::SlackConfig) -> Self {
+        Self {
+            api,
+            ctx,
+            allowed_channels: config
+                .allowed_channels
+                .iter()
+                .map(|c| c.trim().to_string())
+                .collect(),
+            tools: config.tools.clone(),
+            own_user: Mutex::new(None),
+            seen: Mutex::new(VecDeque::new()),
+            warned: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// `true` the first time an event id is seen (and remembers it).
+    pub fn first_sight(&self, event_id: &str) -> bool {
+        let Ok(mut seen) = self.seen.lock() else {
+            return true;
+        };
+        if seen.iter().any(|s| s == event_id) {
+            return false;
+        }
+        if seen.len() == DEDUPE {
+            seen.pop_front();
+        }
+        seen.push_back(event_id.to_string());
+        true
+    }
+
+    pub async fn send_text(
+        &self,
+        channel: &str,
+        text: &str,
+        thread_ts: Option<&str>,
+    ) -> Result<(), SlackError> {
+        for part in split_message(text, MAX_MESSAGE) {
+            let mut retries = 0;
+            loop {
+                match self.api.post_message(channel, &part, thread_ts).await {
+                    Ok(()) => {
+                        self.ctx.metrics.channel_message("slack", "out");
+                        break;
+                    }
+                    Err(SlackError::RateLimited(wait)) if retries < MAX_RATE_LIMIT_RETRIES => {
+                        retries += 1;
+                        tracing::warn!(channel, ?wait, "slack: rate limited (429), waiting");
+                        tokio::time::sleep(wait).await;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Answer one `event` (the inner `event` object). `Err` only for errors
+    /// that mean the service is unreachable or the token is gone.
+    pub async fn handle_event(&self, event: &Value) -> Result<(), SlackError> {
+        // Only `message` events: a mention also arrives as `app_mention`, and
+        // answering both would answer twice.
+        if event["type"] != "message" {
+            return Ok(());
+        }
+        // Bots (us included) and edits/joins/... carry bot_id or a subtype.
+        if event.get("bot_id").is_some_and(|b| !b.is_null()) || event.get("subtype").is_some() {
+            return Ok(());
+        }
+        let (Some(channel), Some(user), Some(text)) = (
+            event["channel"].as_str(),
+            event["user"].as_str(),
+            event["text"].as_str(),
+        ) else {
+            return Ok(());
+        };
+        let own = self.own_user.lock().ok().and_then(|o| o.clone());
+        if own.as_deref() == Some(user) {
+            return Ok(());
+        }
+        self.ctx.metrics.channel_message("slack", "in");
+        // As documented for [channel.slack]: empty = every channel the bot is in.
+        if !self.allowed_channels.is_empty() && !self.allowed_channels.contains(channel) {
+            let first = self
+                .warned
+                .lock()
+                .map(|mut w| w.insert(channel.to_string()))
+                .unwrap_or(false);
+            if first {
+                tracing::warn!(
+                    "slack: message in channel {channel} ignored: not in [channel.slack] allowed_channels"
+                );
+            }
+            return Ok(());
+        }
+        let request = AgentRequest {
+            session: format!("slack:{channel}"),
+            message: text.to_string(),
+            tools: self.tools.clone(),
+            ..AgentRequest::default()
+        };
+        let agent = self.ctx.agent();
+        let reply = match agent.respond(request).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(channel, "slack: agent failed: {e}");
+                e.user_message()
+            }
+        };
+        let thread_ts = event["thread_ts"].as_str();
+        match self.send_text(channel, &reply, thread_ts).await {
+            Err(e) if e.is_connection() || matches!(e, SlackError::Rejected { .. }) => Err(e),
+            Err(e) => {
+                tracing::warn!(channel, "slack: could not answer: {e}");
+                Ok(())
+            }
+            Ok(()) => Ok(()),
+        }
+    }
+}

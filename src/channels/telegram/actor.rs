@@ -1,0 +1,217 @@
+//! The `channel:telegram` actor: owns the polling task (or the webhook
+//! worker) and answers `Deliver`. All network I/O runs in tasks it owns, so it
+//! stays responsive to delivery and to being stopped.
+
+use super::api::{TelegramApi, Update, parse_update};
+use super::handler::TelegramChannel;
+use super::offset::OffsetStore;
+use super::poll;
+use crate::channels::msg::ChannelMsg;
+use crate::channels::task::TaskGuard;
+use crate::channels::{ChannelError, REJECTED_PREFIX};
+use crate::daemon::context::Ctx;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+/// The child's name in the tree (and its key for `ctx.set_detail`).
+pub const CHILD_NAME: &str = "channel:telegram";
+
+/// Updates from the gateway waiting for the worker; more are refused with a
+/// log line (Telegram retries webhook deliveries it sees fail).
+const WEBHOOK_QUEUE: usize = 256;
+
+pub struct TelegramActor;
+
+/// Everything the actor reads lives in the context, so a restart picks up a reloaded config.
+pub struct TelegramArgs {
+    pub ctx: Ctx,
+}
+
+pub struct TelegramState {
+    ctx: Ctx,
+    channel: Arc<TelegramChannel>,
+    webhook_tx: mpsc::Sender<Update>,
+    deliveries: JoinSet<()>,
+    _tasks: Vec<TaskGuard>,
+}
+
+impl Actor for TelegramActor {
+    type Msg = ChannelMsg;
+    type State = TelegramState;
+    type Arguments = TelegramArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<ChannelMsg>,
+        args: TelegramArgs,
+    ) -> Result<TelegramState, ActorProcessingErr> {
+        let ctx = args.ctx;
+        let config = ctx.config();
+        let tg = config
+            .channel
+            .telegram
+            .clone()
+            .ok_or(ChannelError::NotConfigured("telegram"))?;
+        let token = match tg.bot_token.as_ref().map(|t| t.expose().trim().to_string()) {
+            Some(t) if !t.is_empty() => t,
+            _ => {
+                // Stop cleanly through the same path as a rejected token: no restarts.
+                let _ = myself.send_message(ChannelMsg::CredentialRejected(
+                    "no bot_token in [channel.telegram]; get one from @BotFather".into(),
+                ));
+                String::new()
+            }
+        };
+        let api = TelegramApi::new(&tg.api_base, &token, Duration::from_secs(30))
+            .map_err(ChannelError::Http)?;
+        let channel = Arc::new(TelegramChannel::new(api, ctx.clone(), &tg));
+        let mut tasks = Vec::new();
+
+        // The webhook worker also serves updates posted to the gateway in polling mode.
+        let (webhook_tx, webhook_rx) = mpsc::channel(WEBHOOK_QUEUE);
+        tasks.push(TaskGuard::spawn(webhook_worker(
+            channel.clone(),
+            webhook_rx,
+            myself.clone(),
+        )));
+
+        if !token.is_empty() {
+            match tg.webhook_url.clone() {
+                Some(url) => {
+                    let secret = tg.webhook_secret.as_ref().map(|s| s.expose().to_string());
+                    tasks.push(TaskGuard::spawn(register_webhook(
+                        channel.clone(),
+                        ctx.clone(),
+                        url,
+                        secret,
+                        myself.clone(),
+                    )));
+                }
+                None => {
+                    let store =
+                        OffsetStore::new(config.state_dir().join("telegram.offset"), &token);
+                    let status_ctx = ctx.clone();
+                    tasks.push(TaskGuard::spawn(poll::run(
+                        channel.clone(),
+                        store,
+                        tg.poll_timeout,
+                        move |s| status_ctx.set_detail(CHILD_NAME, s),
+                        myself.clone(),
+                    )));
+                }
+            }
+        }
+        Ok(TelegramState {
+            ctx,
+            channel,
+            webhook_tx,
+            deliveries: JoinSet::new(),
+            _tasks: tasks,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<ChannelMsg>,
+        message: ChannelMsg,
+        state: &mut TelegramState,
+    ) -> Result<(), ActorProcessingErr> {
+        while state.deliveries.try_join_next().is_some() {}
+        match message {
+            ChannelMsg::Deliver {
+                target,
+                text,
+                reply,
+            } => {
+                let channel = state.channel.clone();
+                state.deliveries.spawn(async move {
+                    let result = channel
+                        .send_text(&target, &text)
+                        .await
+                        .map_err(|e| format!("telegram delivery to {target} failed: {e}"));
+                    if let Err(e) = &result {
+                        tracing::warn!("{e}");
+                    }
+                    if let Some(port) = reply {
+                        let _ = port.send(result);
+                    }
+                });
+            }
+            ChannelMsg::TelegramUpdate(raw) => {
+                if let Some(update) = parse_update(raw)
+                    && state.webhook_tx.try_send(update).is_err()
+                {
+                    tracing::warn!(
+                        "telegram: webhook queue full, update dropped (Telegram will retry)"
+                    );
+                }
+            }
+            ChannelMsg::SlackEvent(_) => {
+                tracing::warn!("telegram: got a Slack event; ignored");
+            }
+            ChannelMsg::ConnectionLost(reason) => {
+                state
+                    .ctx
+                    .set_detail(CHILD_NAME, format!("connection lost: {reason}"));
+                return Err(ChannelError::ConnectionLost(reason).into());
+            }
+            ChannelMsg::CredentialRejected(reason) => {
+                tracing::error!("telegram: {reason}; channel stopped until the config is fixed");
+                state
+                    .ctx
+                    .set_detail(CHILD_NAME, format!("failed: {reason}"));
+                myself.stop(Some(format!("{REJECTED_PREFIX}{reason}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Handles updates that arrive through the gateway, one at a time, in order.
+async fn webhook_worker(
+    channel: Arc<TelegramChannel>,
+    mut rx: mpsc::Receiver<Update>,
+    actor: ActorRef<ChannelMsg>,
+) {
+    // Telegram redelivers a webhook update it thinks failed: remember recent ids.
+    let mut recent: VecDeque<i64> = VecDeque::with_capacity(WEBHOOK_QUEUE);
+    while let Some(update) = rx.recv().await {
+        let id = update.update_id;
+        if recent.contains(&id) {
+            continue;
+        }
+        if let Err(e) = channel.handle_update(update).await {
+            let _ = actor.send_message(ChannelMsg::ConnectionLost(e.to_string()));
+            return;
+        }
+        if recent.len() == WEBHOOK_QUEUE {
+            recent.pop_front();
+        }
+        recent.push_back(id);
+    }
+}
+
+async fn register_webhook(
+    channel: Arc<TelegramChannel>,
+    ctx: Ctx,
+    url: String,
+    secret: Option<String>,
+    actor: ActorRef<ChannelMsg>,
+) {
+    match channel.api.set_webhook(&url, secret.as_deref()).await {
+        Ok(()) => {
+            tracing::info!("telegram: webhook set to {url}");
+            ctx.set_detail(CHILD_NAME, format!("webhook {url}"));
+        }
+        Err(e @ super::api::TelegramError::Rejected { .. }) => {
+            let _ = actor.send_message(ChannelMsg::CredentialRejected(e.to_string()));
+        }
+        Err(e) => {
+            let _ = actor.send_message(ChannelMsg::ConnectionLost(format!("setWebhook: {e}")));
+        }
+    }
+}
