@@ -34,10 +34,12 @@ pub fn children(ctx: &Ctx, mode: Mode) -> Vec<ChildSpec> {
     let config = ctx.config();
     let policy = |name: &str| policy_for(&config, name);
     let mut specs = Vec::new();
+    if mode == Mode::Full {
+        specs.extend(crate::channels::child_specs(ctx, policy));
+    }
     specs.push(crate::control::actor::child_spec(
         ctx.clone(),
         policy("control"),
     ));
-    let _ = mode;
     specs
 }
