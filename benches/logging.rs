@@ -112,8 +112,7 @@ fn bench(c: &mut Criterion) {
         Ok(x) => x,
         Err(e) => panic!("logging::build: {e}"),
     };
-    let (logger, logger_done) = match rt.block_on(Actor::spawn(None, LoggerActor, handle.clone()))
-    {
+    let (logger, logger_done) = match rt.block_on(Actor::spawn(None, LoggerActor, handle.clone())) {
         Ok(x) => x,
         Err(e) => panic!("spawn logger: {e}"),
     };

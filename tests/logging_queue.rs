@@ -144,3 +144,51 @@ async fn json_format_writes_one_object_per_line() -> TestResult {
     assert_eq!(v["fields"]["chat"], 42);
     Ok(())
 }
+
+/// A do-nothing parent for the spawn function of the child spec.
+struct Parent;
+
+impl Actor for Parent {
+    type Msg = ();
+    type State = ();
+    type Arguments = ();
+
+    async fn pre_start(
+        &self,
+        _myself: ractor::ActorRef<()>,
+        _args: (),
+    ) -> Result<(), ractor::ActorProcessingErr> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn child_spec_spawns_a_registered_linked_logger() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("daemon.log");
+    let (dispatch, handle) = build(
+        settings(&path, 1 << 20, LogFormat::Text),
+        Some("info"),
+        false,
+    )?;
+    let _guard = tracing::dispatcher::set_default(&dispatch);
+    let spec =
+        zeroclaw::logging::child_spec(handle.clone(), zeroclaw_actors::RestartPolicy::default());
+    assert_eq!(spec.name, "logger");
+
+    let (parent, parent_done) = Actor::spawn(None, Parent, ()).await?;
+    let cell = (spec.spawn)(zeroclaw_actors::SpawnContext {
+        supervisor: parent.get_cell(),
+        registered_name: "logging-test.logger".into(),
+    })
+    .await?;
+    assert!(ractor::registry::where_is("logging-test.logger".to_string()).is_some());
+    tracing::info!(target: "zeroclaw::test", "via child spec");
+    wait_until("the line", || handle.stats().written == 1).await;
+    assert!(std::fs::read_to_string(&path)?.contains("via child spec"));
+
+    cell.stop(None);
+    parent.stop(None);
+    parent_done.await?;
+    Ok(())
+}

@@ -4,6 +4,7 @@
 
 use super::error::LoggingError;
 use super::handle::LogHandle;
+use super::output::SinkTarget;
 use super::sink::{self, Sink};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::task::AbortHandle;
@@ -65,7 +66,11 @@ impl Actor for LoggerActor {
         // Whatever the waker flag says, this instance starts with one drain.
         pipe.drain_scheduled
             .store(true, std::sync::atomic::Ordering::SeqCst);
-        let generation = pipe.go_up(&sink::describe(&handle.target));
+        let announce = match &*handle.target {
+            SinkTarget::File { .. } => Some(sink::describe(&handle.target)),
+            SinkTarget::Stderr => None,
+        };
+        let generation = pipe.go_up(announce.as_deref());
         let waker = spawn_waker(handle.clone(), myself.clone());
         myself.cast(LoggerMsg::Drain)?;
         Ok(LoggerState {

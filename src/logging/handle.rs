@@ -148,10 +148,12 @@ pub fn build(
     };
     let file = settings.cli_file.clone().or_else(|| cfg.file.clone());
     let plan = output::plan(file, rotation, cfg.format, settings.foreground_tty, journal);
+    let to_file = matches!(plan.sink, SinkTarget::File { .. });
     let pipe = Arc::new(Pipe::new(
         settings.queue_bytes,
         plan.style,
         plan.echo_stderr,
+        to_file,
     ));
     let mut layers: Vec<Box<dyn Layer<Base> + Send + Sync>> =
         vec![layer::queue_layer(pipe.clone(), plan.style)];
@@ -168,8 +170,9 @@ pub fn build(
 }
 
 /// Installs the global subscriber: call once, before anything else logs.
-/// Reads `RUST_LOG` and `JOURNAL_STREAM` from the environment. Lines wait in
-/// the queue until the logger actor (`child_spec`) starts.
+/// Reads `RUST_LOG` and `JOURNAL_STREAM` from the environment. With a log
+/// file, lines wait in the queue until the logger actor (`child_spec`) starts;
+/// a process that exits before that calls `LogHandle::flush_to_stderr`.
 pub fn install(settings: LogSettings) -> Result<LogHandle, LoggingError> {
     // A RUST_LOG that is not UTF-8 cannot hold valid directives; treat it as unset.
     let rust_log = std::env::var("RUST_LOG").ok();
@@ -273,11 +276,12 @@ mod tests {
 
     #[test]
     fn events_reach_the_queue_through_the_filter() -> Result<(), LoggingError> {
-        let (dispatch, h) = build(
-            settings(LoggingConfig::default()),
-            Some("zeroclaw=debug,hyper=warn"),
-            false,
-        )?;
+        // With a file and no logger yet, lines wait in the queue.
+        let cfg = LoggingConfig {
+            file: Some("/nonexistent/daemon.log".into()),
+            ..LoggingConfig::default()
+        };
+        let (dispatch, h) = build(settings(cfg), Some("zeroclaw=debug,hyper=warn"), false)?;
         tracing::dispatcher::with_default(&dispatch, || {
             tracing::debug!(target: "zeroclaw::cron", "kept");
             tracing::info!(target: "hyper::proto", "filtered");

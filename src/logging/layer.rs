@@ -107,7 +107,7 @@ mod tests {
     use tracing_subscriber::layer::SubscriberExt;
 
     fn capture(style: LineStyle, emit: impl FnOnce()) -> Vec<String> {
-        let pipe = Arc::new(Pipe::new(1 << 20, style, false));
+        let pipe = Arc::new(Pipe::new(1 << 20, style, false, true));
         let subscriber = tracing_subscriber::registry().with(queue_layer(pipe.clone(), style));
         with_default(subscriber, emit);
         pipe.take()

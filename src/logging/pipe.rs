@@ -18,7 +18,8 @@ use tracing::Level;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SinkState {
-    /// The logger has not started yet: lines wait in the queue.
+    /// The logger has not started yet: lines wait in the queue (file sinks
+    /// only, so that the startup lines land in the file).
     Pending,
     /// The logger runs: lines go through the queue to the sink.
     Up,
@@ -74,12 +75,24 @@ pub struct Pipe {
 }
 
 impl Pipe {
-    pub fn new(capacity_bytes: usize, style: LineStyle, echo_stderr: bool) -> Self {
+    /// `wait_for_logger`: queue lines until the logger starts (a file sink);
+    /// otherwise write them to stderr directly until then, so a process that
+    /// never starts the logger still shows its lines.
+    pub fn new(
+        capacity_bytes: usize,
+        style: LineStyle,
+        echo_stderr: bool,
+        wait_for_logger: bool,
+    ) -> Self {
         Self {
             inner: Mutex::new(Inner {
                 lines: Vec::new(),
                 bytes: 0,
-                state: SinkState::Pending,
+                state: if wait_for_logger {
+                    SinkState::Pending
+                } else {
+                    SinkState::Down
+                },
                 dropped_unreported: 0,
                 diverted_unreported: 0,
             }),
@@ -159,14 +172,15 @@ impl Pipe {
     }
 
     /// The logger opened its sink: lines flow through the queue again. If
-    /// lines went to stderr meanwhile, the first line in the sink says so.
+    /// lines went to stderr meanwhile, the first line in the sink says so
+    /// (`sink_name` is `None` for stderr itself: nothing to announce).
     /// Returns this instance's generation, for `release`.
-    pub fn go_up(&self, sink_name: &str) -> u64 {
+    pub fn go_up(&self, sink_name: Option<&str>) -> u64 {
         let mut g = self.lock();
         g.state = SinkState::Up;
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         let diverted = std::mem::take(&mut g.diverted_unreported);
-        if diverted > 0 {
+        if let Some(sink_name) = sink_name.filter(|_| diverted > 0) {
             let line = self.notice(
                 Level::WARN,
                 &format!(
@@ -270,7 +284,7 @@ mod tests {
     use super::*;
 
     fn pipe(cap: usize) -> Pipe {
-        Pipe::new(cap, LineStyle::Text { ansi: false }, false)
+        Pipe::new(cap, LineStyle::Text { ansi: false }, false, true)
     }
 
     fn texts(lines: &[Vec<u8>]) -> Vec<String> {
@@ -315,7 +329,7 @@ mod tests {
         assert_eq!(p.stats().queued, 0);
         p.submit(b"direct\n".to_vec());
         assert_eq!(p.stats().to_stderr, 3);
-        p.go_up("/var/log/z.log");
+        p.go_up(Some("/var/log/z.log"));
         let batch = texts(&p.take().lines);
         assert_eq!(batch.len(), 1);
         assert!(
@@ -323,6 +337,16 @@ mod tests {
             "{}",
             batch[0]
         );
+    }
+
+    #[test]
+    fn without_a_file_lines_reach_stderr_before_the_logger_starts() {
+        let p = Pipe::new(100, LineStyle::Journal, false, false);
+        assert_eq!(p.stats().state, SinkState::Down);
+        p.submit(b"<6>early\n".to_vec());
+        assert_eq!(p.stats().to_stderr, 1);
+        p.go_up(None);
+        assert!(p.take().lines.is_empty(), "nothing to announce for stderr");
     }
 
     #[test]
