@@ -182,7 +182,7 @@ async fn child_spec_spawns_a_registered_linked_logger() -> TestResult {
         registered_name: "logging-test.logger".into(),
     })
     .await?;
-    assert!(ractor::registry::where_is("logging-test.logger".to_string()).is_some());
+    assert!(ractor::registry::where_is("logging-test.logger").is_some());
     tracing::info!(target: "zeroclaw::test", "via child spec");
     wait_until("the line", || handle.stats().written == 1).await;
     assert!(std::fs::read_to_string(&path)?.contains("via child spec"));
