@@ -19,6 +19,9 @@ use tracing_subscriber::{EnvFilter, Registry};
 /// small enough not to matter for memory.
 pub const DEFAULT_QUEUE_BYTES: usize = 8 * 1024 * 1024;
 
+/// Rotation renames every kept file, so their number is bounded.
+const MAX_FILES_LIMIT: u32 = 1000;
+
 /// Everything `install` needs, gathered by the daemon from its command line,
 /// config file and terminal.
 #[derive(Debug, Clone)]
@@ -133,6 +136,16 @@ pub fn build(
             reason: "0 bytes with rotate = true would rotate on every line; set a size \
                      such as \"100MB\" or rotate = false"
                 .into(),
+        });
+    }
+    if cfg.max_files > MAX_FILES_LIMIT {
+        return Err(LoggingError::Config {
+            key: "max_files",
+            reason: format!(
+                "{} is more than {MAX_FILES_LIMIT}; every rotation renames each kept file, \
+                 so keep fewer and larger files (raise max_size)",
+                cfg.max_files
+            ),
         });
     }
     let level = filter::choose_level(
@@ -259,6 +272,18 @@ mod tests {
         match build(settings(cfg), None, false) {
             Ok(_) => panic!("max_size 0 must be refused"),
             Err(e) => assert!(e.to_string().contains("max_size"), "{e}"),
+        }
+    }
+
+    #[test]
+    fn absurd_max_files_is_refused() {
+        let cfg = LoggingConfig {
+            max_files: 1_000_000,
+            ..LoggingConfig::default()
+        };
+        match build(settings(cfg), None, false) {
+            Ok(_) => panic!("must be refused"),
+            Err(e) => assert!(e.to_string().contains("max_files"), "{e}"),
         }
     }
 
