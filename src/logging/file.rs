@@ -139,7 +139,11 @@ impl RotatingFile {
     /// Without this, writes to an unlinked file would succeed into the void.
     fn follow_path(&mut self) -> Result<(), LoggingError> {
         match std::fs::metadata(&self.path) {
-            Ok(m) if (m.dev(), m.ino()) == self.identity => Ok(()),
+            Ok(m) if (m.dev(), m.ino()) == self.identity => {
+                // Truncated in place (logrotate `copytruncate`): count from there.
+                self.size = m.len();
+                Ok(())
+            }
             Ok(_) => self.reopen(),
             Err(e) if e.kind() == io::ErrorKind::NotFound => self.reopen(),
             Err(source) => Err(LoggingError::Write {
@@ -282,6 +286,20 @@ mod tests {
             fs::read_to_string(dir.path().join("moved.log"))?,
             "before\n"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn copytruncate_resets_the_size() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("daemon.log");
+        let mut f = open(&path, rotation(20, 1));
+        write(&mut f, &["0123456789abcde\n".to_string()]);
+        // logrotate `copytruncate`: copy, then truncate the file in place.
+        fs::OpenOptions::new().write(true).open(&path)?.set_len(0)?;
+        write(&mut f, &["fits now\n".to_string()]);
+        assert_eq!(fs::read_to_string(&path)?, "fits now\n");
+        assert!(!rotate::rotated_path(&path, 1).exists());
         Ok(())
     }
 
