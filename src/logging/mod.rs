@@ -10,7 +10,26 @@
 //!
 //! The daemon calls [`install`] first thing, keeps the [`LogHandle`], starts
 //! [`child_spec`] as the first child of the root supervisor, calls
-//! [`LogHandle::reopen`] on SIGUSR1, and logs [`LogHandle::startup_line`].
+//! [`LogHandle::reopen`] on SIGUSR1, and logs [`LogHandle::startup_line`]:
+//!
+//! ```ignore
+//! let log = logging::install(LogSettings {
+//!     cli_level: args.log_level.clone(),
+//!     cli_file: args.log_file.clone(),
+//!     config: config.logging.clone(),
+//!     foreground_tty: args.foreground && std::io::stderr().is_terminal(),
+//!     ..LogSettings::default()
+//! })?;
+//! // root supervisor, first child:
+//! children.push(logging::child_spec(log.clone(), policy_for("logger")));
+//! tracing::info!("{}", log.startup_line(Some(&config_path)));
+//! // on SIGUSR1: log.reopen();
+//! ```
+//!
+//! Without a file, lines go to stderr directly until the logger starts; with
+//! a file they wait in the queue, so the startup lines land in the file. A
+//! process that exits before its logger started calls
+//! [`LogHandle::flush_to_stderr`] so queued lines are not lost.
 
 mod actor;
 mod error;
