@@ -259,11 +259,11 @@ pub fn reload(global: &Global, json_out: bool) -> anyhow::Result<u8> {
             list("added"),
             list("removed")
         );
-        if v["requires_restart"]
-            .as_array()
-            .is_some_and(|a| !a.is_empty())
-        {
-            s.push_str("\nnote: [daemon] changed; restart the daemon to apply it");
+        let pending = list("requires_restart");
+        if pending != "none" {
+            s.push_str(&format!(
+                "\nnote: changes in [{pending}] take effect after a daemon restart"
+            ));
         }
         s
     })

@@ -21,6 +21,8 @@ pub struct DaemonCtx {
     /// Set once the root supervisor is up.
     pub tree: OnceLock<SupervisorHandle>,
     pub started: Instant,
+    /// The logging pipeline (the `logger` child drains it).
+    pub log: OnceLock<crate::logging::LogHandle>,
     /// The main loop's inbox for reload/shutdown (set by the daemon at start).
     pub lifecycle: OnceLock<super::lifecycle::LifecycleSender>,
     /// Free-form per-child details shown by `status` (e.g. the gateway's bound address).
@@ -46,6 +48,7 @@ impl DaemonCtx {
             tree: OnceLock::new(),
             started: Instant::now(),
             lifecycle: OnceLock::new(),
+            log: OnceLock::new(),
             details: Mutex::new(BTreeMap::new()),
         }
     }

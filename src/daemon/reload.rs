@@ -32,11 +32,15 @@ async fn apply(ctx: &Ctx, mode: Mode) -> Result<Value, String> {
         super::run::absolutize_paths(&mut new, &cwd);
     }
     // `[daemon]` (socket, state dir, pid file) can't move under a live process.
-    let needs_restart: Vec<&str> = if old.daemon != new.daemon {
-        vec!["daemon"]
-    } else {
-        vec![]
-    };
+    // `[daemon]` (socket, state dir, pid file) can't move under a live
+    // process, and the logging pipeline is installed once per process.
+    let needs_restart: Vec<&str> = [
+        ("daemon", old.daemon != new.daemon),
+        ("logging", old.logging != new.logging),
+    ]
+    .into_iter()
+    .filter_map(|(section, changed)| changed.then_some(section))
+    .collect();
     // Command-line overrides stay as they were at start.
     carry_overrides(&old, &mut new);
     if *old == new {
@@ -102,15 +106,10 @@ async fn apply(ctx: &Ctx, mode: Mode) -> Result<Value, String> {
     }))
 }
 
-/// Keep what came from the command line rather than the file.
+/// Keep what a live process cannot change (reported as `requires_restart`).
 fn carry_overrides(old: &Config, new: &mut Config) {
     new.daemon = old.daemon.clone();
-    if new.logging.level.is_none() {
-        new.logging.level = old.logging.level.clone();
-    }
-    if new.logging.file.is_none() {
-        new.logging.file = old.logging.file.clone();
-    }
+    new.logging = old.logging.clone();
 }
 
 /// Did the part of the config this child reads change?
@@ -119,7 +118,6 @@ fn child_changed(old: &Config, new: &Config, child: &str) -> bool {
         return true;
     }
     match child {
-        "logger" => old.logging != new.logging,
         "gateway" => {
             old.gateway != new.gateway
                 || old.channel.telegram.as_ref().map(|t| &t.webhook_secret)
@@ -130,7 +128,7 @@ fn child_changed(old: &Config, new: &Config, child: &str) -> bool {
         "channel:telegram" => old.channel.telegram != new.channel.telegram,
         "channel:discord" => old.channel.discord != new.channel.discord,
         "channel:slack" => old.channel.slack != new.channel.slack,
-        "control" => false,
+        "control" | "logger" => false,
         other => match other.strip_prefix("cron:") {
             Some(job) => {
                 let find = |c: &Config| c.cron.jobs.iter().find(|j| j.name == job).cloned();

@@ -8,6 +8,8 @@ use super::tree::{self, Mode};
 use super::{DaemonCtx, notify};
 use crate::agent::Agent;
 use crate::config::{self, Config};
+use crate::logging::{LogHandle, LogSettings};
+use std::io::IsTerminal;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -76,6 +78,7 @@ struct Prepared {
     config: Config,
     config_path: Option<PathBuf>,
     workdir: PathBuf,
+    log: LogHandle,
     _pid_file: Option<PidFile>,
 }
 
@@ -98,16 +101,35 @@ fn prepare(opts: &RunOptions, mode: Mode) -> Result<Prepared, RunError> {
     if mode == Mode::GatewayOnly {
         config.gateway.enabled = true;
     }
-    if let Some(level) = &opts.log_level {
-        config.logging.level = Some(level.clone());
-    }
-    if let Some(file) = &opts.log_file {
-        config.logging.file = Some(file.clone());
-    }
     absolutize_paths(&mut config, &cwd);
-    crate::logging::install_for_daemon(&config, config_path.as_deref());
+    // Logging first, so every later step (and failure) is recorded.
+    let log = crate::logging::install(LogSettings {
+        cli_level: opts.log_level.clone(),
+        cli_file: opts.log_file.as_ref().map(|p| absolute(&cwd, p)),
+        config: config.logging.clone(),
+        foreground_tty: std::io::stderr().is_terminal()
+            && std::env::var_os(super::background::READY_FD_ENV).is_none(),
+        ..LogSettings::default()
+    })
+    .map_err(|e| RunError::Startup(e.to_string()))?;
+    tracing::info!("{}", log.startup_line(config_path.as_deref()));
     loaded.log_summary();
+    let result = prepare_process(opts, config, config_path, &cwd, log.clone());
+    if result.is_err() {
+        // The logger never started: don't leave queued lines unseen.
+        log.flush_to_stderr();
+    }
+    result
+}
 
+/// Directories, pid file, socket check and working directory.
+fn prepare_process(
+    opts: &RunOptions,
+    config: Config,
+    config_path: Option<PathBuf>,
+    cwd: &Path,
+    log: LogHandle,
+) -> Result<Prepared, RunError> {
     let state_dir = config.state_dir();
     std::fs::create_dir_all(&state_dir).map_err(|source| RunError::Io {
         what: "cannot create the state directory",
@@ -119,7 +141,7 @@ fn prepare(opts: &RunOptions, mode: Mode) -> Result<Prepared, RunError> {
     let pid_path = opts
         .pid_file
         .clone()
-        .map(|p| absolute(&cwd, &p))
+        .map(|p| absolute(cwd, &p))
         .or_else(|| config.daemon.pid_file.clone());
     let pid_file = pid_path.as_deref().map(PidFile::acquire).transpose()?;
 
@@ -129,9 +151,9 @@ fn prepare(opts: &RunOptions, mode: Mode) -> Result<Prepared, RunError> {
     let workdir = opts
         .workdir
         .clone()
-        .map(|p| absolute(&cwd, &p))
+        .map(|p| absolute(cwd, &p))
         .or_else(|| config.daemon.workdir.clone())
-        .unwrap_or(cwd);
+        .unwrap_or_else(|| cwd.to_path_buf());
     std::fs::create_dir_all(&workdir).map_err(|source| RunError::Io {
         what: "cannot create the working directory",
         path: workdir.display().to_string(),
@@ -147,6 +169,7 @@ fn prepare(opts: &RunOptions, mode: Mode) -> Result<Prepared, RunError> {
         config,
         config_path,
         workdir,
+        log,
         _pid_file: pid_file,
     })
 }
@@ -187,6 +210,7 @@ async fn serve(
         config,
         config_path,
         workdir,
+        log,
         _pid_file,
     } = prepared;
     let agent =
@@ -194,6 +218,13 @@ async fn serve(
     let ctx = Arc::new(DaemonCtx::new(config, config_path, workdir, agent));
     let (lifecycle_tx, mut lifecycle_rx) = tokio::sync::mpsc::unbounded_channel();
     let _ = ctx.lifecycle.set(lifecycle_tx);
+    ctx.set_detail(
+        crate::logging::CHILD_NAME,
+        log.file()
+            .map(|f| f.display().to_string())
+            .unwrap_or_else(|| "stderr".into()),
+    );
+    let _ = ctx.log.set(log.clone());
 
     // Signals are installed before the tree so no early SIGTERM is lost.
     let sig = |kind| {
@@ -237,7 +268,10 @@ async fn serve(
             _ = sighup.recv() => {
                 let _ = super::reload::reload(&ctx, mode).await;
             }
-            _ = sigusr1.recv() => crate::logging::reopen(),
+            _ = sigusr1.recv() => {
+                tracing::info!("SIGUSR1: reopening the log file");
+                log.reopen();
+            }
             request = lifecycle_rx.recv() => match request {
                 Some(LifecycleRequest::Reload(reply)) => {
                     let _ = reply.send(super::reload::reload(&ctx, mode).await);

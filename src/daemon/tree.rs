@@ -34,6 +34,12 @@ pub fn children(ctx: &Ctx, mode: Mode) -> Vec<ChildSpec> {
     let config = ctx.config();
     let policy = |name: &str| policy_for(&config, name);
     let mut specs = Vec::new();
+    if let Some(log) = ctx.log.get() {
+        specs.push(crate::logging::child_spec(
+            log.clone(),
+            policy(crate::logging::CHILD_NAME),
+        ));
+    }
     if mode == Mode::Full {
         specs.extend(crate::channels::child_specs(ctx, policy));
     }
