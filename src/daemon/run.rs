@@ -112,7 +112,7 @@ fn prepare(opts: &RunOptions, mode: Mode) -> Result<Prepared, RunError> {
         ..LogSettings::default()
     })
     .map_err(|e| RunError::Startup(e.to_string()))?;
-    tracing::info!("{}", log.startup_line(config_path.as_deref()));
+    log.announce(&log.startup_line(config_path.as_deref()));
     loaded.log_summary();
     let result = prepare_process(opts, config, config_path, &cwd, log.clone());
     if result.is_err() {

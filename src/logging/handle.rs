@@ -107,6 +107,13 @@ impl LogHandle {
         )
     }
 
+    /// Write `message` as an INFO line whatever the filter says: the startup
+    /// line must reach the log even at `level = "warn"`.
+    pub fn announce(&self, message: &str) {
+        let line = self.pipe.notice(tracing::Level::INFO, message);
+        self.pipe.submit(line);
+    }
+
     /// Queue and sink counters, for `status` and tests.
     pub fn stats(&self) -> LogStats {
         self.pipe.stats()
