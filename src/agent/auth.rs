@@ -340,7 +340,6 @@ fn identity(body: &serde_json::Value, field: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::parse_str;
 
     #[test]
     fn redaction_shows_only_a_recognisable_hint() {
