@@ -20,6 +20,8 @@ pub struct DaemonCtx {
     pub metrics: Arc<Metrics>,
     /// Set once the root supervisor is up.
     pub tree: OnceLock<SupervisorHandle>,
+    /// Cron's store and run limiter, set by `cron::init` before the jobs start.
+    pub cron: OnceLock<crate::cron::CronHandle>,
     pub started: Instant,
     /// Free-form per-child details shown by `status` (e.g. the gateway's bound address).
     details: Mutex<BTreeMap<String, String>>,
@@ -39,6 +41,7 @@ impl DaemonCtx {
             workdir,
             metrics: Arc::new(Metrics::default()),
             tree: OnceLock::new(),
+            cron: OnceLock::new(),
             started: Instant::now(),
             details: Mutex::new(BTreeMap::new()),
         }
