@@ -301,10 +301,11 @@ async fn run_task(
             record.error = outcome.error;
         }
     }
+    // Done before the reply, so a caller's next query sees the job idle.
+    let _ = me.cast(JobMsg::RunDone { token });
     if let Some((_, port)) = reply {
         let _ = port.send(Ok(record));
     }
-    let _ = me.cast(JobMsg::RunDone { token });
 }
 
 /// Fire times in `(after, before)`: the newest `MAX_MISSED_RECORDS` and how many in all.
