@@ -112,7 +112,7 @@ pub fn run(global: &Global, command: CronCommand) -> anyhow::Result<u8> {
         Ok(v) => v,
         Err(ClientError::NotRunning(_)) => match offline(&config, &command) {
             Ok(v) => v,
-            Err(Failure(msg)) => return fail(&command, "not_found", &msg),
+            Err(Failure(code, msg)) => return fail(&command, code, &msg),
         },
         Err(ClientError::Remote(e)) => return fail(&command, &e.code, &e.message),
         Err(e) => return Err(e).context(format!("`{method}` request to the daemon failed")),
@@ -148,11 +148,18 @@ fn exit_for(command: &CronCommand, reply: &Value) -> u8 {
     }
 }
 
-struct Failure(String);
+/// An offline failure: the control protocol's error code and a sentence.
+struct Failure(&'static str, String);
+
+impl Failure {
+    fn not_found(msg: String) -> Self {
+        Self("not_found", msg)
+    }
+}
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        Failure(e.to_string())
+        Failure("internal", e.to_string())
     }
 }
 
@@ -163,7 +170,7 @@ fn offline(config: &Config, command: &CronCommand) -> Result<Value, Failure> {
     let read = || match Store::open_read_only(&path) {
         Ok(s) => Ok(Some(s)),
         Err(StoreError::Missing(_)) => Ok(None),
-        Err(e) => Err(Failure(e.to_string())),
+        Err(e) => Err(Failure::from(e)),
     };
     let now = Utc::now();
     let view = |store: Option<&Store>, job, detail| {
@@ -181,19 +188,20 @@ fn offline(config: &Config, command: &CronCommand) -> Result<Value, Failure> {
         CronCommand::Status {
             name: Some(name), ..
         } => {
-            let job = resolve(jobs, name).map_err(Failure)?;
+            let job = resolve(jobs, name).map_err(Failure::not_found)?;
             let store = read()?;
             Ok(json!({ "daemon": "stopped", "job": view(store.as_ref(), job, true)? }))
         }
         CronCommand::Enable { name, .. } | CronCommand::Disable { name, .. } => {
             let enabled = matches!(command, CronCommand::Enable { .. });
-            let job = resolve(jobs, name).map_err(Failure)?;
+            let job = resolve(jobs, name).map_err(Failure::not_found)?;
             let store = Store::open(&path)?;
             let over = (enabled != job.enabled).then_some(enabled);
             store.set_override(&job_id(&job.name), &job.name, over, now)?;
             Ok(json!({ "daemon": "stopped", "job": view(Some(&store), job, false)? }))
         }
         CronCommand::Run { .. } => Err(Failure(
+            "not_running",
             "the daemon is not running; start it with `zeroclaw daemon` to run a job".into(),
         )),
         CronCommand::Runs {
@@ -212,7 +220,7 @@ fn offline(config: &Config, command: &CronCommand) -> Result<Value, Failure> {
                             None => false,
                         };
                         if !found {
-                            return Err(Failure(msg));
+                            return Err(Failure::not_found(msg));
                         }
                         Some(k.clone())
                     }
