@@ -138,7 +138,7 @@ async fn run(n: usize, secs: u64) {
     let mut jitter: Vec<i64> = runs
         .iter()
         .filter(|r| r.scheduled_at.is_some_and(|t| t >= window_start))
-        .filter_map(|r| Some((r.started_at? - r.scheduled_at?).num_microseconds()?))
+        .filter_map(|r| (r.started_at? - r.scheduled_at?).num_microseconds())
         .collect();
     jitter.sort_unstable();
     let statuses = runs
