@@ -419,6 +419,7 @@ impl Actor for JobActor {
                         ));
                     }
                     tracing::warn!(job = %name, missed = total, "fire times missed while down");
+                    let keep = state.env.ctx.config().cron.max_runs_per_job.max(1);
                     for _ in 0..missed.len() {
                         state.env.ctx.metrics.cron_run(&name, "missed");
                     }
@@ -426,7 +427,10 @@ impl Actor for JobActor {
                         .env
                         .cron
                         .store
-                        .call(move |s| s.record_missed(&id, &name, &missed, &note, now))
+                        .call(move |s| {
+                            s.record_missed(&id, &name, &missed, &note, now)?;
+                            s.prune(&id, keep)
+                        })
                         .await?;
                     if state.env.ctx.config().cron.catch_up == CatchUp::Once {
                         catch_up_at = Some(last);

@@ -157,6 +157,47 @@ pub async fn spawn_job(
     .await
 }
 
+/// Every problem in `[[cron.jobs]]` beyond what serde checks (schedule,
+/// timezone, `deliver_to`, duplicate names or ids), one sentence each, for
+/// config validation.
+pub fn validate_jobs(jobs: &[CronJob]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let at = format!("[[cron.jobs]] #{} (`{}`)", i + 1, job.name);
+        if job.name.trim().is_empty() {
+            problems.push(format!("{at}: `name` is empty"));
+        }
+        if let Err(e) = schedule::validate(&job.schedule) {
+            problems.push(format!("{at}: {e}"));
+        }
+        if let Err(e) = schedule::parse_timezone(job.timezone.as_deref()) {
+            problems.push(format!("{at}: {e}"));
+        }
+        if let Some(t) = &job.deliver_to
+            && let Err(e) = runner::parse_target(t)
+        {
+            problems.push(format!("{at}: {e}"));
+        }
+        if job.timeout.is_zero() {
+            problems.push(format!("{at}: `timeout` must be more than 0s"));
+        }
+        let id = job_id(&job.name);
+        match seen.get(&id) {
+            Some(other) if *other == job.name => {
+                problems.push(format!("{at}: another job has the same name"))
+            }
+            Some(other) => problems.push(format!(
+                "{at}: its id {id} collides with job `{other}`; rename one of them"
+            )),
+            None => {
+                seen.insert(id, &job.name);
+            }
+        }
+    }
+    problems
+}
+
 /// Find a job by name or id; the error names the closest matches.
 pub fn resolve<'a>(jobs: &'a [CronJob], key: &str) -> Result<&'a CronJob, String> {
     let key = key.trim();

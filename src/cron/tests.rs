@@ -492,3 +492,17 @@ fn suggestions_for_unknown_names() {
     let e = resolve(&jobs, "zzzzzzzzzzzzzz").unwrap_err();
     assert!(e.contains("cron list"), "{e}");
 }
+
+#[test]
+fn job_validation_names_each_problem() {
+    let mut bad = job("x", "0 9 * * 8");
+    bad.timezone = Some("Mars/Base".into());
+    bad.deliver_to = Some("irc:#c".into());
+    let dup = job("x", "@daily");
+    let problems = validate_jobs(&[bad, dup, job("ok", "@daily")]);
+    assert_eq!(problems.len(), 4, "{problems:#?}");
+    assert!(problems[0].contains("#1 (`x`)") && problems[0].contains("out of range"));
+    assert!(problems[1].contains("Mars/Base"));
+    assert!(problems[2].contains("unknown channel"));
+    assert!(problems[3].contains("#2") && problems[3].contains("same name"));
+}
