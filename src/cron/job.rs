@@ -198,10 +198,12 @@ async fn run_task(
         .cron
         .store
         .call(move |s| {
-            if let Some(at) = scheduled_at {
-                s.set_anchor(&id, &name, at)?;
-            }
-            s.begin_run(&id, &name, scheduled_at, started_at)
+            s.atomically(|s| {
+                if let Some(at) = scheduled_at {
+                    s.set_anchor(&id, &name, at)?;
+                }
+                s.begin_run(&id, &name, scheduled_at, started_at)
+            })
         })
         .await;
     let run_id = match begun {
@@ -266,16 +268,18 @@ async fn run_task(
         .cron
         .store
         .call(move |s| {
-            s.finish_run(
-                run_id,
-                finished_at,
-                o.status,
-                o.output.as_deref(),
-                o.error.as_deref(),
-                max_output,
-            )?;
-            s.prune(&id, keep)?;
-            s.run(run_id)
+            s.atomically(|s| {
+                s.finish_run(
+                    run_id,
+                    finished_at,
+                    o.status,
+                    o.output.as_deref(),
+                    o.error.as_deref(),
+                    max_output,
+                )?;
+                s.prune(&id, keep)?;
+                s.run(run_id)
+            })
         })
         .await;
     env.ctx
@@ -474,9 +478,11 @@ impl Actor for JobActor {
                         .cron
                         .store
                         .call(move |s| {
-                            s.set_anchor(&id, &name, scheduled)?;
-                            s.record(&id, &name, scheduled, RunStatus::Skipped, &note, now)?;
-                            s.prune(&id, keep)
+                            s.atomically(|s| {
+                                s.set_anchor(&id, &name, scheduled)?;
+                                s.record(&id, &name, scheduled, RunStatus::Skipped, &note, now)?;
+                                s.prune(&id, keep)
+                            })
                         })
                         .await;
                     if let Err(e) = res {

@@ -231,6 +231,25 @@ impl Store {
         Ok(Self { conn })
     }
 
+    /// Run `f` in one write transaction: one commit for several statements
+    /// (a run's begin and its anchor, a result and its retention).
+    pub fn atomically<R>(
+        &mut self,
+        f: impl FnOnce(&Self) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(self) {
+            Ok(r) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(r)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
     /// Runs left `running` by a previous process become `interrupted`. Call
     /// once at daemon start, before any job runs; returns how many.
     pub fn recover_interrupted(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
@@ -636,6 +655,21 @@ mod tests {
         assert_eq!(runs.len(), 2);
         assert!(runs.iter().all(|r| r.status == RunStatus::Missed));
         assert_eq!(s.integrity_check().unwrap(), "ok");
+    }
+
+    #[test]
+    fn atomically_rolls_back_on_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("c.db")).unwrap();
+        let r: Result<(), _> = s.atomically(|s| {
+            s.record("j", "job", t(0), RunStatus::Skipped, "", t(0))?;
+            Err(StoreError::Task("boom".into()))
+        });
+        assert!(r.is_err());
+        assert!(s.runs(Some("j"), 10).unwrap().is_empty());
+        s.atomically(|s| s.record("j", "job", t(0), RunStatus::Skipped, "", t(0)))
+            .unwrap();
+        assert_eq!(s.runs(Some("j"), 10).unwrap().len(), 1);
     }
 
     #[test]
