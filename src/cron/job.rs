@@ -355,13 +355,8 @@ impl Actor for JobActor {
         let schedule = Schedule::parse(&args.job.schedule, tz)
             .map_err(|e| format!("cron job `{}`: {e}", args.job.name))?;
         let id = super::job_id(&args.job.name);
-        let id2 = id.clone();
-        let over = cron
-            .store
-            .call(move |s| s.override_for(&id2))
-            .await
-            .map_err(|e| format!("cron job `{}`: {e}", args.job.name))?;
-        let enabled = over.unwrap_or(args.job.enabled);
+        // The override is read in post_start, with the anchor, in one store call.
+        let enabled = args.job.enabled;
         Ok(JobState {
             env: Env {
                 ctx: args.ctx,
@@ -387,30 +382,33 @@ impl Actor for JobActor {
     ) -> Result<(), ActorProcessingErr> {
         let now = Utc::now();
         let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
-        if !state.enabled {
-            // Nothing is owed for the time a job spends disabled.
+        let config_enabled = state.env.job.enabled;
+        let (enabled, anchor) = {
+            let (id, name) = (id.clone(), name.clone());
             state
                 .env
                 .cron
                 .store
-                .call(move |s| s.set_anchor(&id, &name, now))
-                .await?;
+                .call(move |s| {
+                    s.atomically(|s| {
+                        let enabled = s.override_for(&id)?.unwrap_or(config_enabled);
+                        let anchor = s.anchor(&id)?;
+                        // Nothing is owed for the time a job spends disabled.
+                        if !enabled || anchor.is_none() {
+                            s.set_anchor(&id, &name, now)?;
+                        }
+                        Ok((enabled, anchor))
+                    })
+                })
+                .await?
+        };
+        state.enabled = enabled;
+        if !enabled {
             return Ok(());
         }
-        let anchor = {
-            let id = id.clone();
-            state.env.cron.store.call(move |s| s.anchor(&id)).await?
-        };
         let mut catch_up_at = None;
         match anchor {
-            None => {
-                state
-                    .env
-                    .cron
-                    .store
-                    .call(move |s| s.set_anchor(&id, &name, now))
-                    .await?;
-            }
+            None => {}
             Some(anchor) => {
                 let (missed, total) = missed_between(&state.schedule, anchor, now);
                 if let Some(last) = missed.last().copied() {
