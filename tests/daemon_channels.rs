@@ -87,3 +87,31 @@ async fn rejected_token_is_failed_not_restarted() {
     let out = env.cli(&["restart", "channel:telegram"]);
     assert_eq!(out.status.code(), Some(0), "{out:?} {}", d.stderr());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cron_result_is_delivered_to_a_telegram_chat() {
+    let fake = FakeTelegram::start().await;
+    let job = "[[cron.jobs]]\nname = \"日报\"\nschedule = \"0 9 * * *\"\nmessage = \"report\"\n\
+               deliver_to = \"telegram:777\"\n\
+               [[cron.jobs]]\nname = \"nowhere\"\nschedule = \"0 9 * * *\"\nmessage = \"lost?\"\n\
+               deliver_to = \"slack:C1\"\n";
+    let env = Env::new(&format!("{}{job}", telegram_config(&fake, TOKEN)));
+    let _d = env.start_ready(&[]);
+
+    let out = env.cli(&["cron", "run", "日报", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["run"]["status"], "ok", "{v}");
+    wait_for("delivered to chat 777", T, || {
+        fake.sent()
+            .contains(&("777".to_string(), "echo: report".to_string()))
+    });
+
+    // A channel that is not running: the run is an error, the output is kept.
+    let out = env.cli(&["cron", "run", "nowhere", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["run"]["status"], "error", "{v}");
+    assert_eq!(v["run"]["output"], "echo: lost?", "{v}");
+    assert!(v["run"]["error"].as_str().unwrap().contains("slack"), "{v}");
+}

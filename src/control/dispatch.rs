@@ -12,11 +12,45 @@ pub async fn dispatch(ctx: &Ctx, method: &str, params: Value) -> Result<Value, C
         "restart" => restart(ctx, &params).await,
         "reload" => reload(ctx).await,
         "shutdown" => shutdown(ctx),
-        _ => Err(ControlError::new(
-            "unknown_method",
-            format!("unknown method `{method}`; see docs/control-protocol.md"),
-        )),
+        "channel.list" => channel_list(ctx).await,
+        "channel.doctor" => {
+            Ok(json!({"checks": crate::channels::doctor::run(&ctx.config()).await}))
+        }
+        m if m.starts_with("cron.") => crate::cron::control::handle(ctx, m, params)
+            .await
+            .unwrap_or_else(|| Err(unknown(m))),
+        _ => Err(unknown(method)),
     }
+}
+
+fn unknown(method: &str) -> ControlError {
+    ControlError::new(
+        "unknown_method",
+        format!("unknown method `{method}`; see docs/control-protocol.md"),
+    )
+}
+
+/// Configured channels with their child's state.
+async fn channel_list(ctx: &Ctx) -> Result<Value, ControlError> {
+    let snapshot = tree(ctx)?
+        .snapshot()
+        .await
+        .map_err(|e| ControlError::internal(e.to_string()))?;
+    let channels: Vec<Value> = crate::channels::configured(&ctx.config())
+        .into_iter()
+        .map(|c| {
+            let child = snapshot.children.iter().find(|s| s.name == c.name);
+            json!({
+                "name": c.name,
+                "enabled": c.enabled,
+                "mode": c.mode,
+                "state": child.map(|s| s.state),
+                "restarts": child.map(|s| s.restarts),
+                "detail": ctx.detail(c.name),
+            })
+        })
+        .collect();
+    Ok(json!({ "channels": channels }))
 }
 
 /// The string parameter `key`, or a `bad_request` naming it.

@@ -20,6 +20,8 @@ pub struct DaemonCtx {
     pub metrics: Arc<Metrics>,
     /// Set once the root supervisor is up.
     pub tree: OnceLock<SupervisorHandle>,
+    /// Cron's store and run limiter, set by `cron::init` before the jobs start.
+    pub cron: OnceLock<crate::cron::CronHandle>,
     pub started: Instant,
     /// The logging pipeline (the `logger` child drains it).
     pub log: OnceLock<crate::logging::LogHandle>,
@@ -46,6 +48,7 @@ impl DaemonCtx {
             workdir,
             metrics,
             tree: OnceLock::new(),
+            cron: OnceLock::new(),
             started: Instant::now(),
             lifecycle: OnceLock::new(),
             log: OnceLock::new(),

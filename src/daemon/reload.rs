@@ -72,8 +72,14 @@ async fn apply(ctx: &Ctx, mode: Mode) -> Result<Value, String> {
         .into_iter()
         .map(|c| c.name)
         .collect();
-    let specs = tree::children(ctx, mode);
+    let specs = tree::children(ctx, mode)?;
+    let wanted: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
     let (mut changed, mut added, mut removed) = (Vec::new(), Vec::new(), Vec::new());
+    // Removals first, so a renamed job never runs twice.
+    for name in before.iter().filter(|n| !wanted.contains(n)) {
+        handle.remove_child(name).await.map_err(|e| e.to_string())?;
+        removed.push(name.clone());
+    }
     for spec in specs {
         let name = spec.name.clone();
         if !before.contains(&name) {
@@ -86,17 +92,6 @@ async fn apply(ctx: &Ctx, mode: Mode) -> Result<Value, String> {
                 .map_err(|e| e.to_string())?;
             changed.push(name);
         }
-    }
-    let wanted: Vec<String> = tree::children(ctx, mode)
-        .into_iter()
-        .map(|s| s.name)
-        .collect();
-    for name in before.into_iter().filter(|n| !wanted.contains(n)) {
-        handle
-            .remove_child(&name)
-            .await
-            .map_err(|e| e.to_string())?;
-        removed.push(name);
     }
     Ok(json!({
         "changed": changed,

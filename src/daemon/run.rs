@@ -243,7 +243,10 @@ async fn serve(
         tick: notify::watchdog_interval()
             .map(|d| (d, Arc::new(notify::watchdog) as Arc<dyn Fn() + Send + Sync>)),
     };
-    let specs = tree::children(&ctx, mode);
+    if mode == Mode::Full {
+        crate::cron::init(&ctx).map_err(|e| RunError::Startup(format!("cron job store: {e}")))?;
+    }
+    let specs = tree::children(&ctx, mode).map_err(RunError::Startup)?;
     let handle = SupervisorHandle::start("zeroclaw", specs, options)
         .await
         .map_err(|e| RunError::Startup(e.to_string()))?;

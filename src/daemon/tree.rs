@@ -30,7 +30,7 @@ pub fn policy_for(config: &Config, child: &str) -> RestartPolicy {
 }
 
 /// The children of DESIGN.md's tree, in start order (stop order is the reverse).
-pub fn children(ctx: &Ctx, mode: Mode) -> Vec<ChildSpec> {
+pub fn children(ctx: &Ctx, mode: Mode) -> Result<Vec<ChildSpec>, String> {
     let config = ctx.config();
     let policy = |name: &str| policy_for(&config, name);
     let mut specs = Vec::new();
@@ -42,10 +42,13 @@ pub fn children(ctx: &Ctx, mode: Mode) -> Vec<ChildSpec> {
     }
     if mode == Mode::Full {
         specs.extend(crate::channels::child_specs(ctx, policy));
+        let jobs =
+            crate::cron::child_specs(ctx, policy).map_err(|e| format!("cron job store: {e}"))?;
+        specs.extend(jobs);
     }
     specs.push(crate::control::actor::child_spec(
         ctx.clone(),
         policy("control"),
     ));
-    specs
+    Ok(specs)
 }

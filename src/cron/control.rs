@@ -1,0 +1,241 @@
+//! `cron.*` requests of the control socket.
+//!
+//! Params (JSON object):
+//! - `cron.list` `{}` → `{"daemon":"running","jobs":[JobView]}`
+//! - `cron.status` `{"name"?}` → `{"job":JobView+detail}` or `{"jobs":[JobView]}`
+//! - `cron.enable` / `cron.disable` `{"name"}` → `{"job":JobView}`
+//! - `cron.run` `{"name","detach"?}` → `{"run":RunRecord}` (finished, or `running` with detach)
+//! - `cron.runs` `{"id"?|"name"?,"limit"?}` → `{"runs":[RunRecord]}` (newest first)
+//!
+//! `name` accepts a job's name or its id everywhere.
+
+use super::job::{JobLive, JobMsg};
+use super::runner::DELIVERY_TIMEOUT;
+use super::view::{JobView, Liveness, job_view};
+use super::{CronHandle, job_id, resolve};
+use crate::config::CronJob;
+use crate::control::protocol::ControlError;
+use crate::daemon::Ctx;
+use ractor::rpc::CallResult;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// How long a job actor may take to answer a status query.
+const STATUS_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default and maximum of `cron.runs` `limit`.
+pub const RUNS_DEFAULT_LIMIT: usize = 20;
+pub const RUNS_MAX_LIMIT: usize = 10_000;
+
+/// `None` when `method` is not a cron method.
+pub async fn handle(ctx: &Ctx, method: &str, params: Value) -> Option<Result<Value, ControlError>> {
+    let Some(cron) = ctx.cron.get().cloned() else {
+        return method.starts_with("cron.").then(|| {
+            Err(ControlError::internal(
+                "cron is not initialised in this daemon (no job store)",
+            ))
+        });
+    };
+    let result = match method {
+        "cron.list" => list(ctx, &cron).await,
+        "cron.status" => match opt_str(&params, "name") {
+            Err(e) => Err(e),
+            Ok(None) => list(ctx, &cron).await,
+            Ok(Some(name)) => status(ctx, &cron, &name).await,
+        },
+        "cron.enable" => set_enabled(ctx, &cron, &params, true).await,
+        "cron.disable" => set_enabled(ctx, &cron, &params, false).await,
+        "cron.run" => run(ctx, &cron, &params).await,
+        "cron.runs" => runs(ctx, &cron, &params).await,
+        _ => return None,
+    };
+    Some(result)
+}
+
+fn opt_str(params: &Value, key: &str) -> Result<Option<String>, ControlError> {
+    match params.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(ControlError::bad_request(format!(
+            "param `{key}` must be a string, got {other}"
+        ))),
+    }
+}
+
+fn req_str(params: &Value, key: &str) -> Result<String, ControlError> {
+    opt_str(params, key)?.ok_or_else(|| {
+        ControlError::bad_request(format!("param `{key}` (job name or id) is required"))
+    })
+}
+
+fn find(ctx: &Ctx, key: &str) -> Result<CronJob, ControlError> {
+    let config = ctx.config();
+    resolve(&config.cron.jobs, key)
+        .cloned()
+        .map_err(ControlError::not_found)
+}
+
+async fn live(cron: &CronHandle, job: &str) -> Option<JobLive> {
+    let actor = cron.job_ref(job)?;
+    match actor.call(JobMsg::Status, Some(STATUS_TIMEOUT)).await {
+        Ok(CallResult::Success(l)) => Some(l),
+        _ => None,
+    }
+}
+
+async fn views(
+    cron: &CronHandle,
+    jobs: Vec<CronJob>,
+    detail: bool,
+) -> Result<Vec<JobView>, ControlError> {
+    let lives = futures_util::future::join_all(jobs.iter().map(|j| live(cron, &j.name))).await;
+    cron.store
+        .call(move |s| {
+            let now = chrono::Utc::now();
+            jobs.iter()
+                .zip(lives)
+                .map(|(j, l)| job_view(j, Some(s), &Liveness::Daemon(l), detail, now))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|e| ControlError::internal(e.to_string()))
+}
+
+/// Every job (each view carries its failures in a row, so `cron status` without a name is the same).
+async fn list(ctx: &Ctx, cron: &CronHandle) -> Result<Value, ControlError> {
+    let jobs = ctx.config().cron.jobs.clone();
+    let views = views(cron, jobs, false).await?;
+    Ok(json!({ "daemon": "running", "jobs": views }))
+}
+
+async fn status(ctx: &Ctx, cron: &CronHandle, key: &str) -> Result<Value, ControlError> {
+    let job = find(ctx, key)?;
+    let mut v = views(cron, vec![job], true).await?;
+    Ok(json!({ "daemon": "running", "job": v.pop() }))
+}
+
+async fn set_enabled(
+    ctx: &Ctx,
+    cron: &CronHandle,
+    params: &Value,
+    enabled: bool,
+) -> Result<Value, ControlError> {
+    let job = find(ctx, &req_str(params, "name")?)?;
+    let id = job_id(&job.name);
+    // Matching the config = no override: the config is the source again.
+    let over = (enabled != job.enabled).then_some(enabled);
+    let name = job.name.clone();
+    cron.store
+        .call(move |s| s.set_override(&id, &name, over, chrono::Utc::now()))
+        .await
+        .map_err(|e| ControlError::internal(e.to_string()))?;
+    if let Some(actor) = cron.job_ref(&job.name) {
+        let sent = actor
+            .call(
+                |reply| JobMsg::SetEnabled {
+                    enabled,
+                    reply: Some(reply),
+                },
+                Some(STATUS_TIMEOUT),
+            )
+            .await;
+        if !matches!(sent, Ok(CallResult::Success(_))) {
+            tracing::warn!(job = %job.name, "job actor did not confirm enable/disable; it applies at its next start");
+        }
+    }
+    let mut v = views(cron, vec![job], false).await?;
+    Ok(json!({ "job": v.pop() }))
+}
+
+async fn run(ctx: &Ctx, cron: &CronHandle, params: &Value) -> Result<Value, ControlError> {
+    let job = find(ctx, &req_str(params, "name")?)?;
+    let detach = params
+        .get("detach")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let Some(actor) = cron.job_ref(&job.name) else {
+        return Err(ControlError::new(
+            "unavailable",
+            format!(
+                "job `{}` has no running actor (see `zeroclaw status` for `cron:{}`)",
+                job.name, job.name
+            ),
+        ));
+    };
+    // Waiting includes a possible queue behind `[cron] max_concurrent`.
+    let wait = if detach {
+        Duration::from_secs(60)
+    } else {
+        job.timeout + DELIVERY_TIMEOUT + Duration::from_secs(60)
+    };
+    match actor
+        .call(
+            |reply| JobMsg::RunNow {
+                wait: !detach,
+                reply,
+            },
+            Some(wait),
+        )
+        .await
+    {
+        Ok(CallResult::Success(Ok(record))) => Ok(json!({ "run": record })),
+        Ok(CallResult::Success(Err(e))) => Err(ControlError::new("conflict", e)),
+        Ok(CallResult::Timeout) => Err(ControlError::new(
+            "timeout",
+            format!(
+                "job `{}` did not finish within {}; it may still be running (`zeroclaw cron runs --name ...`)",
+                job.name,
+                humantime::format_duration(wait)
+            ),
+        )),
+        Ok(CallResult::SenderError) | Err(_) => Err(ControlError::new(
+            "unavailable",
+            format!("job `{}` stopped before the run finished", job.name),
+        )),
+    }
+}
+
+async fn runs(ctx: &Ctx, cron: &CronHandle, params: &Value) -> Result<Value, ControlError> {
+    let limit = match params.get("limit") {
+        None | Some(Value::Null) => RUNS_DEFAULT_LIMIT,
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| ControlError::bad_request("param `limit` must be a positive integer"))?
+            .min(RUNS_MAX_LIMIT),
+    };
+    let key = match (opt_str(params, "id")?, opt_str(params, "name")?) {
+        (Some(_), Some(_)) => {
+            return Err(ControlError::bad_request("give `id` or `name`, not both"));
+        }
+        (a, b) => a.or(b),
+    };
+    let config = ctx.config();
+    let filter = match key {
+        None => None,
+        Some(k) => match resolve(&config.cron.jobs, &k) {
+            Ok(j) => Some(job_id(&j.name)),
+            // A job removed from the config still has its history.
+            Err(msg) => {
+                let k2 = k.clone();
+                let known = cron
+                    .store
+                    .call(move |s| {
+                        Ok(s.runs(Some(&k2), 1)?.first().map(|r| r.job_id.clone()).or(s
+                            .runs(Some(&job_id(&k2)), 1)?
+                            .first()
+                            .map(|r| r.job_id.clone())))
+                    })
+                    .await
+                    .map_err(|e| ControlError::internal(e.to_string()))?;
+                Some(known.ok_or_else(|| ControlError::not_found(msg))?)
+            }
+        },
+    };
+    let runs = cron
+        .store
+        .call(move |s| s.runs(filter.as_deref(), limit))
+        .await
+        .map_err(|e| ControlError::internal(e.to_string()))?;
+    Ok(json!({ "runs": runs }))
+}

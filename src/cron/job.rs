@@ -1,0 +1,580 @@
+//! The actor that owns one job (`cron:<name>` in the tree).
+//!
+//! It sleeps until the next fire time (one `sleep_until` timer task, no
+//! polling), then starts a run in a task of its own so that it keeps answering
+//! status queries and can record a fire that lands during a run as `skipped`.
+//! A generation number ties each timer to the plan it was armed for: after
+//! enable/disable or a run, a stale timer's `Fire` is ignored.
+
+use super::CronHandle;
+use super::runner::{RunOutcome, Runner};
+use super::schedule::{Schedule, parse_timezone};
+use super::store::{RunRecord, RunStatus};
+use crate::config::{CatchUp, CronJob};
+use crate::daemon::Ctx;
+use chrono::{DateTime, Utc};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+
+/// At most this many `missed` rows are written per job after downtime (the
+/// most recent ones); the count of older ones goes into the last row's error.
+pub const MAX_MISSED_RECORDS: usize = 100;
+
+/// Fire times examined when catching up (an every-second job down for a
+/// day has 86,400; beyond this the count is reported as "more than").
+const MAX_MISSED_SCAN: usize = 1_000_000;
+
+/// Messages a job actor accepts.
+pub enum JobMsg {
+    /// The timer for `scheduled` went off (internal).
+    Fire {
+        scheduled: DateTime<Utc>,
+        generation: u64,
+    },
+    /// Run now. With `wait`, the reply comes when the run has finished;
+    /// without, as soon as it is recorded `running`.
+    RunNow {
+        wait: bool,
+        reply: RpcReplyPort<Result<RunRecord, String>>,
+    },
+    /// Apply an enable/disable already persisted by the caller.
+    SetEnabled {
+        enabled: bool,
+        reply: Option<RpcReplyPort<JobLive>>,
+    },
+    Status(RpcReplyPort<JobLive>),
+    /// A run task recorded its row (internal).
+    RunBegun {
+        token: u64,
+        run_id: i64,
+    },
+    /// A run task ended (internal).
+    RunDone {
+        token: u64,
+    },
+}
+
+/// What the actor knows that the database does not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobLive {
+    pub enabled: bool,
+    pub next_fire: Option<DateTime<Utc>>,
+    pub running: Option<RunningView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunningView {
+    pub run_id: Option<i64>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub started_at: DateTime<Utc>,
+}
+
+/// Everything a job actor is started with.
+pub struct JobArgs {
+    pub ctx: Ctx,
+    pub job: CronJob,
+    pub runner: Arc<dyn Runner>,
+}
+
+pub struct JobActor;
+
+/// Aborts its task when dropped, so timers and runs end with the actor even
+/// when it is killed (ractor skips `post_stop` then).
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+struct Running {
+    token: u64,
+    run_id: Option<i64>,
+    scheduled_at: Option<DateTime<Utc>>,
+    started_at: DateTime<Utc>,
+    _task: AbortOnDrop,
+}
+
+/// Shared with run tasks.
+#[derive(Clone)]
+struct Env {
+    ctx: Ctx,
+    cron: CronHandle,
+    job: Arc<CronJob>,
+    id: String,
+    runner: Arc<dyn Runner>,
+}
+
+pub struct JobState {
+    env: Env,
+    schedule: Schedule,
+    enabled: bool,
+    generation: u64,
+    next_token: u64,
+    next_fire: Option<DateTime<Utc>>,
+    timer: Option<AbortOnDrop>,
+    running: Option<Running>,
+}
+
+impl JobState {
+    fn live(&self) -> JobLive {
+        JobLive {
+            enabled: self.enabled,
+            next_fire: self.next_fire,
+            running: self.running.as_ref().map(|r| RunningView {
+                run_id: r.run_id,
+                scheduled_at: r.scheduled_at,
+                started_at: r.started_at,
+            }),
+        }
+    }
+
+    /// Plan the next fire strictly after `after` (or nothing when disabled).
+    fn arm(&mut self, myself: &ActorRef<JobMsg>, after: DateTime<Utc>) {
+        self.generation += 1;
+        self.timer = None;
+        self.next_fire = None;
+        if !self.enabled {
+            return;
+        }
+        let Some(next) = self.schedule.next_after(after) else {
+            tracing::warn!(job = %self.env.job.name, "schedule never fires again");
+            return;
+        };
+        self.next_fire = Some(next);
+        let delay = (next - Utc::now()).to_std().unwrap_or_default();
+        let deadline = tokio::time::Instant::now() + delay;
+        let me = myself.clone();
+        let generation = self.generation;
+        self.timer = Some(AbortOnDrop(tokio::spawn(async move {
+            tokio::time::sleep_until(deadline).await;
+            let _ = me.cast(JobMsg::Fire {
+                scheduled: next,
+                generation,
+            });
+        })));
+    }
+
+    fn start_run(
+        &mut self,
+        myself: &ActorRef<JobMsg>,
+        scheduled_at: Option<DateTime<Utc>>,
+        reply: Option<(bool, RpcReplyPort<Result<RunRecord, String>>)>,
+    ) {
+        self.next_token += 1;
+        let token = self.next_token;
+        let task = tokio::spawn(run_task(
+            self.env.clone(),
+            myself.clone(),
+            token,
+            scheduled_at,
+            reply,
+        ));
+        self.running = Some(Running {
+            token,
+            run_id: None,
+            scheduled_at,
+            started_at: Utc::now(),
+            _task: AbortOnDrop(task),
+        });
+    }
+}
+
+/// One run, off the actor: permit → `running` row → runner under timeout → record.
+async fn run_task(
+    env: Env,
+    me: ActorRef<JobMsg>,
+    token: u64,
+    scheduled_at: Option<DateTime<Utc>>,
+    mut reply: Option<(bool, RpcReplyPort<Result<RunRecord, String>>)>,
+) {
+    let permit = env.cron.semaphore.clone().acquire_owned().await;
+    let started_at = Utc::now();
+    let (id, name) = (env.id.clone(), env.job.name.clone());
+    let begun = env
+        .cron
+        .store
+        .call(move |s| {
+            s.atomically(|s| {
+                if let Some(at) = scheduled_at {
+                    s.set_anchor(&id, &name, at)?;
+                }
+                s.begin_run(&id, &name, scheduled_at, started_at)
+            })
+        })
+        .await;
+    let run_id = match begun {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::error!(job = %env.job.name, error = %e, "cannot record the run; not running it");
+            env.ctx.metrics.cron_run(&env.job.name, "error");
+            if let Some((_, port)) = reply {
+                let _ = port.send(Err(format!("cannot record the run: {e}")));
+            }
+            let _ = me.cast(JobMsg::RunDone { token });
+            return;
+        }
+    };
+    let _ = me.cast(JobMsg::RunBegun { token, run_id });
+    let mut record = RunRecord {
+        id: run_id,
+        job_id: env.id.clone(),
+        job_name: env.job.name.clone(),
+        scheduled_at,
+        started_at: Some(started_at),
+        finished_at: None,
+        status: RunStatus::Running,
+        output: None,
+        error: None,
+    };
+    if let Some((false, _)) = reply
+        && let Some((_, port)) = reply.take()
+    {
+        let _ = port.send(Ok(record.clone()));
+    }
+    tracing::info!(job = %env.job.name, run = run_id, "cron run started");
+
+    let outcome = if permit.is_err() {
+        RunOutcome::error("the cron run limiter is closed (daemon shutting down)")
+    } else {
+        let mut inner = tokio::spawn(env.runner.run(env.id.clone(), env.job.clone()));
+        match tokio::time::timeout(env.job.timeout, &mut inner).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(join)) => RunOutcome::error(format!("the run failed unexpectedly: {join}")),
+            Err(_) => {
+                inner.abort();
+                RunOutcome {
+                    status: RunStatus::Timeout,
+                    output: None,
+                    error: Some(format!(
+                        "timed out after {} (the job's `timeout`)",
+                        humantime::format_duration(env.job.timeout)
+                    )),
+                }
+            }
+        }
+    };
+    drop(permit);
+
+    let finished_at = Utc::now();
+    let config = env.ctx.config();
+    let max_output = usize::try_from(config.cron.max_output.as_u64()).unwrap_or(usize::MAX);
+    let keep = config.cron.max_runs_per_job.max(1);
+    let (id, o) = (env.id.clone(), outcome.clone());
+    let stored = env
+        .cron
+        .store
+        .call(move |s| {
+            s.atomically(|s| {
+                s.finish_run(
+                    run_id,
+                    finished_at,
+                    o.status,
+                    o.output.as_deref(),
+                    o.error.as_deref(),
+                    max_output,
+                )?;
+                s.prune(&id, keep)?;
+                s.run(run_id)
+            })
+        })
+        .await;
+    env.ctx
+        .metrics
+        .cron_run(&env.job.name, outcome.status.as_str());
+    match &outcome.error {
+        Some(e) => {
+            tracing::warn!(job = %env.job.name, run = run_id, status = %outcome.status, error = %e, "cron run finished")
+        }
+        None => {
+            tracing::info!(job = %env.job.name, run = run_id, status = %outcome.status, "cron run finished")
+        }
+    }
+    match stored {
+        Ok(Some(r)) => record = r,
+        Ok(None) | Err(_) => {
+            if let Err(e) = &stored {
+                tracing::error!(job = %env.job.name, run = run_id, error = %e, "cannot record the run result");
+            }
+            record.finished_at = Some(finished_at);
+            record.status = outcome.status;
+            record.output = outcome.output;
+            record.error = outcome.error;
+        }
+    }
+    // Done before the reply, so a caller's next query sees the job idle.
+    let _ = me.cast(JobMsg::RunDone { token });
+    if let Some((_, port)) = reply {
+        let _ = port.send(Ok(record));
+    }
+}
+
+/// Fire times in `(after, before)`: the newest `MAX_MISSED_RECORDS` and how many in all.
+pub fn missed_between(
+    schedule: &Schedule,
+    after: DateTime<Utc>,
+    before: DateTime<Utc>,
+) -> (Vec<DateTime<Utc>>, usize) {
+    let mut kept = std::collections::VecDeque::with_capacity(MAX_MISSED_RECORDS);
+    let mut total = 0;
+    let mut at = after;
+    while total < MAX_MISSED_SCAN {
+        match schedule.next_after(at) {
+            Some(t) if t < before => {
+                total += 1;
+                if kept.len() == MAX_MISSED_RECORDS {
+                    kept.pop_front();
+                }
+                kept.push_back(t);
+                at = t;
+            }
+            _ => break,
+        }
+    }
+    (kept.into(), total)
+}
+
+impl Actor for JobActor {
+    type Msg = JobMsg;
+    type State = JobState;
+    type Arguments = JobArgs;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<JobMsg>,
+        args: JobArgs,
+    ) -> Result<JobState, ActorProcessingErr> {
+        let cron = args.ctx.cron.get().cloned().ok_or(
+            "cron is not initialised: the daemon must call cron::init before starting jobs",
+        )?;
+        let tz = parse_timezone(args.job.timezone.as_deref())
+            .map_err(|e| format!("cron job `{}`: {e}", args.job.name))?;
+        let schedule = Schedule::parse(&args.job.schedule, tz)
+            .map_err(|e| format!("cron job `{}`: {e}", args.job.name))?;
+        let id = super::job_id(&args.job.name);
+        // The override is read in post_start, with the anchor, in one store call.
+        let enabled = args.job.enabled;
+        Ok(JobState {
+            env: Env {
+                ctx: args.ctx,
+                cron,
+                job: Arc::new(args.job),
+                id,
+                runner: args.runner,
+            },
+            schedule,
+            enabled,
+            generation: 0,
+            next_token: 0,
+            next_fire: None,
+            timer: None,
+            running: None,
+        })
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<JobMsg>,
+        state: &mut JobState,
+    ) -> Result<(), ActorProcessingErr> {
+        let now = Utc::now();
+        let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
+        let config_enabled = state.env.job.enabled;
+        let (enabled, anchor) = {
+            let (id, name) = (id.clone(), name.clone());
+            state
+                .env
+                .cron
+                .store
+                .call(move |s| {
+                    s.atomically(|s| {
+                        let enabled = s.override_for(&id)?.unwrap_or(config_enabled);
+                        let anchor = s.anchor(&id)?;
+                        // Nothing is owed for the time a job spends disabled.
+                        if !enabled || anchor.is_none() {
+                            s.set_anchor(&id, &name, now)?;
+                        }
+                        Ok((enabled, anchor))
+                    })
+                })
+                .await?
+        };
+        state.enabled = enabled;
+        if !enabled {
+            return Ok(());
+        }
+        let mut catch_up_at = None;
+        match anchor {
+            None => {}
+            Some(anchor) => {
+                let (missed, total) = missed_between(&state.schedule, anchor, now);
+                if let Some(last) = missed.last().copied() {
+                    let mut note = "not run: the daemon (or this job's actor) was down".to_string();
+                    if total > missed.len() {
+                        note.push_str(&format!(
+                            "; {} earlier fire times since {} not recorded",
+                            total - missed.len(),
+                            anchor.to_rfc3339()
+                        ));
+                    }
+                    tracing::warn!(job = %name, missed = total, "fire times missed while down");
+                    let keep = state.env.ctx.config().cron.max_runs_per_job.max(1);
+                    for _ in 0..missed.len() {
+                        state.env.ctx.metrics.cron_run(&name, "missed");
+                    }
+                    state
+                        .env
+                        .cron
+                        .store
+                        .call(move |s| {
+                            s.record_missed(&id, &name, &missed, &note, now)?;
+                            s.prune(&id, keep)
+                        })
+                        .await?;
+                    if state.env.ctx.config().cron.catch_up == CatchUp::Once {
+                        catch_up_at = Some(last);
+                    }
+                }
+            }
+        }
+        if let Some(at) = catch_up_at {
+            state.start_run(&myself, Some(at), None);
+        }
+        state.arm(&myself, now);
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<JobMsg>,
+        message: JobMsg,
+        state: &mut JobState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            JobMsg::Fire {
+                scheduled,
+                generation,
+            } => {
+                if generation != state.generation || !state.enabled {
+                    return Ok(());
+                }
+                if let Some(r) = &state.running {
+                    let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
+                    let note = match r.run_id {
+                        Some(run) => format!("run #{run} was still running"),
+                        None => "the previous run was still running".to_string(),
+                    };
+                    tracing::warn!(job = %name, %scheduled, "fire skipped: {note}");
+                    state.env.ctx.metrics.cron_run(&name, "skipped");
+                    let now = Utc::now();
+                    let keep = state.env.ctx.config().cron.max_runs_per_job.max(1);
+                    let res = state
+                        .env
+                        .cron
+                        .store
+                        .call(move |s| {
+                            s.atomically(|s| {
+                                s.set_anchor(&id, &name, scheduled)?;
+                                s.record(&id, &name, scheduled, RunStatus::Skipped, &note, now)?;
+                                s.prune(&id, keep)
+                            })
+                        })
+                        .await;
+                    if let Err(e) = res {
+                        tracing::error!(job = %state.env.job.name, error = %e, "cannot record a skipped run");
+                    }
+                } else {
+                    state.start_run(&myself, Some(scheduled), None);
+                }
+                state.arm(&myself, scheduled.max(Utc::now()));
+            }
+            JobMsg::RunNow { wait, reply } => {
+                if let Some(r) = &state.running {
+                    let which = r
+                        .run_id
+                        .map(|id| format!(" (run #{id})"))
+                        .unwrap_or_default();
+                    let _ = reply.send(Err(format!(
+                        "job `{}` is already running{which} since {}; wait for it to finish",
+                        state.env.job.name,
+                        r.started_at.to_rfc3339()
+                    )));
+                } else {
+                    state.start_run(&myself, None, Some((wait, reply)));
+                }
+            }
+            JobMsg::SetEnabled { enabled, reply } => {
+                if enabled != state.enabled {
+                    state.enabled = enabled;
+                    let now = Utc::now();
+                    let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
+                    state
+                        .env
+                        .cron
+                        .store
+                        .call(move |s| s.set_anchor(&id, &name, now))
+                        .await?;
+                    state.arm(&myself, now);
+                    tracing::info!(job = %state.env.job.name, enabled, "cron job state changed");
+                }
+                if let Some(port) = reply {
+                    let _ = port.send(state.live());
+                }
+            }
+            JobMsg::Status(port) => {
+                let _ = port.send(state.live());
+            }
+            JobMsg::RunBegun { token, run_id } => {
+                if let Some(r) = state.running.as_mut().filter(|r| r.token == token) {
+                    r.run_id = Some(run_id);
+                }
+            }
+            JobMsg::RunDone { token } => {
+                if state.running.as_ref().is_some_and(|r| r.token == token) {
+                    state.running = None;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<JobMsg>,
+        state: &mut JobState,
+    ) -> Result<(), ActorProcessingErr> {
+        state.timer = None;
+        let now = Utc::now();
+        let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
+        let interrupted = state.running.take().and_then(|r| r.run_id);
+        let enabled = state.enabled;
+        let res = state
+            .env
+            .cron
+            .store
+            .call(move |s| {
+                if let Some(run) = interrupted {
+                    s.finish_run(
+                        run,
+                        now,
+                        RunStatus::Interrupted,
+                        None,
+                        Some("the job was stopped during this run (reload, restart or shutdown)"),
+                        0,
+                    )?;
+                }
+                if !enabled {
+                    s.set_anchor(&id, &name, now)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = res {
+            tracing::error!(job = %state.env.job.name, error = %e, "cannot record the job's stop");
+        }
+        Ok(())
+    }
+}
