@@ -121,11 +121,10 @@ impl Env {
             .stderr(stderr);
         tweak(&mut cmd);
         let child = cmd.spawn().expect("spawn daemon");
-        let daemon = Daemon {
+        Daemon {
             child: Some(child),
             stderr: log,
-        };
-        daemon
+        }
     }
 
     /// Start and wait until `status` answers.
