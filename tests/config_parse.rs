@@ -558,3 +558,18 @@ fn each_seed_block_alone_is_accepted_as_written() {
         );
     }
 }
+
+#[test]
+fn custom_openai_compatible_provider_needs_a_base_url() {
+    let ok = "[providers.vllm]\nbase_url = \"http://127.0.0.1:8000\"\n\
+              [[cron.jobs]]\nname = \"j\"\nschedule = \"@daily\"\nmessage = \"m\"\nprovider = \"vllm\"\n";
+    zeroclaw::config::parse_str(ok, "t").expect("custom provider with base_url");
+    let bad = "[providers.vllm]\nmodel = \"m\"\n";
+    let err = zeroclaw::config::parse_str(bad, "t")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown provider `vllm`") && err.contains("base_url"),
+        "{err}"
+    );
+}

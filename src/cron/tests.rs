@@ -146,7 +146,7 @@ async fn fires_every_second_through_the_echo_agent() {
     assert!(ok, "two runs within 8s: {:?}", runs(&ctx, "每秒任务"));
     let r = runs(&ctx, "每秒任务");
     let done: Vec<_> = r.iter().filter(|r| r.status == RunStatus::Ok).collect();
-    assert_eq!(done[0].output.as_deref(), Some("hello from cron"));
+    assert_eq!(done[0].output.as_deref(), Some("echo: hello from cron"));
     for run in &done {
         let (s, st) = (run.scheduled_at.unwrap(), run.started_at.unwrap());
         assert_eq!(
@@ -412,7 +412,7 @@ async fn undeliverable_result_is_an_error_with_output_kept() {
         .unwrap()
         .unwrap();
     assert_eq!(v["run"]["status"], "error");
-    assert_eq!(v["run"]["output"], "hello from cron");
+    assert_eq!(v["run"]["output"], "echo: hello from cron");
     assert!(v["run"]["error"].as_str().unwrap().contains("telegram:42"));
     actor.stop(None);
 }
