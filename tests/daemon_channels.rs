@@ -115,3 +115,32 @@ async fn cron_result_is_delivered_to_a_telegram_chat() {
     assert_eq!(v["run"]["output"], "echo: lost?", "{v}");
     assert!(v["run"]["error"].as_str().unwrap().contains("slack"), "{v}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_probes_channel_credentials() {
+    let fake = FakeTelegram::start().await;
+    let env = Env::new(&telegram_config(&fake, TOKEN));
+    let out = env.cli(&["doctor", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let names: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"telegram getMe"), "{names:?}");
+    assert!(
+        names.contains(&"daemon") && names.contains(&"state dir"),
+        "{names:?}"
+    );
+
+    let env = Env::new(&telegram_config(&fake, "1:revoked"));
+    let out = env.cli(&["doctor"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("[FAIL] telegram getMe") && text.contains("fix:"),
+        "{text}"
+    );
+}

@@ -71,7 +71,44 @@ pub fn run(config_path: Option<&Path>) -> Vec<Check> {
     if config.gateway.enabled {
         checks.push(gateway_port(&config, running));
     }
+    checks.extend(channel_credentials(&config));
     checks
+}
+
+/// One authenticated probe per configured channel (the same as `channel doctor`).
+fn channel_credentials(config: &Config) -> Vec<Check> {
+    if crate::channels::configured(config).is_empty() {
+        return Vec::new();
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return vec![fail(
+                "channels",
+                e.to_string(),
+                "retry; the system is short of resources",
+            )];
+        }
+    };
+    runtime
+        .block_on(crate::channels::doctor::run(config))
+        .into_iter()
+        .map(|c| {
+            let name = format!("{} {}", c.channel, c.check);
+            if c.ok {
+                pass(&name, c.detail)
+            } else {
+                fail(
+                    &name,
+                    c.detail,
+                    format!("check [channel.{}] in the config; `zeroclaw channel doctor` probes it alone", c.channel),
+                )
+            }
+        })
+        .collect()
 }
 
 fn state_dir(config: &Config) -> Check {
