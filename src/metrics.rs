@@ -7,6 +7,9 @@ use zeroclaw_actors::{ChildState, TreeSnapshot};
 
 type Key = (&'static str, Vec<(&'static str, String)>);
 
+/// One counter as [`Metrics::counters`] lists it: name, labels, value.
+pub type Series = (String, Vec<(String, String)>, u64);
+
 /// Process-wide counters. Cheap enough for every request: one short lock.
 #[derive(Default)]
 pub struct Metrics {
@@ -71,7 +74,7 @@ impl Metrics {
     }
 
     /// Every counter, for rendering.
-    pub fn counters(&self) -> Vec<(String, Vec<(String, String)>, u64)> {
+    pub fn counters(&self) -> Vec<Series> {
         let Ok(map) = self.counters.lock() else {
             return Vec::new();
         };

@@ -856,8 +856,7 @@ async fn actor_reports_its_port_and_fails_start_when_taken() {
     };
     let err = Actor::spawn(None, zeroclaw::gateway::GatewayActor, second)
         .await
-        .err()
-        .expect("start fails while the port is taken")
+        .expect_err("start fails while the port is taken")
         .to_string();
     assert!(
         err.contains("already in use") && err.contains("lsof -i :"),
