@@ -1,8 +1,9 @@
 //! Counters behind `/metrics`; every component bumps them, the gateway renders them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 use zeroclaw_actors::{ChildState, TreeSnapshot};
 
 type Key = (&'static str, Vec<(&'static str, String)>);
@@ -15,6 +16,9 @@ pub type Series = (String, Vec<(String, String)>, u64);
 pub struct Metrics {
     counters: Mutex<BTreeMap<Key, u64>>,
     gauges: Mutex<BTreeMap<Key, i64>>,
+    /// HTTP requests by status, then route: bumped on every request, so the
+    /// hot path takes a shared lock and an atomic add, not the counters' mutex.
+    http: RwLock<HashMap<u16, HashMap<String, AtomicU64>>>,
 }
 
 /// `# HELP` lines of the known metrics; others are rendered without one.
@@ -51,10 +55,36 @@ impl Metrics {
 
     /// HTTP requests by route and status.
     pub fn http_request(&self, route: &str, status: u16) {
-        self.inc(
-            "zeroclaw_http_requests_total",
-            &[("route", route), ("status", &status.to_string())],
-        );
+        if let Ok(map) = self.http.read()
+            && let Some(c) = map.get(&status).and_then(|m| m.get(route))
+        {
+            c.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if let Ok(mut map) = self.http.write() {
+            map.entry(status)
+                .or_default()
+                .entry(route.to_string())
+                .or_insert_with(|| AtomicU64::new(0))
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Every counter, HTTP requests included, sorted for rendering.
+    fn all_counters(&self) -> BTreeMap<Key, u64> {
+        let mut all = self.counters.lock().map(|m| m.clone()).unwrap_or_default();
+        if let Ok(http) = self.http.read() {
+            for (status, routes) in http.iter() {
+                for (route, n) in routes {
+                    let key = (
+                        "zeroclaw_http_requests_total",
+                        vec![("route", route.clone()), ("status", status.to_string())],
+                    );
+                    *all.entry(key).or_insert(0) += n.load(Ordering::Relaxed);
+                }
+            }
+        }
+        all
     }
 
     /// Messages in/out by channel (`direction` = `in` | `out`).
@@ -75,10 +105,8 @@ impl Metrics {
 
     /// Every counter, for rendering.
     pub fn counters(&self) -> Vec<Series> {
-        let Ok(map) = self.counters.lock() else {
-            return Vec::new();
-        };
-        map.iter()
+        self.all_counters()
+            .iter()
             .map(|((name, labels), v)| {
                 (
                     (*name).to_string(),
@@ -138,15 +166,18 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE zeroclaw_uptime_seconds gauge");
         let _ = writeln!(out, "zeroclaw_uptime_seconds {uptime_secs}");
-        if let Ok(map) = self.counters.lock() {
+        let counters = self.all_counters();
+        render_family(
+            &mut out,
+            "counter",
+            counters.iter().map(|(k, v)| (k, i128::from(*v))),
+        );
+        if let Ok(map) = self.gauges.lock() {
             render_family(
                 &mut out,
-                "counter",
-                map.iter().map(|(k, v)| (k, *v as i128)),
+                "gauge",
+                map.iter().map(|(k, v)| (k, i128::from(*v))),
             );
-        }
-        if let Ok(map) = self.gauges.lock() {
-            render_family(&mut out, "gauge", map.iter().map(|(k, v)| (k, *v as i128)));
         }
         if let Some(tree) = tree {
             let _ = writeln!(

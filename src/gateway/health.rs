@@ -4,7 +4,6 @@
 use super::auth::check_bearer;
 use super::error::ApiError;
 use super::state::{GatewayState, TreeView};
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -63,24 +62,42 @@ pub fn health_of(view: &TreeView, uptime_secs: u64) -> Health {
     }
 }
 
+impl Health {
+    /// Every child running (and the supervisor answering).
+    pub fn is_ready(&self) -> bool {
+        self.ready
+    }
+}
+
 /// `GET /health`: 200 whenever the gateway answers; the body says how the
 /// rest of the daemon is.
-pub async fn health(State(state): State<GatewayState>) -> Json<Health> {
-    let view = state.tree().await;
-    Json(health_of(&view, state.ctx().started.elapsed().as_secs()))
+pub async fn health(State(state): State<GatewayState>) -> Response {
+    let h = state.health().await;
+    json_bytes(StatusCode::OK, h.json.clone())
 }
 
 /// `GET /ready`: 200 only when every child is running, so a load balancer
 /// sends traffic only to a complete daemon.
 pub async fn ready(State(state): State<GatewayState>) -> Response {
-    let view = state.tree().await;
-    let h = health_of(&view, state.ctx().started.elapsed().as_secs());
+    let h = state.health().await;
     let status = if h.ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(h)).into_response()
+    json_bytes(status, h.json.clone())
+}
+
+fn json_bytes(status: StatusCode, body: axum::body::Bytes) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// `GET /metrics`: Prometheus text; the same bearer token as `/webhook`.

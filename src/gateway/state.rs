@@ -62,6 +62,14 @@ struct Inner {
     seen_slack: Mutex<TtlMap<String, ()>>,
     lookup: ChannelLookup,
     snapshot: Mutex<Option<(Instant, TreeView)>>,
+    /// `/health`'s body and readiness, serialised once per cache period.
+    health: Mutex<Option<(Instant, Arc<HealthBody>)>>,
+}
+
+/// A rendered `/health` body and whether it means "ready".
+pub struct HealthBody {
+    pub json: axum::body::Bytes,
+    pub ready: bool,
 }
 
 impl GatewayState {
@@ -133,6 +141,7 @@ impl GatewayState {
                 seen_slack: Mutex::new(TtlMap::new(DEDUPE_TTL, DEDUPE_CAPACITY)),
                 lookup,
                 snapshot: Mutex::new(None),
+                health: Mutex::new(None),
             }),
         })
     }
@@ -220,6 +229,26 @@ impl GatewayState {
         };
         *lock(&self.inner.snapshot) = Some((now, view.clone()));
         view
+    }
+
+    /// The `/health` body, rendered at most once per [`SNAPSHOT_CACHE`]:
+    /// load balancers poll it hard and it takes no auth.
+    pub async fn health(&self) -> Arc<HealthBody> {
+        let now = Instant::now();
+        if let Some((at, body)) = lock(&self.inner.health).as_ref()
+            && now.saturating_duration_since(*at) < SNAPSHOT_CACHE
+        {
+            return body.clone();
+        }
+        let view = self.tree().await;
+        let h = super::health::health_of(&view, self.inner.ctx.started.elapsed().as_secs());
+        let json = serde_json::to_vec(&h).unwrap_or_default();
+        let body = Arc::new(HealthBody {
+            json: json.into(),
+            ready: h.is_ready(),
+        });
+        *lock(&self.inner.health) = Some((now, body.clone()));
+        body
     }
 
     /// Periodic clean-up of per-client state (driven by the accept loop).
