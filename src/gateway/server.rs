@@ -17,6 +17,7 @@ use axum_server::tls_rustls::RustlsAcceptor;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tower::ServiceExt;
@@ -57,8 +58,10 @@ pub async fn serve(
         .cloned()
         .map(|c| RustlsAcceptor::new(c).handshake_timeout(limits.read));
     let slots = Arc::new(Semaphore::new(cfg.max_connections.max(1)));
-    let (stop_tx, stop_rx) = watch::channel(false);
     let mut conns = JoinSet::new();
+    // One stop signal per connection (a oneshot polls without locks; a
+    // shared watch would take a lock on every wake of every connection).
+    let mut stops: HashMap<tokio::task::Id, oneshot::Sender<()>> = HashMap::new();
     let mut housekeeping = tokio::time::interval(HOUSEKEEPING);
     tokio::pin!(shutdown);
 
@@ -80,7 +83,13 @@ pub async fn serve(
                 continue;
             }
         };
-        while conns.try_join_next().is_some() {}
+        while let Some(done) = conns.try_join_next_with_id() {
+            let id = match done {
+                Ok((id, ())) => id,
+                Err(e) => e.id(),
+            };
+            stops.remove(&id);
+        }
         let (stream, peer) = match accepted {
             Ok(a) => a,
             Err(e) => {
@@ -91,22 +100,26 @@ pub async fn serve(
                 continue;
             }
         };
+        let (stop_tx, stop_rx) = oneshot::channel();
         let conn = Conn {
             app: app.clone(),
             state: state.clone(),
             peer,
             limits,
-            stop: stop_rx.clone(),
+            stop: stop_rx,
             _permit: permit,
         };
-        match &tls {
+        let task = match &tls {
             None => conns.spawn(conn.plain(stream)),
             Some(acceptor) => conns.spawn(conn.tls(stream, acceptor.clone())),
         };
+        stops.insert(task.id(), stop_tx);
     }
 
     drop(listener);
-    let _ = stop_tx.send(true);
+    for (_, stop) in stops.drain() {
+        let _ = stop.send(());
+    }
     let drained =
         tokio::time::timeout(DRAIN, async { while conns.join_next().await.is_some() {} }).await;
     if drained.is_err() {
@@ -132,7 +145,8 @@ struct Conn {
     state: GatewayState,
     peer: SocketAddr,
     limits: Limits,
-    stop: watch::Receiver<bool>,
+    /// Fires (or is dropped) when the server shuts down.
+    stop: oneshot::Receiver<()>,
     /// Released when the connection ends, letting the next client in.
     _permit: OwnedSemaphorePermit,
 }
@@ -196,7 +210,7 @@ impl Conn {
                     }
                     break;
                 }
-                _ = stop.wait_for(|s| *s), if !closing => {
+                _ = &mut stop, if !closing => {
                     closing = true;
                     conn.as_mut().graceful_shutdown();
                 }
