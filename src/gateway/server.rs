@@ -9,6 +9,7 @@
 
 use super::error::GatewayError;
 use super::io::WriteTimeout;
+use super::router::{finish, route_label};
 use super::state::GatewayState;
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -46,7 +47,7 @@ pub async fn serve(
     state: GatewayState,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), GatewayError> {
-    let app = super::router::router(state.clone());
+    let app = super::router::routes(state.clone());
     let cfg = state.config().clone();
     let limits = Limits {
         read: cfg.read_timeout.0,
@@ -180,14 +181,22 @@ impl Conn {
         let peer = self.peer;
         let app = self.app;
         let seen = activity.clone();
+        let state = self.state;
+        // Only the rate limiter needs the peer address; skip the extension
+        // (two allocations) when it is off.
+        let needs_peer = state.limiter().is_some();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(peer));
+            let route = route_label(req.uri().path());
+            if needs_peer {
+                req.extensions_mut().insert(ConnectInfo(peer));
+            }
             let guard = seen.begin();
             let app = app.clone();
+            let state = state.clone();
             async move {
                 let resp = app.oneshot(req).await;
                 drop(guard);
-                resp
+                resp.map(|r| finish(&state, route, r))
             }
         });
         let mut builder = http1::Builder::new();
