@@ -1,7 +1,9 @@
 //! Counters behind `/metrics`; every component bumps them, the gateway renders them.
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use zeroclaw_actors::{ChildState, TreeSnapshot};
@@ -11,10 +13,12 @@ type Key = (&'static str, Vec<(&'static str, String)>);
 /// One counter as [`Metrics::counters`] lists it: name, labels, value.
 pub type Series = (String, Vec<(String, String)>, u64);
 
-/// Process-wide counters. Cheap enough for every request: one short lock.
+/// Process-wide counters. Cheap enough for every request: a shared lock
+/// and an atomic add once a series exists (no allocation, no exclusive lock).
 #[derive(Default)]
 pub struct Metrics {
-    counters: Mutex<BTreeMap<Key, u64>>,
+    /// Series by a hash of name and labels (collisions share a bucket).
+    counters: RwLock<HashMap<u64, Vec<(Key, AtomicU64)>>>,
     gauges: Mutex<BTreeMap<Key, i64>>,
     /// HTTP requests by status, then route: bumped on every request, so the
     /// hot path takes a shared lock and an atomic add, not the counters' mutex.
@@ -44,12 +48,37 @@ const HELP: &[(&str, &str)] = &[
 impl Metrics {
     /// Add one to `name{labels}`.
     pub fn inc(&self, name: &'static str, labels: &[(&'static str, &str)]) {
-        let key = (
-            name,
-            labels.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
-        );
-        if let Ok(mut map) = self.counters.lock() {
-            *map.entry(key).or_insert(0) += 1;
+        let mut h = DefaultHasher::new();
+        name.hash(&mut h);
+        labels.hash(&mut h);
+        let hash = h.finish();
+        let same = |(n, l): &Key| {
+            *n == name
+                && l.len() == labels.len()
+                && l.iter()
+                    .zip(labels)
+                    .all(|((k, v), (lk, lv))| k == lk && v == lv)
+        };
+        if let Ok(map) = self.counters.read()
+            && let Some((_, c)) = map.get(&hash).and_then(|b| b.iter().find(|(k, _)| same(k)))
+        {
+            c.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if let Ok(mut map) = self.counters.write() {
+            let bucket = map.entry(hash).or_default();
+            match bucket.iter().find(|(k, _)| same(k)) {
+                Some((_, c)) => {
+                    c.fetch_add(1, Ordering::Relaxed);
+                }
+                None => {
+                    let key = (
+                        name,
+                        labels.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
+                    );
+                    bucket.push((key, AtomicU64::new(1)));
+                }
+            }
         }
     }
 
@@ -72,7 +101,12 @@ impl Metrics {
 
     /// Every counter, HTTP requests included, sorted for rendering.
     fn all_counters(&self) -> BTreeMap<Key, u64> {
-        let mut all = self.counters.lock().map(|m| m.clone()).unwrap_or_default();
+        let mut all: BTreeMap<Key, u64> = BTreeMap::new();
+        if let Ok(map) = self.counters.read() {
+            for (key, n) in map.values().flatten() {
+                *all.entry(key.clone()).or_insert(0) += n.load(Ordering::Relaxed);
+            }
+        }
         if let Ok(http) = self.http.read() {
             for (status, routes) in http.iter() {
                 for (route, n) in routes {
@@ -266,6 +300,9 @@ mod tests {
         m.http_request("/webhook", 200);
         m.http_request("/webhook", 401);
         m.cron_run("daily \"report\"", "ok");
+        m.channel_message("webhook", "in");
+        m.channel_message("webhook", "in");
+        m.channel_message("webhook", "out");
         m.gauge_add("zeroclaw_gateway_open_connections", &[], 2);
         let tree = TreeSnapshot {
             children: vec![ChildSnapshot {
@@ -299,5 +336,21 @@ mod tests {
         assert!(text.contains("zeroclaw_child_state{child=\"gateway\",state=\"running\"} 1\n"));
         assert!(text.contains("zeroclaw_child_state{child=\"gateway\",state=\"failed\"} 0\n"));
         assert!(text.contains("zeroclaw_uptime_seconds 42\n"));
+        assert!(
+            text.contains(
+                "zeroclaw_channel_messages_total{channel=\"webhook\",direction=\"in\"} 2\n"
+            )
+        );
+        assert!(text.contains(
+            "zeroclaw_channel_messages_total{channel=\"webhook\",direction=\"out\"} 1\n"
+        ));
+        let listed = m.counters();
+        assert!(
+            listed
+                .iter()
+                .any(|(n, l, v)| n == "zeroclaw_channel_messages_total"
+                    && l.contains(&("direction".to_string(), "in".to_string()))
+                    && *v == 2)
+        );
     }
 }

@@ -10,11 +10,17 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Longest accepted session id.
 const MAX_SESSION_LEN: usize = 128;
+
+/// The answer body.
+#[derive(Serialize)]
+struct Reply<'a> {
+    response: &'a str,
+}
 
 /// The request body.
 #[derive(Debug, Deserialize)]
@@ -97,7 +103,13 @@ async fn answer(state: &GatewayState, request: AgentRequest) -> Result<String, A
     match agent.respond(request).await {
         Ok(text) => {
             metrics.channel_message("webhook", "out");
-            Ok(serde_json::json!({ "response": text }).to_string())
+            serde_json::to_string(&Reply { response: &text }).map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    format!("could not encode the answer: {e}"),
+                )
+            })
         }
         Err(e) => Err(ApiError::new(
             StatusCode::BAD_GATEWAY,
