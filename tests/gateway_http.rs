@@ -892,3 +892,24 @@ async fn public_host_without_token_is_refused() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn rate_limit_keys_on_the_proxy_reported_client_when_trusted() {
+    let mut cfg = config();
+    cfg.gateway.rate_limit = 2;
+    cfg.gateway.trust_forwarded_for = true;
+    let gw = Gw::start(cfg).await;
+    let c = client();
+    let hit = |ip: &'static str| {
+        c.get(gw.at("/metrics"))
+            .bearer_auth(TOKEN)
+            .header("x-forwarded-for", format!("198.51.100.99, {ip}"))
+            .send()
+    };
+    assert_eq!(hit("203.0.113.1").await.unwrap().status(), 200);
+    assert_eq!(hit("203.0.113.1").await.unwrap().status(), 200);
+    assert_eq!(hit("203.0.113.1").await.unwrap().status(), 429);
+    // Another client behind the same proxy has its own allowance.
+    assert_eq!(hit("203.0.113.2").await.unwrap().status(), 200);
+    gw.shutdown().await;
+}
