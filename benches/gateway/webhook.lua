@@ -1,0 +1,12 @@
+-- An authenticated POST /webhook; TOKEN comes from the environment.
+wrk.method = "POST"
+wrk.body = '{"message":"ping","session":"bench"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. (os.getenv("TOKEN") or "bench-token")
+
+done = function(summary, latency, requests)
+  local e = summary.errors
+  local errors = e.connect + e.read + e.write + e.timeout + e.status
+  io.write(string.format("RESULT rps=%.0f p99_ms=%.3f errors=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(99) / 1000, errors))
+end
