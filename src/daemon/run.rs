@@ -243,6 +243,11 @@ async fn serve(
         tick: notify::watchdog_interval()
             .map(|d| (d, Arc::new(notify::watchdog) as Arc<dyn Fn() + Send + Sync>)),
     };
+    if ctx.config().gateway.enabled {
+        crate::gateway::bind::preflight(&ctx.config().gateway)
+            .await
+            .map_err(|e| RunError::Startup(format!("gateway: {e}")))?;
+    }
     if mode == Mode::Full {
         crate::cron::init(&ctx).map_err(|e| RunError::Startup(format!("cron job store: {e}")))?;
     }

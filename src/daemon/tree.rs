@@ -40,6 +40,9 @@ pub fn children(ctx: &Ctx, mode: Mode) -> Result<Vec<ChildSpec>, String> {
             policy(crate::logging::CHILD_NAME),
         ));
     }
+    if config.gateway.enabled {
+        specs.push(crate::gateway::child_spec(ctx.clone(), policy("gateway")));
+    }
     if mode == Mode::Full {
         specs.extend(crate::channels::child_specs(ctx, policy));
         let jobs =

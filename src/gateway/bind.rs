@@ -141,3 +141,14 @@ mod tests {
         assert!(!is_loopback_host("192.168.1.100"));
     }
 }
+
+/// Check at daemon start that the configured address can be bound, so a
+/// taken port fails the start (and `--background`'s parent reports it)
+/// instead of sending the gateway child into a backoff loop.
+pub async fn preflight(config: &crate::config::GatewayConfig) -> Result<(), GatewayError> {
+    if config.port == 0 {
+        return Ok(());
+    }
+    let addr = resolve(&config.host, config.port).await?;
+    bind(addr, 1, config.tls_cert.is_some()).await.map(drop)
+}

@@ -82,7 +82,9 @@ impl Actor for TelegramActor {
         if !token.is_empty() {
             match tg.webhook_url.clone() {
                 Some(url) => {
-                    let secret = tg.webhook_secret.as_ref().map(|s| s.expose().to_string());
+                    // The same secret the gateway checks (derived from the
+                    // token when none is configured).
+                    let secret = crate::gateway::auth::telegram_webhook_secret(&tg);
                     tasks.push(TaskGuard::spawn(register_webhook(
                         channel.clone(),
                         ctx.clone(),
