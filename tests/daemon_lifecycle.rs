@@ -285,3 +285,55 @@ fn workdir_is_created_and_status_exit_3_without_daemon() {
     let _d = env.start_ready(&["--workdir", wd.to_str().unwrap()]);
     assert!(wd.is_dir());
 }
+
+#[test]
+fn reload_applies_only_the_difference() {
+    let job = |name: &str, msg: &str| {
+        format!("[[cron.jobs]]\nname = \"{name}\"\nschedule = \"0 9 * * *\"\nmessage = \"{msg}\"\n")
+    };
+    let env = Env::new(&format!("{}{}", job("keep", "a"), job("drop", "b")));
+    let sock_path = env.path("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(T)).unwrap();
+    let d = env.start_with(&[], |cmd| {
+        cmd.env("NOTIFY_SOCKET", &sock_path);
+    });
+    wait_for("ready", T, || env.status().is_some());
+    let names = |env: &Env| -> Vec<String> {
+        env.status().unwrap()["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(names(&env).contains(&"cron:drop".to_string()));
+
+    // One job removed, one added, one changed.
+    env.write_config(&format!("{}{}", job("keep", "changed"), job("new", "c")));
+    let out = env.cli(&["reload", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["removed"], json!(["cron:drop"]), "{v}");
+    assert_eq!(v["added"], json!(["cron:new"]), "{v}");
+    assert_eq!(v["changed"], json!(["cron:keep"]), "{v}");
+    let now = names(&env);
+    assert!(now.contains(&"cron:new".to_string()) && !now.contains(&"cron:drop".to_string()));
+    assert_eq!(env.status().unwrap()["pid"], json!(d.pid()), "same process");
+
+    // Reloading an unchanged file restarts nothing.
+    let out = env.cli(&["reload", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["changed"], json!([]), "{v}");
+
+    // systemd saw RELOADING=1 followed by READY=1.
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !(seen.contains("RELOADING=1") && seen.rfind("READY=1") > seen.find("RELOADING=1")) {
+        let n = sock
+            .recv(&mut buf)
+            .expect("notify messages within the deadline");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        seen.push('\n');
+    }
+}
