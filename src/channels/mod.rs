@@ -21,6 +21,7 @@ pub mod cli;
 pub mod discord;
 pub mod doctor;
 pub mod http;
+pub mod lifecycle;
 pub mod msg;
 pub mod pace;
 pub mod slack;

@@ -6,7 +6,7 @@ use super::gateway::{self, GatewayConfig, SessionSlot};
 use super::handler::DiscordChannel;
 use crate::channels::msg::ChannelMsg;
 use crate::channels::task::TaskGuard;
-use crate::channels::{ChannelError, REJECTED_PREFIX};
+use crate::channels::{ChannelError, lifecycle};
 use crate::daemon::context::Ctx;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde_json::Value;
@@ -112,34 +112,23 @@ impl Actor for DiscordActor {
                 reply,
             } => {
                 let channel = state.channel.clone();
-                state.deliveries.spawn(async move {
-                    let result = channel
-                        .send_text(&target, &text)
-                        .await
-                        .map_err(|e| format!("discord delivery to {target} failed: {e}"));
-                    if let Err(e) = &result {
-                        tracing::warn!("{e}");
-                    }
-                    if let Some(port) = reply {
-                        let _ = port.send(result);
-                    }
-                });
+                let to = target.clone();
+                lifecycle::spawn_delivery(
+                    &mut state.deliveries,
+                    CHILD_NAME,
+                    target,
+                    reply,
+                    async move { channel.send_text(&to, &text).await },
+                );
             }
             ChannelMsg::TelegramUpdate(_) | ChannelMsg::SlackEvent(_) => {
                 tracing::warn!("discord: got another channel's event; ignored");
             }
             ChannelMsg::ConnectionLost(reason) => {
-                state
-                    .ctx
-                    .set_detail(CHILD_NAME, format!("connection lost: {reason}"));
-                return Err(ChannelError::ConnectionLost(reason).into());
+                return Err(lifecycle::connection_lost(&state.ctx, CHILD_NAME, reason));
             }
             ChannelMsg::CredentialRejected(reason) => {
-                tracing::error!("discord: {reason}; channel stopped until the config is fixed");
-                state
-                    .ctx
-                    .set_detail(CHILD_NAME, format!("failed: {reason}"));
-                myself.stop(Some(format!("{REJECTED_PREFIX}{reason}")));
+                lifecycle::credential_rejected(&myself, &state.ctx, CHILD_NAME, &reason);
             }
         }
         Ok(())

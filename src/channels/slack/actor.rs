@@ -6,7 +6,7 @@ use super::handler::SlackChannel;
 use super::socket;
 use crate::channels::msg::ChannelMsg;
 use crate::channels::task::TaskGuard;
-use crate::channels::{ChannelError, REJECTED_PREFIX};
+use crate::channels::{ChannelError, lifecycle};
 use crate::daemon::context::Ctx;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde_json::Value;
@@ -115,18 +115,14 @@ impl Actor for SlackActor {
                 reply,
             } => {
                 let channel = state.channel.clone();
-                state.deliveries.spawn(async move {
-                    let result = channel
-                        .send_text(&target, &text, None)
-                        .await
-                        .map_err(|e| format!("slack delivery to {target} failed: {e}"));
-                    if let Err(e) = &result {
-                        tracing::warn!("{e}");
-                    }
-                    if let Some(port) = reply {
-                        let _ = port.send(result);
-                    }
-                });
+                let to = target.clone();
+                lifecycle::spawn_delivery(
+                    &mut state.deliveries,
+                    CHILD_NAME,
+                    target,
+                    reply,
+                    async move { channel.send_text(&to, &text, None).await },
+                );
             }
             ChannelMsg::SlackEvent(body) => {
                 // The gateway verified the signature; Slack retries, so dedupe.
@@ -141,17 +137,10 @@ impl Actor for SlackActor {
                 tracing::warn!("slack: got a Telegram update; ignored");
             }
             ChannelMsg::ConnectionLost(reason) => {
-                state
-                    .ctx
-                    .set_detail(CHILD_NAME, format!("connection lost: {reason}"));
-                return Err(ChannelError::ConnectionLost(reason).into());
+                return Err(lifecycle::connection_lost(&state.ctx, CHILD_NAME, reason));
             }
             ChannelMsg::CredentialRejected(reason) => {
-                tracing::error!("slack: {reason}; channel stopped until the config is fixed");
-                state
-                    .ctx
-                    .set_detail(CHILD_NAME, format!("failed: {reason}"));
-                myself.stop(Some(format!("{REJECTED_PREFIX}{reason}")));
+                lifecycle::credential_rejected(&myself, &state.ctx, CHILD_NAME, &reason);
             }
         }
         Ok(())

@@ -8,7 +8,7 @@ use super::offset::OffsetStore;
 use super::poll;
 use crate::channels::msg::ChannelMsg;
 use crate::channels::task::TaskGuard;
-use crate::channels::{ChannelError, REJECTED_PREFIX};
+use crate::channels::{ChannelError, lifecycle};
 use crate::daemon::context::Ctx;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::collections::VecDeque;
@@ -130,18 +130,14 @@ impl Actor for TelegramActor {
                 reply,
             } => {
                 let channel = state.channel.clone();
-                state.deliveries.spawn(async move {
-                    let result = channel
-                        .send_text(&target, &text)
-                        .await
-                        .map_err(|e| format!("telegram delivery to {target} failed: {e}"));
-                    if let Err(e) = &result {
-                        tracing::warn!("{e}");
-                    }
-                    if let Some(port) = reply {
-                        let _ = port.send(result);
-                    }
-                });
+                let to = target.clone();
+                lifecycle::spawn_delivery(
+                    &mut state.deliveries,
+                    CHILD_NAME,
+                    target,
+                    reply,
+                    async move { channel.send_text(&to, &text).await },
+                );
             }
             ChannelMsg::TelegramUpdate(raw) => {
                 if let Some(update) = parse_update(raw)
@@ -156,17 +152,10 @@ impl Actor for TelegramActor {
                 tracing::warn!("telegram: got a Slack event; ignored");
             }
             ChannelMsg::ConnectionLost(reason) => {
-                state
-                    .ctx
-                    .set_detail(CHILD_NAME, format!("connection lost: {reason}"));
-                return Err(ChannelError::ConnectionLost(reason).into());
+                return Err(lifecycle::connection_lost(&state.ctx, CHILD_NAME, reason));
             }
             ChannelMsg::CredentialRejected(reason) => {
-                tracing::error!("telegram: {reason}; channel stopped until the config is fixed");
-                state
-                    .ctx
-                    .set_detail(CHILD_NAME, format!("failed: {reason}"));
-                myself.stop(Some(format!("{REJECTED_PREFIX}{reason}")));
+                lifecycle::credential_rejected(&myself, &state.ctx, CHILD_NAME, &reason);
             }
         }
         Ok(())
