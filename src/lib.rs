@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod logging;
 pub mod metrics;
 pub mod service;
+pub mod tls;
 
 /// The version string shown by `status`, `/health` and the control handshake.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

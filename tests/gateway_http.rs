@@ -43,7 +43,7 @@ impl Gw {
     }
 
     async fn start_with(config: Config, lookup: Option<ChannelLookup>) -> Gw {
-        zeroclaw::gateway::tls::install_crypto_provider();
+        zeroclaw::tls::install_crypto_provider();
         let ctx = ctx_for(config);
         let state = match lookup {
             Some(l) => GatewayState::with_channel_lookup(ctx.clone(), l).await,
@@ -98,7 +98,7 @@ fn config() -> Config {
 }
 
 fn client() -> reqwest::Client {
-    zeroclaw::gateway::tls::install_crypto_provider();
+    zeroclaw::tls::install_crypto_provider();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .no_proxy()
@@ -540,7 +540,7 @@ async fn tls_with_a_generated_certificate() {
     cfg.gateway.tls_key = Some(key_path);
     let gw = Gw::start(cfg).await;
     assert!(gw.url.starts_with("https://"));
-    zeroclaw::gateway::tls::install_crypto_provider();
+    zeroclaw::tls::install_crypto_provider();
     let c = reqwest::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap()])
         .no_proxy()
@@ -833,7 +833,7 @@ async fn port_in_use_names_the_address_and_what_answers_there() {
 /// port across a restart.
 #[tokio::test]
 async fn actor_reports_its_port_and_fails_start_when_taken() {
-    zeroclaw::gateway::tls::install_crypto_provider();
+    zeroclaw::tls::install_crypto_provider();
     let ctx = ctx_for(config());
     let last_bound = Arc::new(std::sync::Mutex::new(None));
     let args = || GatewayArgs {

@@ -81,7 +81,7 @@ fn try_bind(addr: SocketAddr, max_connections: usize) -> io::Result<TcpListener>
 
 /// Say what occupies `addr`: ask `/health` there, as an operator would.
 pub async fn probe(addr: SocketAddr, tls: bool) -> String {
-    super::tls::install_crypto_provider();
+    crate::tls::install_crypto_provider();
     let host = match addr.ip() {
         ip if ip.is_unspecified() && ip.is_ipv4() => IpAddr::from(Ipv4Addr::LOCALHOST),
         ip if ip.is_unspecified() => IpAddr::from(std::net::Ipv6Addr::LOCALHOST),

@@ -6,19 +6,11 @@ use axum_server::tls_rustls::RustlsConfig;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Install ring as the process's rustls provider, once. The crates are built
-/// without a default provider (no aws-lc C build), so something must pick
-/// one before the first TLS config is made; a provider already installed by
-/// another component is fine.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 /// Load the PEM certificate chain and key. ALPN offers HTTP/1.1 only: the
 /// gateway's connection limits and timeouts are those of HTTP/1 connections,
 /// and every webhook sender (Telegram, Slack, curl) speaks it.
 pub async fn load(cert: &Path, key: &Path) -> Result<RustlsConfig, GatewayError> {
-    install_crypto_provider();
+    crate::tls::install_crypto_provider();
     let err = |source| GatewayError::Tls {
         cert: cert.to_path_buf(),
         key: key.to_path_buf(),

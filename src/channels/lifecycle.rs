@@ -1,0 +1,53 @@
+//! What every channel actor does with a delivery request and with the two
+//! ways its connection can end, kept in one place so Telegram, Discord and
+//! Slack fail, give up and deliver identically.
+
+use super::{ChannelError, REJECTED_PREFIX};
+use crate::channels::msg::ChannelMsg;
+use crate::daemon::context::Ctx;
+use ractor::{ActorProcessingErr, ActorRef, RpcReplyPort};
+use std::fmt::Display;
+use std::future::Future;
+use tokio::task::JoinSet;
+
+/// A lost connection fails the actor, so the supervisor restarts it with backoff.
+pub fn connection_lost(ctx: &Ctx, child: &str, reason: String) -> ActorProcessingErr {
+    ctx.set_detail(child, format!("connection lost: {reason}"));
+    ChannelError::ConnectionLost(reason).into()
+}
+
+/// A rejected credential stops the actor with a fatal reason: the supervisor
+/// marks it `failed` and does not restart it (a revoked token stays revoked).
+pub fn credential_rejected(myself: &ActorRef<ChannelMsg>, ctx: &Ctx, child: &str, reason: &str) {
+    tracing::error!(
+        channel = child,
+        "{reason}; channel stopped until the config is fixed"
+    );
+    ctx.set_detail(child, format!("failed: {reason}"));
+    myself.stop(Some(format!("{REJECTED_PREFIX}{reason}")));
+}
+
+/// Run a delivery (cron's `deliver_to`) in the background so the actor stays
+/// responsive, and answer the caller's reply port with the outcome.
+pub fn spawn_delivery<F, E>(
+    deliveries: &mut JoinSet<()>,
+    child: &'static str,
+    target: String,
+    reply: Option<RpcReplyPort<Result<(), String>>>,
+    send: F,
+) where
+    F: Future<Output = Result<(), E>> + Send + 'static,
+    E: Display,
+{
+    deliveries.spawn(async move {
+        let result = send
+            .await
+            .map_err(|e| format!("{child}: delivery to {target} failed: {e}"));
+        if let Err(e) = &result {
+            tracing::warn!("{e}");
+        }
+        if let Some(port) = reply {
+            let _ = port.send(result);
+        }
+    });
+}
