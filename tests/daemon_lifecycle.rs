@@ -337,3 +337,21 @@ fn reload_applies_only_the_difference() {
         seen.push('\n');
     }
 }
+
+#[test]
+fn bad_config_fails_the_start_with_every_error_once() {
+    let env = Env::new(
+        "[provider]\nnmae = \"echo\"\n[[cron.jobs]]\nname = \"x\"\nschedule = \"61 * * * *\"\nmessage = \"m\"\n",
+    );
+    let out = env.cli(&["daemon"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean `name`?"), "{err}");
+    assert!(err.contains("invalid schedule `61 * * * *`"), "{err}");
+    assert_eq!(
+        err.matches("did you mean").count(),
+        1,
+        "reported once: {err}"
+    );
+    assert!(!env.socket().exists(), "nothing was started");
+}

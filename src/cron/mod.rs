@@ -169,7 +169,7 @@ pub fn validate_jobs(jobs: &[CronJob]) -> Vec<String> {
             problems.push(format!("{at}: `name` is empty"));
         }
         if let Err(e) = schedule::validate(&job.schedule) {
-            problems.push(format!("{at}: {e}"));
+            problems.push(format!("{at}: invalid schedule `{}`: {e}", job.schedule));
         }
         if let Err(e) = schedule::parse_timezone(job.timezone.as_deref()) {
             problems.push(format!("{at}: {e}"));

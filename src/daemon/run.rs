@@ -33,11 +33,11 @@ pub struct RunOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] config::ConfigError),
-    #[error("{0}")]
+    #[error(transparent)]
     PidFile(#[from] super::pidfile::PidFileError),
-    #[error("{0}")]
+    #[error(transparent)]
     Socket(#[from] crate::control::server::BindError),
     #[error("{what} {path}: {source}")]
     Io {
