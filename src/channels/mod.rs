@@ -24,6 +24,7 @@ pub mod http;
 pub mod lifecycle;
 pub mod msg;
 pub mod pace;
+pub mod send;
 pub mod slack;
 pub mod split;
 pub mod task;

@@ -2,6 +2,7 @@
 
 use super::api::{DiscordApi, DiscordError};
 use crate::agent::AgentRequest;
+use crate::channels::send::{RateLimited, send_parts};
 use crate::channels::split::split_message;
 use crate::daemon::context::Ctx;
 use serde_json::Value;
@@ -10,7 +11,6 @@ use std::sync::Mutex;
 
 /// Discord's message length limit.
 const MAX_MESSAGE: usize = 2000;
-const MAX_RATE_LIMIT_RETRIES: u32 = 5;
 
 pub struct DiscordChannel {
     pub api: DiscordApi,
@@ -47,24 +47,14 @@ impl DiscordChannel {
     }
 
     pub async fn send_text(&self, channel: &str, text: &str) -> Result<(), DiscordError> {
-        for part in split_message(text, MAX_MESSAGE) {
-            let mut retries = 0;
-            loop {
-                match self.api.create_message(channel, &part).await {
-                    Ok(()) => {
-                        self.ctx.metrics.channel_message("discord", "out");
-                        break;
-                    }
-                    Err(DiscordError::RateLimited(wait)) if retries < MAX_RATE_LIMIT_RETRIES => {
-                        retries += 1;
-                        tracing::warn!(channel, ?wait, "discord: rate limited (429), waiting");
-                        tokio::time::sleep(wait).await;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        Ok(())
+        send_parts(
+            "discord",
+            channel,
+            split_message(text, MAX_MESSAGE),
+            |part| async move { self.api.create_message(channel, &part).await },
+            || self.ctx.metrics.channel_message("discord", "out"),
+        )
+        .await
     }
 
     fn warn_once(&self, key: String, message: impl FnOnce() -> String) {
@@ -152,6 +142,15 @@ fn is_allowed(
     let guild_ok = guilds.is_empty() || guild.is_some_and(|g| guilds.contains(g));
     let channel_ok = channels.is_empty() || channels.contains(channel);
     guild_ok && channel_ok
+}
+
+impl RateLimited for DiscordError {
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            DiscordError::RateLimited(wait) => Some(*wait),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

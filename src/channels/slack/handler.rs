@@ -3,6 +3,7 @@
 
 use super::api::{SlackApi, SlackError};
 use crate::agent::AgentRequest;
+use crate::channels::send::{RateLimited, send_parts};
 use crate::channels::split::split_message;
 use crate::daemon::context::Ctx;
 use serde_json::Value;
@@ -11,7 +12,6 @@ use std::sync::Mutex;
 
 /// Slack truncates messages past 40k characters and recommends staying under 4k.
 const MAX_MESSAGE: usize = 4000;
-const MAX_RATE_LIMIT_RETRIES: u32 = 5;
 /// Event ids remembered for deduplication (Slack retries deliveries).
 const DEDUPE: usize = 1024;
 
@@ -64,24 +64,14 @@ impl SlackChannel {
         text: &str,
         thread_ts: Option<&str>,
     ) -> Result<(), SlackError> {
-        for part in split_message(text, MAX_MESSAGE) {
-            let mut retries = 0;
-            loop {
-                match self.api.post_message(channel, &part, thread_ts).await {
-                    Ok(()) => {
-                        self.ctx.metrics.channel_message("slack", "out");
-                        break;
-                    }
-                    Err(SlackError::RateLimited(wait)) if retries < MAX_RATE_LIMIT_RETRIES => {
-                        retries += 1;
-                        tracing::warn!(channel, ?wait, "slack: rate limited (429), waiting");
-                        tokio::time::sleep(wait).await;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        Ok(())
+        send_parts(
+            "slack",
+            channel,
+            split_message(text, MAX_MESSAGE),
+            |part| async move { self.api.post_message(channel, &part, thread_ts).await },
+            || self.ctx.metrics.channel_message("slack", "out"),
+        )
+        .await
     }
 
     /// Answer one `event` (the inner `event` object). `Err` only for errors
@@ -144,6 +134,15 @@ impl SlackChannel {
                 Ok(())
             }
             Ok(()) => Ok(()),
+        }
+    }
+}
+
+impl RateLimited for SlackError {
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            SlackError::RateLimited(wait) => Some(*wait),
+            _ => None,
         }
     }
 }

@@ -4,13 +4,11 @@
 use super::api::{TelegramApi, TelegramError, Update};
 use crate::agent::AgentRequest;
 use crate::channels::pace::Pacer;
+use crate::channels::send::{RateLimited, send_parts};
 use crate::channels::split::split_message;
 use crate::daemon::context::Ctx;
 use std::collections::HashSet;
 use std::sync::Mutex;
-
-/// Retries of one message part on 429 before giving up on it.
-const MAX_RATE_LIMIT_RETRIES: u32 = 5;
 
 /// The channel's behaviour, independent of how updates arrive.
 pub struct TelegramChannel {
@@ -44,25 +42,17 @@ impl TelegramChannel {
     /// Send `text` to `chat`, split to the length limit, paced per chat, waiting
     /// out 429s as Telegram asks.
     pub async fn send_text(&self, chat: &str, text: &str) -> Result<(), TelegramError> {
-        for part in split_message(text, self.max_message_length) {
-            let mut retries = 0;
-            loop {
+        send_parts(
+            "telegram",
+            chat,
+            split_message(text, self.max_message_length),
+            |part| async move {
                 self.pacer.wait(chat).await;
-                match self.api.send_message(chat, &part).await {
-                    Ok(()) => {
-                        self.ctx.metrics.channel_message("telegram", "out");
-                        break;
-                    }
-                    Err(TelegramError::RateLimited(wait)) if retries < MAX_RATE_LIMIT_RETRIES => {
-                        retries += 1;
-                        tracing::warn!(chat, ?wait, "telegram: rate limited (429), waiting");
-                        tokio::time::sleep(wait).await;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        Ok(())
+                self.api.send_message(chat, &part).await
+            },
+            || self.ctx.metrics.channel_message("telegram", "out"),
+        )
+        .await
     }
 
     /// Handle one update. `Ok` means the update is finished with (answered,
@@ -122,6 +112,15 @@ impl TelegramChannel {
                 "telegram: message from user {user} ignored: not in [channel.telegram] allowed_users; \
                  to allow this user run `zeroclaw channel bind-telegram {user}`"
             );
+        }
+    }
+}
+
+impl RateLimited for TelegramError {
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            TelegramError::RateLimited(wait) => Some(*wait),
+            _ => None,
         }
     }
 }

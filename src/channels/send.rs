@@ -1,0 +1,109 @@
+//! Sending a reply: split to the service's length limit, send the parts in
+//! order, wait out rate limits. The same for every channel, so it lives once.
+
+use std::future::Future;
+use std::time::Duration;
+
+/// How often one part is retried after a 429 before giving up.
+pub const MAX_RATE_LIMIT_RETRIES: u32 = 5;
+
+/// An error that may say "rate limited, retry after this long".
+pub trait RateLimited {
+    fn retry_after(&self) -> Option<Duration>;
+}
+
+/// Send every part with `send`, in order. A rate-limited part is retried
+/// after the wait the service asked for (up to [`MAX_RATE_LIMIT_RETRIES`]);
+/// any other error ends the reply. `sent` is called once per delivered part
+/// (metrics).
+pub async fn send_parts<E, F, Fut>(
+    channel: &'static str,
+    target: &str,
+    parts: Vec<String>,
+    mut send: F,
+    mut sent: impl FnMut(),
+) -> Result<(), E>
+where
+    E: RateLimited,
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+{
+    for part in parts {
+        let mut retries = 0;
+        loop {
+            match send(part.clone()).await {
+                Ok(()) => {
+                    sent();
+                    break;
+                }
+                Err(e) => match e.retry_after() {
+                    Some(wait) if retries < MAX_RATE_LIMIT_RETRIES => {
+                        retries += 1;
+                        tracing::warn!(channel, target, ?wait, "rate limited (429), waiting");
+                        tokio::time::sleep(wait).await;
+                    }
+                    _ => return Err(e),
+                },
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    #[derive(Debug, PartialEq)]
+    enum E {
+        Limited,
+        Broken,
+    }
+
+    impl RateLimited for E {
+        fn retry_after(&self) -> Option<Duration> {
+            (*self == E::Limited).then_some(Duration::from_millis(10))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_limits_are_waited_out_and_other_errors_end_the_reply() {
+        let calls = Cell::new(0);
+        let delivered = Cell::new(0);
+        let parts = vec!["a".to_string(), "b".to_string()];
+        let r: Result<(), E> = send_parts(
+            "test",
+            "t",
+            parts.clone(),
+            |_| {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                async move { if n == 1 { Err(E::Limited) } else { Ok(()) } }
+            },
+            || delivered.set(delivered.get() + 1),
+        )
+        .await;
+        assert_eq!(r, Ok(()));
+        assert_eq!((calls.get(), delivered.get()), (3, 2));
+
+        let r: Result<(), E> =
+            send_parts("test", "t", parts, |_| async { Err(E::Broken) }, || {}).await;
+        assert_eq!(r, Err(E::Broken));
+
+        let limited = Cell::new(0);
+        let r: Result<(), E> = send_parts(
+            "test",
+            "t",
+            vec!["x".into()],
+            |_| {
+                limited.set(limited.get() + 1);
+                async { Err(E::Limited) }
+            },
+            || {},
+        )
+        .await;
+        assert_eq!(r, Err(E::Limited));
+        assert_eq!(limited.get(), MAX_RATE_LIMIT_RETRIES + 1);
+    }
+}
