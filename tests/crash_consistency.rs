@@ -34,7 +34,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use support::daemon::{Daemon, Env};
 
@@ -145,8 +145,9 @@ fn read_db(db: &Path) -> BTreeMap<i64, Row> {
 struct Acks {
     /// Per toggled job: the states it may be in (one = the last command was acknowledged).
     allowed: BTreeMap<String, BTreeSet<bool>>,
-    /// Runs `cron run` acknowledged: id → status in the reply.
-    runs: BTreeMap<i64, String>,
+    /// Runs `cron run` acknowledged: id → (the daemon's life that answered:
+    /// kills before the command started, status in the reply).
+    runs: BTreeMap<i64, (usize, String)>,
     commands: usize,
     acked: usize,
 }
@@ -159,53 +160,96 @@ fn cli_json(env: &Env, args: &[&str]) -> Option<Value> {
     serde_json::from_slice(&out.stdout).ok()
 }
 
-/// Issue commands with random jitter between them until `stop`.
-fn command_stream(env: &Env, acks: &Mutex<Acks>, stop: &AtomicBool, mut rng: StdRng) {
+/// `cron enable|disable` of a random toggled job; returns the reply if acknowledged.
+fn toggle(env: &Env, acks: &Mutex<Acks>, rng: &mut StdRng) -> Option<Value> {
+    let (job, _) = TOGGLED[rng.random_range(0..TOGGLED.len())];
+    let enable = rng.random_bool(0.5);
+    let verb = if enable { "enable" } else { "disable" };
+    let reply = cli_json(env, &["cron", verb, job, "--json"]);
+    let mut a = acks.lock().unwrap();
+    a.commands += 1;
+    let allowed = a.allowed.entry(job.to_string()).or_default();
+    match &reply {
+        Some(v) => {
+            assert_eq!(v["job"]["enabled"], enable, "`cron {verb} {job}` said {v}");
+            *allowed = BTreeSet::from([enable]);
+            a.acked += 1;
+        }
+        // Cut off by the kill: it may have landed or not.
+        None => {
+            allowed.insert(enable);
+        }
+    }
+    reply
+}
+
+/// `cron run`: the slow job in the background (kills land mid-run), or a
+/// quick one waited for (its `ok` must survive).
+fn run_now(env: &Env, acks: &Mutex<Acks>, life: &AtomicUsize, slow: bool) {
+    let life = life.load(Ordering::SeqCst);
+    let args: &[&str] = if slow {
+        &["cron", "run", "slow", "--detach", "--json"]
+    } else {
+        &["cron", "run", "tick-a", "--json"]
+    };
+    let reply = cli_json(env, args);
+    let mut a = acks.lock().unwrap();
+    a.commands += 1;
+    if let Some(v) = reply {
+        let id = v["run"]["id"].as_i64().expect("run id");
+        let status = v["run"]["status"].as_str().expect("run status").to_string();
+        a.runs.insert(id, (life, status));
+        a.acked += 1;
+    }
+}
+
+/// Issue commands with random jitter between them until `stop`, through
+/// kills and restarts alike; each command holds `gate`, so the checker can
+/// hold the stream still.
+fn command_stream(
+    env: &Env,
+    acks: &Mutex<Acks>,
+    gate: &Mutex<()>,
+    life: &AtomicUsize,
+    stop: &AtomicBool,
+    mut rng: StdRng,
+) {
     while !stop.load(Ordering::Relaxed) {
-        let roll = rng.random_range(0..10);
-        if roll < 6 {
-            let (job, _) = TOGGLED[rng.random_range(0..TOGGLED.len())];
-            let enable = rng.random_bool(0.5);
-            let verb = if enable { "enable" } else { "disable" };
-            let reply = cli_json(env, &["cron", verb, job, "--json"]);
-            let mut a = acks.lock().unwrap();
-            a.commands += 1;
-            let allowed = a.allowed.entry(job.to_string()).or_default();
-            match reply {
-                Some(v) => {
-                    assert_eq!(v["job"]["enabled"], enable, "`cron {verb} {job}` said {v}");
-                    *allowed = BTreeSet::from([enable]);
-                    a.acked += 1;
-                }
-                // Cut off by the kill: it may have landed or not.
-                None => {
-                    allowed.insert(enable);
-                }
+        {
+            let _held = gate.lock().unwrap_or_else(|e| e.into_inner());
+            if stop.load(Ordering::Relaxed) {
+                return;
             }
-        } else {
-            // The slow job in the background (kills land mid-run), or a quick
-            // one waited for (its `ok` must survive).
-            let args: &[&str] = if roll < 8 {
-                &["cron", "run", "slow", "--detach", "--json"]
-            } else {
-                &["cron", "run", "tick-a", "--json"]
-            };
-            let reply = cli_json(env, args);
-            let mut a = acks.lock().unwrap();
-            a.commands += 1;
-            if let Some(v) = reply {
-                let id = v["run"]["id"].as_i64().expect("run id");
-                let status = v["run"]["status"].as_str().expect("run status").to_string();
-                a.runs.insert(id, status);
-                a.acked += 1;
+            match rng.random_range(0..10) {
+                0..6 => {
+                    toggle(env, acks, &mut rng);
+                }
+                6..8 => run_now(env, acks, life, true),
+                _ => run_now(env, acks, life, false),
             }
         }
         std::thread::sleep(jitter(&mut rng));
     }
 }
 
+/// Sets the flag when dropped, so a failing checker never leaves the
+/// command stream running (the thread scope would wait for it forever).
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// The checks after a restart; `before` is the database as the kill left it.
-fn check_restart(env: &Env, db: &Path, before: &BTreeMap<i64, Row>, acks: &mut Acks) -> usize {
+fn check_restart(
+    env: &Env,
+    db: &Path,
+    before: &BTreeMap<i64, Row>,
+    life: usize,
+    acks: &mut Acks,
+) -> usize {
     let after = read_db(db);
     for (id, old) in before {
         let now = after
@@ -221,10 +265,17 @@ fn check_restart(env: &Env, db: &Path, before: &BTreeMap<i64, Row>, acks: &mut A
             );
         }
     }
-    for (id, status) in &acks.runs {
-        let row = after
-            .get(id)
-            .unwrap_or_else(|| panic!("acknowledged run #{id} ({status}) was lost"));
+    // Runs acknowledged by the killed daemon (or earlier ones) were on disk
+    // at the kill and are finished now; the new daemon's stay for next time.
+    acks.runs.retain(|id, (run_life, status)| {
+        if *run_life == life {
+            return true;
+        }
+        assert!(
+            before.contains_key(id),
+            "acknowledged run #{id} ({status}) was not on disk after the kill"
+        );
+        let row = &after[id];
         assert_ne!(
             row.status, "running",
             "acknowledged run #{id} still running"
@@ -232,9 +283,8 @@ fn check_restart(env: &Env, db: &Path, before: &BTreeMap<i64, Row>, acks: &mut A
         if status != "running" {
             assert_eq!(&row.status, status, "acknowledged run #{id}");
         }
-    }
-    // Acknowledged runs are now checked for good.
-    acks.runs.clear();
+        false
+    });
 
     let mut strict = 0;
     for (job, config_enabled) in TOGGLED {
@@ -314,27 +364,40 @@ fn kill_9_at_random_moments_loses_nothing() {
     let mut before = BTreeMap::new();
     let mut strict_checks = 0;
     let mut killed_mid_run = 0;
-    for round in 0..=KILLS {
-        let mut daemon = start(&env);
-        if round > 0 {
-            strict_checks += check_restart(&env, &db, &before, &mut acks.lock().unwrap());
-        }
-        if round == KILLS {
-            // Stop cleanly, then look at the whole history.
-            daemon.signal(Signal::SIGTERM);
-            let status = daemon.wait_exit(Duration::from_secs(10));
-            assert!(
-                status.success(),
-                "clean stop: {status}\n{}",
-                daemon.stderr()
-            );
-            break;
-        }
+    let mut offline = 0;
+    let (gate, stop) = (Mutex::new(()), AtomicBool::new(false));
+    // The daemon's life number: kills so far.
+    let life = AtomicUsize::new(0);
+    let stream_rng = StdRng::seed_from_u64(rng.random());
+    std::thread::scope(|scope| {
+        let _stop = StopOnDrop(&stop);
+        scope.spawn(|| command_stream(&env, &acks, &gate, &life, &stop, stream_rng));
+        for round in 0..=KILLS {
+            // Commands keep coming while the daemon starts.
+            let mut daemon = start(&env);
+            let held = gate.lock().unwrap();
+            if round > 0 {
+                let life = life.load(Ordering::SeqCst);
+                strict_checks += check_restart(&env, &db, &before, life, &mut acks.lock().unwrap());
+            }
+            if round == KILLS {
+                // Stop cleanly, then look at the whole history.
+                stop.store(true, Ordering::Relaxed);
+                daemon.signal(Signal::SIGTERM);
+                let status = daemon.wait_exit(Duration::from_secs(10));
+                assert!(
+                    status.success(),
+                    "clean stop: {status}\n{}",
+                    daemon.stderr()
+                );
+                break;
+            }
+            // Half the rounds start with a slow run, so many kills land mid-run.
+            if rng.random_bool(0.5) {
+                run_now(&env, &acks, &life, true);
+            }
+            drop(held);
 
-        let stop = AtomicBool::new(false);
-        let stream_rng = StdRng::seed_from_u64(rng.random());
-        std::thread::scope(|scope| {
-            let commands = scope.spawn(|| command_stream(&env, &acks, &stop, stream_rng));
             // The kill moment: random, while commands and runs are in flight.
             std::thread::sleep(jitter(&mut rng));
             daemon.signal(Signal::SIGKILL);
@@ -343,14 +406,22 @@ fn kill_9_at_random_moments_loses_nothing() {
                 std::os::unix::process::ExitStatusExt::signal(&status),
                 Some(9)
             );
-            stop.store(true, Ordering::Relaxed);
-            commands.join().expect("command stream");
-        });
-        before = read_db(&db);
-        if before.values().any(|r| r.status == "running") {
-            killed_mid_run += 1;
+            life.fetch_add(1, Ordering::SeqCst);
+
+            let _held = gate.lock().unwrap();
+            // Sometimes a command while the daemon is surely down: the CLI
+            // writes the override itself, and that acknowledgement must hold too.
+            if rng.random_bool(0.3) {
+                let v = toggle(&env, &acks, &mut rng).expect("offline enable/disable");
+                assert_eq!(v["daemon"], "stopped", "{v}");
+                offline += 1;
+            }
+            before = read_db(&db);
+            if before.values().any(|r| r.status == "running") {
+                killed_mid_run += 1;
+            }
         }
-    }
+    });
 
     // Every fire time of the never-toggled jobs is there exactly once.
     let rows = read_db(&db);
@@ -382,7 +453,7 @@ fn kill_9_at_random_moments_loses_nothing() {
     let a = acks.lock().unwrap();
     eprintln!(
         "crash_consistency: seed {seed}, {KILLS} kills ({killed_mid_run} with a run in flight) in {:.1}s; \
-         {} commands ({} acknowledged), {strict_checks} strict override checks; runs by status {by_status:?}",
+         {} commands ({} acknowledged, {offline} offline), {strict_checks} strict override checks; runs by status {by_status:?}",
         began.elapsed().as_secs_f64(),
         a.commands,
         a.acked,
