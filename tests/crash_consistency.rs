@@ -2,15 +2,19 @@
 //! random moments, 50 times, while cron runs stream (three every-second jobs,
 //! one slow job whose provider is a fake OpenAI server answering after a
 //! random delay, so kills land mid-run) and while `zeroclaw cron enable|disable|run`
-//! commands are issued from another thread. After each restart:
+//! commands are issued from another thread, which keeps going through kills
+//! and restarts (so some commands meet a dying or starting daemon, or none:
+//! the CLI then writes the override itself). After each restart:
 //!
+//! - the daemon starts at all (stale socket and pid file left by the kill);
 //! - `PRAGMA integrity_check` on a read-only connection is `ok`;
 //! - no run is lost: every row on disk at the moment of the kill is still
 //!   there, finished rows unchanged, `running` ones now `interrupted`; no row
 //!   of an earlier process is `running` once the new daemon answers; every
-//!   run the CLI acknowledged (`cron run`) is there and finished;
-//! - the last *acknowledged* enable/disable holds (a command the kill cut off
-//!   may or may not have landed, so it widens what is accepted, never narrows it).
+//!   run the killed daemon acknowledged (`cron run`) is there and finished;
+//! - the last *acknowledged* enable/disable holds, in `cron status` and
+//!   `cron list` (a command the kill cut off may or may not have landed, so
+//!   it widens what is accepted, never narrows it).
 //!
 //! At the end the never-toggled jobs' fire times form an unbroken sequence:
 //! each fire time is in the history exactly once (ran, skipped, missed or
@@ -22,7 +26,8 @@
 //! kill across every phase of a run (timer fire, `running` row written,
 //! provider call, result written, prune) and of a command (override written,
 //! actor told, reply sent). Every other wait polls a condition with a deadline.
-//! The whole test takes ~30–40 s on 2 cores.
+//! The kill test takes ~25–30 s on 2 cores; the SIGSTOP test at the end
+//! (one 2.5 s freeze, the fault it injects) ~7 s, alongside it.
 
 mod support;
 
@@ -508,8 +513,9 @@ fn fire_times_a_stalled_daemon_slept_through_are_recorded_missed() {
         .values()
         .filter(|r| r.job == "tick-b" && r.status == "missed")
         .collect();
-    // The first fire time of the stall runs late; the rest are missed.
-    assert!((1..=2).contains(&missed.len()), "{missed:?}");
+    // The first fire time of the stall runs late; the rest (one or two,
+    // more if the host is slow to resume the process) are missed.
+    assert!(!missed.is_empty(), "{missed:?}");
     assert!(
         missed
             .iter()
