@@ -158,6 +158,43 @@ impl JobState {
         })));
     }
 
+    /// Fire times that passed while this timer was late (the process was
+    /// stopped, suspended or starved): recorded `missed`, as after downtime,
+    /// instead of vanishing when the next timer is armed after `now`.
+    async fn record_late(&self, scheduled: DateTime<Utc>, now: DateTime<Utc>) {
+        let (late, total) = missed_between(&self.schedule, scheduled, now);
+        if late.is_empty() {
+            return;
+        }
+        let (id, name) = (self.env.id.clone(), self.env.job.name.clone());
+        tracing::warn!(job = %name, missed = total, %scheduled, "the job's timer went off late; fire times missed");
+        for _ in 0..late.len() {
+            self.env.ctx.metrics.cron_run(&name, "missed");
+        }
+        let mut note =
+            "not run: its time had passed when the job's timer went off (the process was stalled)"
+                .to_string();
+        if total > late.len() {
+            note.push_str(&format!(
+                "; {} earlier fire times not recorded",
+                total - late.len()
+            ));
+        }
+        let keep = self.env.ctx.config().cron.max_runs_per_job.max(1);
+        let res = self
+            .env
+            .cron
+            .store
+            .call(move |s| {
+                s.record_missed(&id, &name, &late, &note, now)?;
+                s.prune(&id, keep)
+            })
+            .await;
+        if let Err(e) = res {
+            tracing::error!(job = %self.env.job.name, error = %e, "cannot record missed fire times");
+        }
+    }
+
     fn start_run(
         &mut self,
         myself: &ActorRef<JobMsg>,
@@ -489,7 +526,9 @@ impl Actor for JobActor {
                 } else {
                     state.start_run(&myself, Some(scheduled), None);
                 }
-                state.arm(&myself, scheduled.max(Utc::now()));
+                let now = Utc::now();
+                state.record_late(scheduled, now).await;
+                state.arm(&myself, scheduled.max(now));
             }
             JobMsg::RunNow { wait, reply } => {
                 if let Some(r) = &state.running {

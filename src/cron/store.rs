@@ -346,7 +346,8 @@ impl Store {
         if let Some(last) = times.last() {
             tx.execute(
                 "INSERT INTO job_state (job_id, job_name, last_fire_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(job_id) DO UPDATE SET job_name = ?2, last_fire_at = ?3",
+                 ON CONFLICT(job_id) DO UPDATE SET job_name = ?2,
+                     last_fire_at = MAX(last_fire_at, ?3)",
                 params![job_id, job_name, ts(*last)],
             )?;
         }
@@ -484,6 +485,10 @@ impl Store {
         Ok(parse_ts(s))
     }
 
+    /// Move the anchor forward to `at`; it never moves back (a run that
+    /// records its begin after a later fire time was already skipped or
+    /// recorded missed must not make catch-up count that time again).
+    /// Timestamps are fixed-width RFC 3339 UTC, so text order is time order.
     pub fn set_anchor(
         &self,
         job_id: &str,
@@ -492,7 +497,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO job_state (job_id, job_name, last_fire_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT(job_id) DO UPDATE SET job_name = ?2, last_fire_at = ?3",
+             ON CONFLICT(job_id) DO UPDATE SET job_name = ?2,
+                 last_fire_at = MAX(last_fire_at, ?3)",
             params![job_id, job_name, ts(at)],
         )?;
         Ok(())
@@ -650,6 +656,9 @@ mod tests {
         s.set_anchor("j", "job", t(1)).unwrap();
         s.record_missed("j", "job", &[t(2), t(3)], "down", t(9))
             .unwrap();
+        assert_eq!(s.anchor("j").unwrap(), Some(t(3)));
+        // Never back: a late begin of an earlier run keeps the anchor.
+        s.set_anchor("j", "job", t(2)).unwrap();
         assert_eq!(s.anchor("j").unwrap(), Some(t(3)));
         let runs = s.runs(Some("j"), 10).unwrap();
         assert_eq!(runs.len(), 2);

@@ -65,6 +65,8 @@ pub struct Recorded {
 struct Inner {
     steps: Mutex<VecDeque<Step>>,
     requests: Mutex<Vec<Recorded>>,
+    /// Every answer waits a random time in this range (milliseconds): a slow model.
+    latency_ms: Mutex<Option<(u64, u64)>>,
 }
 
 pub struct Fake {
@@ -77,6 +79,7 @@ impl Fake {
         let inner = Arc::new(Inner {
             steps: Mutex::new(steps.into()),
             requests: Mutex::new(Vec::new()),
+            latency_ms: Mutex::new(None),
         });
         let app = Router::new()
             .route("/v1/chat/completions", post(completions))
@@ -99,6 +102,11 @@ impl Fake {
 
     pub fn hits(&self) -> usize {
         self.inner.requests.lock().unwrap().len()
+    }
+
+    /// From now on every answer comes after a random delay in `min_ms..=max_ms`.
+    pub fn set_latency_ms(&self, min_ms: u64, max_ms: u64) {
+        *self.inner.latency_ms.lock().unwrap() = Some((min_ms, max_ms.max(min_ms)));
     }
 }
 
@@ -154,6 +162,11 @@ async fn completions(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: 
         reqs.len()
     };
     let request_id = format!("req_oai_{n}");
+    let latency = *inner.latency_ms.lock().unwrap();
+    if let Some((min, max)) = latency {
+        let ms = rand::Rng::random_range(&mut rand::rng(), min..=max);
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
     if let Some(r) = authenticate(&headers, &request_id) {
         return r;
     }
