@@ -71,6 +71,27 @@ impl CronHandle {
         }
     }
 
+    /// Apply enable/disable overrides persisted while no daemon answered: a
+    /// CLI `cron enable|disable` can land in the database after the job
+    /// actors read it and before the control socket is up. Called once the
+    /// daemon is ready; a job whose state already matches is left alone.
+    pub async fn resync_overrides(&self, jobs: &[CronJob]) -> Result<(), StoreError> {
+        let overrides = self.store.call(|s| s.overrides()).await?;
+        for job in jobs {
+            let enabled = overrides
+                .get(&id::job_id(&job.name))
+                .copied()
+                .unwrap_or(job.enabled);
+            if let Some(actor) = self.job_ref(&job.name) {
+                let _ = actor.cast(JobMsg::SetEnabled {
+                    enabled,
+                    reply: None,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The live actor of a job, if it runs now.
     pub fn job_ref(&self, job_name: &str) -> Option<ActorRef<JobMsg>> {
         let name = self.registered.lock().ok()?.get(job_name).cloned()?;

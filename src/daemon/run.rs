@@ -257,6 +257,11 @@ async fn serve(
         .map_err(|e| RunError::Startup(e.to_string()))?;
     let _ = ctx.tree.set(handle.clone());
     wait_until_started(&handle).await?;
+    if let Some(cron) = ctx.cron.get()
+        && let Err(e) = cron.resync_overrides(&ctx.config().cron.jobs).await
+    {
+        tracing::warn!(error = %e, "cron: could not re-read enable/disable overrides");
+    }
 
     let summary = summary(&handle).await;
     tracing::info!(pid = std::process::id(), "zeroclaw ready: {summary}");
