@@ -182,7 +182,7 @@ async fn webhook_needs_the_token_and_answers_with_the_agent() {
         .unwrap();
     let (s, b) = json_of(resp).await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!(b["response"], "hello there");
+    assert_eq!(b["response"], "echo: hello there");
     gw.shutdown().await;
 }
 
@@ -497,7 +497,7 @@ async fn more_clients_than_max_connections_all_get_served() {
         let r = h.await.unwrap().expect("request served");
         let (s, b) = json_of(r).await;
         assert_eq!(s, 200);
-        assert_eq!(b["response"], format!("m{i}"));
+        assert_eq!(b["response"], format!("echo: m{i}"));
     }
     gw.shutdown().await;
 }
@@ -559,7 +559,7 @@ async fn tls_with_a_generated_certificate() {
         .unwrap();
     let (s, b) = json_of(resp).await;
     assert_eq!(s, 200);
-    assert_eq!(b["response"], "over tls");
+    assert_eq!(b["response"], "echo: over tls");
     // Plain HTTP on the TLS port gets no answer.
     let plain = client()
         .get(format!("http://{}/health", gw.addr))
@@ -595,7 +595,7 @@ impl Actor for FakeChannel {
             ChannelMsg::TelegramUpdate(v) | ChannelMsg::SlackEvent(v) => {
                 let _ = tx.send(v);
             }
-            ChannelMsg::Deliver { .. } => {}
+            _ => {}
         }
         Ok(())
     }

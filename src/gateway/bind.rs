@@ -127,6 +127,17 @@ pub async fn probe(addr: SocketAddr, tls: bool) -> String {
     "the program holding it does not answer HTTP on /health, so it is not a zeroclaw gateway".into()
 }
 
+/// Check at daemon start that the configured address can be bound, so a
+/// taken port fails the start (and `--background`'s parent reports it)
+/// instead of sending the gateway child into a backoff loop.
+pub async fn preflight(config: &crate::config::GatewayConfig) -> Result<(), GatewayError> {
+    if config.port == 0 {
+        return Ok(());
+    }
+    let addr = resolve(&config.host, config.port).await?;
+    bind(addr, 1, config.tls_cert.is_some()).await.map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,15 +151,4 @@ mod tests {
         assert!(!is_loopback_host("0.0.0.0"));
         assert!(!is_loopback_host("192.168.1.100"));
     }
-}
-
-/// Check at daemon start that the configured address can be bound, so a
-/// taken port fails the start (and `--background`'s parent reports it)
-/// instead of sending the gateway child into a backoff loop.
-pub async fn preflight(config: &crate::config::GatewayConfig) -> Result<(), GatewayError> {
-    if config.port == 0 {
-        return Ok(());
-    }
-    let addr = resolve(&config.host, config.port).await?;
-    bind(addr, 1, config.tls_cert.is_some()).await.map(drop)
 }
