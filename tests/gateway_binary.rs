@@ -34,13 +34,15 @@ fn start_gateway(extra: &str) -> (Env, Daemon, String) {
     (env, d, url)
 }
 
-fn client() -> reqwest::Client {
+/// A client builder with the process-wide rustls provider in place (reqwest
+/// is built without one); every client in this file starts here.
+fn client_builder() -> reqwest::ClientBuilder {
     zeroclaw::gateway::tls::install_crypto_provider();
-    reqwest::Client::builder()
-        .timeout(T)
-        .no_proxy()
-        .build()
-        .expect("client")
+    reqwest::Client::builder().timeout(T).no_proxy()
+}
+
+fn client() -> reqwest::Client {
+    client_builder().build().expect("client")
 }
 
 async fn json_of(resp: reqwest::Response) -> (u16, Value) {
@@ -319,12 +321,7 @@ async fn more_clients_than_max_connections_all_get_served() {
     let (_env, _d, url) =
         start_gateway("max_connections = 2\nread_timeout = 60\nconnection_timeout = 60\n");
     // A fresh connection per request, so each client takes a slot.
-    let c = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .timeout(Duration::from_secs(60))
-        .no_proxy()
-        .build()
-        .unwrap();
+    let c = client_builder().pool_max_idle_per_host(0).build().unwrap();
 
     // Two silent connections take both slots: a third client waits...
     let hold_a = TcpStream::connect(authority(&url)).await.unwrap();
@@ -386,11 +383,8 @@ async fn tls_with_a_certificate_generated_in_the_test() {
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     assert_eq!(gateway_detail(&env), url);
 
-    zeroclaw::gateway::tls::install_crypto_provider();
-    let c = reqwest::Client::builder()
+    let c = client_builder()
         .tls_certs_only([reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap()])
-        .timeout(T)
-        .no_proxy()
         .build()
         .unwrap();
     let (s, b) = json_of(c.get(format!("{url}/health")).send().await.unwrap()).await;
@@ -672,4 +666,51 @@ async fn port_zero_is_reported_on_stdout_in_status_and_in_the_log() {
     });
     let (s, _) = json_of(client().get(format!("{url}/health")).send().await.unwrap()).await;
     assert_eq!(s, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarted_gateway_rebinds_the_same_port() {
+    let env = Env::new(&gateway_config(""));
+    let (d, url) = env.start_gateway(&["--port", "0"]);
+    let c = client();
+    assert_eq!(
+        c.get(format!("{url}/ready")).send().await.unwrap().status(),
+        200
+    );
+    let out = env.cli(&["restart", "gateway"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}\n{}", d.stderr());
+    // An operator's restart is not counted in `restarts` (like systemd's
+    // NRestarts); the second listening line in the log shows it happened.
+    let listening = format!("gateway listening on {url}");
+    wait_for("the gateway to listen again", T, || {
+        d.stderr().matches(&listening).count() == 2
+    });
+    assert_eq!(gateway_detail(&env), url, "a port-0 gateway keeps its port");
+    let (s, b) = json_of(c.get(format!("{url}/health")).send().await.unwrap()).await;
+    assert_eq!((s, &b["status"]), (200, &json!("ok")), "{b}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_channel_makes_health_degraded_and_ready_503() {
+    let fake = FakeTelegram::start().await;
+    let env = Env::new(&gateway_config(&format!(
+        "[channel.telegram]\nbot_token = \"1:revoked\"\nallowed_users = [\"42\"]\n\
+         api_base = \"{}\"\npoll_timeout = \"1s\"\n",
+        fake.api_base()
+    )));
+    let _d = env.start_ready(&[]);
+    let url = gateway_detail(&env);
+    wait_for("the channel failed", T, || {
+        env.child("channel:telegram")
+            .is_some_and(|c| c["state"] == "failed")
+    });
+    let c = client();
+    let (s, b) = json_of(c.get(format!("{url}/health")).send().await.unwrap()).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["status"], "degraded", "{b}");
+    assert_eq!(b["components"]["channel:telegram"], "failed", "{b}");
+    assert_eq!(b["components"]["gateway"], "running", "{b}");
+    let (s, b) = json_of(c.get(format!("{url}/ready")).send().await.unwrap()).await;
+    assert_eq!(s, 503, "{b}");
+    assert_eq!(b["status"], "degraded", "{b}");
 }
