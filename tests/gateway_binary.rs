@@ -595,6 +595,16 @@ async fn slack_signature_good_bad_stale_and_url_verification() {
     assert!(sent[1].1.contains("again"), "{sent:?}");
 }
 
+/// Stops a daemon started with `--background` (not our child process) even
+/// when the test fails half-way.
+struct StopOnDrop<'a>(&'a Env);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.cli(&["stop"]);
+    }
+}
+
 /// What the failed start must say about `port`.
 fn assert_port_in_use_message(text: &str, port: u16, occupant: &str) {
     assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
@@ -655,6 +665,25 @@ async fn port_zero_is_reported_on_stdout_in_status_and_in_the_log() {
     let human = String::from_utf8_lossy(&env.cli(&["status"]).stdout).into_owned();
     assert!(human.contains(&url), "{human}");
     drop(d);
+
+    // `zeroclaw gateway --background`: the parent prints the URL too.
+    let env = Env::new(&gateway_config(""));
+    let _stop = StopOnDrop(&env);
+    let out = env.cli(&["gateway", "--port", "0", "--background"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].contains("started in the background"), "{stdout}");
+    let url = lines[1].to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{stdout}");
+    assert_eq!(gateway_detail(&env), url);
+    let (s, _) = json_of(client().get(format!("{url}/health")).send().await.unwrap()).await;
+    assert_eq!(s, 200);
+    assert_eq!(env.cli(&["stop"]).status.code(), Some(0));
+    wait_for("the background gateway to stop", T, || {
+        env.status().is_none()
+    });
 
     // `zeroclaw daemon` with `port = 0`: `status` and the log line agree.
     let env = Env::new(&gateway_config(""));
