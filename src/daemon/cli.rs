@@ -62,7 +62,27 @@ pub fn run_gateway(global: &Global, args: GatewayArgs) -> anyhow::Result<u8> {
     opts.gateway_host = args.host;
     opts.gateway_port = args.port;
     opts.print_gateway_url = !args.daemon.background;
-    start(opts, Mode::GatewayOnly, args.daemon.background)
+    let detaching = args.daemon.background && std::env::var_os(background::READY_FD_ENV).is_none();
+    let code = start(opts, Mode::GatewayOnly, args.daemon.background)?;
+    if detaching && code == 0 {
+        // The detached child's stdout is not ours: ask it for the bound URL
+        // (it answers on its control socket once it reported ready).
+        let url = client::request(&socket(global)?, "status", json!({}))
+            .ok()
+            .and_then(|v| {
+                v["children"]
+                    .as_array()?
+                    .iter()
+                    .find(|c| c["name"] == "gateway")?["detail"]
+                    .as_str()
+                    .map(String::from)
+            });
+        match url {
+            Some(url) => println!("{url}"),
+            None => println!("gateway address unknown; see `zeroclaw status`"),
+        }
+    }
+    Ok(code)
 }
 
 fn start(opts: RunOptions, mode: Mode, background_requested: bool) -> anyhow::Result<u8> {

@@ -146,6 +146,76 @@ impl Env {
     }
 }
 
+impl Env {
+    /// `zeroclaw --config <config> gateway <args>` in the foreground; waits
+    /// for the bound URL it prints as the first line on stdout (up to 30 s).
+    /// The rest of stdout is drained in the background so the process never
+    /// blocks or fails on a full or closed pipe.
+    pub fn start_gateway(&self, args: &[&str]) -> (Daemon, String) {
+        let log = self.path("stderr.log");
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("stderr log");
+        let mut child = Command::new(BIN)
+            .arg("--config")
+            .arg(&self.config)
+            .arg("gateway")
+            .args(args)
+            .env_remove("NOTIFY_SOCKET")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn zeroclaw gateway");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(first)) = lines.next() {
+                let _ = tx.send(first);
+            }
+            lines.for_each(drop);
+        });
+        let mut d = Daemon {
+            child: Some(child),
+            stderr: log,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(url) => return (d, url),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = d.wait_exit(Duration::from_secs(10));
+                    panic!(
+                        "zeroclaw gateway printed no URL ({status}):\n{}",
+                        d.stderr()
+                    );
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if let Some(status) = d.try_exit() {
+                panic!("zeroclaw gateway exited early ({status}):\n{}", d.stderr());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "zeroclaw gateway printed no URL within 30 s:\n{}",
+                d.stderr()
+            );
+        }
+    }
+
+    /// Start `zeroclaw daemon` expecting it to fail its start; returns the
+    /// exit status and what it wrote on stderr.
+    pub fn start_failing(&self, extra_args: &[&str]) -> (ExitStatus, String) {
+        let mut d = self.start(extra_args);
+        let status = d.wait_exit(Duration::from_secs(30));
+        (status, d.stderr())
+    }
+}
+
 /// A running daemon process; killed on drop if still alive.
 pub struct Daemon {
     pub child: Option<Child>,
