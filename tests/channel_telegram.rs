@@ -370,3 +370,26 @@ async fn throughput() {
         took.as_secs_f64() * 1000.0 / n as f64
     );
 }
+
+/// A hostile or broken server sending `update_id = i64::MAX` must not crash
+/// the channel (the next offset would overflow): the update is skipped.
+#[tokio::test]
+async fn update_id_at_i64_max_is_skipped_not_a_crash() {
+    let s = setup(|_| {}).await;
+    let mut watch = Watch::start().await;
+    let _actor = spawn(&s.ctx, &watch).await;
+    s.fake.with(|f| {
+        f.pending.push(support::telegram::update(
+            i64::MAX,
+            ALLOWED,
+            ALLOWED,
+            "overflow",
+        ))
+    });
+    s.fake.push_text(ALLOWED, ALLOWED, "after");
+    wait_until(WAIT, "the normal update answered", || {
+        s.fake.sent().iter().any(|(_, t)| t == "echo: after")
+    })
+    .await;
+    watch.still_running(Duration::from_millis(200)).await;
+}

@@ -143,26 +143,9 @@ async fn connection(stream: UnixStream, ctx: Ctx) {
 
 /// One request line in, one reply line out (with the trailing newline).
 pub async fn answer(ctx: &Ctx, line: &[u8]) -> String {
-    let text = String::from_utf8_lossy(line);
-    let text = text.trim();
-    if text.is_empty() {
-        return error_reply(Value::Null, ControlError::bad_request("empty request"));
-    }
-    let request: Request = match serde_json::from_str(text) {
+    let request = match parse_request(line) {
         Ok(r) => r,
-        Err(e) => {
-            // Salvage the id when the JSON is an object with a bad shape.
-            let id = serde_json::from_str::<Value>(text)
-                .ok()
-                .and_then(|v| v.get("id").cloned())
-                .unwrap_or(Value::Null);
-            return error_reply(
-                id,
-                ControlError::bad_request(format!(
-                    "malformed request: {e}; expected {{\"id\":..,\"method\":\"..\",\"params\":{{..}}}}"
-                )),
-            );
-        }
+        Err(e) => return error_reply(salvage_id(line), e),
     };
     let result = if request.method == "version" {
         Ok(json!({"protocol": PROTOCOL_VERSION, "version": crate::VERSION}))
@@ -173,6 +156,30 @@ pub async fn answer(ctx: &Ctx, line: &[u8]) -> String {
         Ok(result) => ok_reply(request.id, result),
         Err(e) => error_reply(request.id, e),
     }
+}
+
+/// Decode one request line. Pure (no daemon needed) so it can be fuzzed and
+/// unit-tested: every byte sequence gives a request or a `bad_request`.
+pub fn parse_request(line: &[u8]) -> Result<Request, ControlError> {
+    let text = String::from_utf8_lossy(line);
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ControlError::bad_request("empty request"));
+    }
+    serde_json::from_str(text).map_err(|e| {
+        ControlError::bad_request(format!(
+            "malformed request: {e}; expected {{\"id\":..,\"method\":\"..\",\"params\":{{..}}}}"
+        ))
+    })
+}
+
+/// The `id` of a request that failed to parse, when the line is a JSON object
+/// with a bad shape, so the client can still match the error to its request.
+pub fn salvage_id(line: &[u8]) -> Value {
+    serde_json::from_slice::<Value>(String::from_utf8_lossy(line).trim().as_bytes())
+        .ok()
+        .and_then(|v| v.get("id").cloned())
+        .unwrap_or(Value::Null)
 }
 
 fn ok_reply(id: Value, result: Value) -> String {
@@ -190,4 +197,21 @@ fn error_reply(id: Value, error: ControlError) -> String {
 /// Where the socket of a config lives (so the daemon and every client agree).
 pub fn socket_path(config: &crate::config::Config) -> PathBuf {
     config.control_socket()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_request, salvage_id};
+    use serde_json::json;
+
+    #[test]
+    fn parse_request_accepts_a_request_and_refuses_the_rest() {
+        let r = parse_request(b" {\"id\":1,\"method\":\"status\"}\n").unwrap();
+        assert_eq!((r.id, r.method.as_str()), (json!(1), "status"));
+        assert_eq!(parse_request(b"  \n").unwrap_err().message, "empty request");
+        let e = parse_request(b"{\"id\":7,\"method\":3}").unwrap_err();
+        assert_eq!(e.code, "bad_request");
+        assert_eq!(salvage_id(b"{\"id\":7,\"method\":3}"), json!(7));
+        assert_eq!(salvage_id(b"\xff\xfe"), json!(null));
+    }
 }

@@ -98,7 +98,7 @@ pub fn update(id: i64, chat: i64, user: i64, text: &str) -> Value {
     json!({
         "update_id": id,
         "message": {
-            "message_id": id * 10,
+            "message_id": id.wrapping_mul(10),
             "date": 1_700_000_000,
             "chat": {"id": chat, "type": "private"},
             "from": {"id": user, "is_bot": false, "first_name": "T", "username": format!("u{user}")},

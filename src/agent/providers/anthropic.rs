@@ -2,7 +2,7 @@
 
 use super::error::{ErrorKind, ProviderError};
 use super::settings::ProviderSettings;
-use super::transport::{RetryPolicy, post_json};
+use super::transport::{RetryPolicy, Success, decode_reply, post_json};
 use crate::agent::message::{Block, Completion, Message, Reply, Role, StopReason};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
@@ -123,6 +123,16 @@ pub async fn complete(
         policy,
     )
     .await?;
+    Ok(into_reply(ok))
+}
+
+/// Turn one complete HTTP reply (status and body) into a reply or an error,
+/// exactly as [`complete`] does, without the network: for fuzzing and tests.
+pub fn parse_reply(provider: &str, status: u16, body: &[u8]) -> Result<Reply, ProviderError> {
+    decode_reply::<Response>(provider, status, body, None, None).map(into_reply)
+}
+
+fn into_reply(ok: Success<Response>) -> Reply {
     let blocks = ok
         .body
         .content
@@ -141,20 +151,32 @@ pub async fn complete(
         Some("max_tokens") => StopReason::MaxTokens,
         _ => StopReason::Other,
     };
-    Ok(Reply {
+    Reply {
         message: Message {
             role: Role::Assistant,
             blocks,
         },
         stop,
         request_id: ok.request_id,
-    })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::agent::message::ToolSpec;
+
+    #[test]
+    fn parse_reply_reads_bodies_and_classifies_errors() {
+        let reply = parse_reply("anthropic", 200, br#"{"content":[{"type":"text","text":""},{"type":"tool_use","id":"t","name":"shell","input":{}}],"stop_reason":"tool_use"}"#).unwrap();
+        assert_eq!(reply.stop, StopReason::ToolUse);
+        assert_eq!(reply.tool_calls().len(), 1);
+        assert_eq!(reply.message.blocks.len(), 1);
+        let e = parse_reply("anthropic", 200, b"<html>").err().unwrap();
+        assert_eq!(e.kind, ErrorKind::Malformed);
+        let e = parse_reply("anthropic", 401, b"{}").err().unwrap();
+        assert_eq!(e.kind, ErrorKind::Auth);
+    }
 
     #[test]
     fn tool_round_trip_blocks_serialise_to_the_documented_shape() {

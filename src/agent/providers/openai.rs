@@ -3,7 +3,7 @@
 
 use super::error::{ErrorKind, ProviderError};
 use super::settings::ProviderSettings;
-use super::transport::{RetryPolicy, error_detail, post_json};
+use super::transport::{RetryPolicy, Success, decode_reply, error_detail, post_json};
 use crate::agent::message::{Block, Completion, Message, Reply, Role, StopReason};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde::Deserialize;
@@ -145,6 +145,17 @@ pub async fn complete(
         policy,
     )
     .await?;
+    into_reply(&settings.name, ok)
+}
+
+/// Turn one complete HTTP reply (status and body) into a reply or an error,
+/// exactly as [`complete`] does, without the network: for fuzzing and tests.
+pub fn parse_reply(provider: &str, status: u16, body: &[u8]) -> Result<Reply, ProviderError> {
+    decode_reply::<Response>(provider, status, body, None, None)
+        .and_then(|ok| into_reply(provider, ok))
+}
+
+fn into_reply(provider: &str, ok: Success<Response>) -> Result<Reply, ProviderError> {
     let request_id = ok.request_id;
     let Some(choice) = ok.body.choices.into_iter().next() else {
         let detail = match &ok.body.error {
@@ -158,10 +169,8 @@ pub async fn complete(
             .and_then(|e| e["code"].as_u64())
             .and_then(|c| u16::try_from(c).ok());
         let mut err = match status {
-            Some(s) if (400..600).contains(&s) => {
-                ProviderError::from_status(&settings.name, s, detail)
-            }
-            _ => ProviderError::new(ErrorKind::Malformed, &settings.name, detail),
+            Some(s) if (400..600).contains(&s) => ProviderError::from_status(provider, s, detail),
+            _ => ProviderError::new(ErrorKind::Malformed, provider, detail),
         };
         err.request_id = request_id;
         return Err(err);
@@ -200,6 +209,18 @@ pub async fn complete(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_reply_reads_bodies_and_classifies_errors() {
+        let reply = parse_reply("openai", 200, br#"{"choices":[{"message":{"content":"","tool_calls":[{"id":"c","function":{"name":"shell","arguments":"{bad"}}]},"finish_reason":"tool_calls"}]}"#).unwrap();
+        assert_eq!(reply.stop, StopReason::ToolUse);
+        assert_eq!(reply.tool_calls().len(), 1);
+        assert_eq!(reply.message.blocks.len(), 1);
+        let e = parse_reply("openai", 200, b"<html>").err().unwrap();
+        assert_eq!(e.kind, ErrorKind::Malformed);
+        let e = parse_reply("openai", 401, b"{}").err().unwrap();
+        assert_eq!(e.kind, ErrorKind::Auth);
+    }
 
     #[test]
     fn tool_results_become_tool_messages_and_arguments_a_string() {

@@ -95,9 +95,21 @@ async fn attempt_once<T: DeserializeOwned>(
         err.request_id = request_id.clone();
         err
     })?;
+    decode_reply(provider, status, &bytes, request_id, retry_after)
+}
+
+/// Classify one complete HTTP reply (status and body) into a decoded `T` or a
+/// `ProviderError`. Pure, so every body a provider could send can be fuzzed.
+pub fn decode_reply<T: DeserializeOwned>(
+    provider: &str,
+    status: u16,
+    bytes: &[u8],
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+) -> Result<Success<T>, ProviderError> {
     if !(200..300).contains(&status) {
-        let mut err = ProviderError::from_status(provider, status, error_detail(&bytes));
-        if status == 429 && is_quota_exhausted(&bytes) {
+        let mut err = ProviderError::from_status(provider, status, error_detail(bytes));
+        if status == 429 && is_quota_exhausted(bytes) {
             // Same status as a rate limit, but waiting will not help until the
             // billing period or the plan changes: do not retry.
             err.kind = ErrorKind::Payment;
@@ -106,16 +118,13 @@ async fn attempt_once<T: DeserializeOwned>(
         err.retry_after = retry_after;
         return Err(err);
     }
-    match serde_json::from_slice::<T>(&bytes) {
+    match serde_json::from_slice::<T>(bytes) {
         Ok(body) => Ok(Success { body, request_id }),
         Err(e) => {
             let mut err = ProviderError::new(
                 ErrorKind::Malformed,
                 provider,
-                format!(
-                    "reply is not the documented JSON ({e}): {}",
-                    snippet(&bytes)
-                ),
+                format!("reply is not the documented JSON ({e}): {}", snippet(bytes)),
             );
             err.status = Some(status);
             err.request_id = request_id;

@@ -77,20 +77,13 @@ impl SlackChannel {
     /// Answer one `event` (the inner `event` object). `Err` only for errors
     /// that mean the service is unreachable or the token is gone.
     pub async fn handle_event(&self, event: &Value) -> Result<(), SlackError> {
-        // Only `message` events: a mention also arrives as `app_mention`, and
-        // answering both would answer twice.
-        if event["type"] != "message" {
-            return Ok(());
-        }
-        // Bots (us included) and edits/joins/... carry bot_id or a subtype.
-        if event.get("bot_id").is_some_and(|b| !b.is_null()) || event.get("subtype").is_some() {
-            return Ok(());
-        }
-        let (Some(channel), Some(user), Some(text)) = (
-            event["channel"].as_str(),
-            event["user"].as_str(),
-            event["text"].as_str(),
-        ) else {
+        let Some(Incoming {
+            channel,
+            user,
+            text,
+            thread_ts,
+        }) = incoming(event)
+        else {
             return Ok(());
         };
         let own = self.own_user.lock().ok().and_then(|o| o.clone());
@@ -126,7 +119,6 @@ impl SlackChannel {
                 e.user_message()
             }
         };
-        let thread_ts = event["thread_ts"].as_str();
         match self.send_text(channel, &reply, thread_ts).await {
             Err(e) if e.is_connection() || matches!(e, SlackError::Rejected { .. }) => Err(e),
             Err(e) => {
@@ -144,5 +136,59 @@ impl RateLimited for SlackError {
             SlackError::RateLimited(wait) => Some(*wait),
             _ => None,
         }
+    }
+}
+
+/// The parts of a message event the channel answers.
+#[derive(Debug, PartialEq)]
+pub struct Incoming<'a> {
+    pub channel: &'a str,
+    pub user: &'a str,
+    pub text: &'a str,
+    pub thread_ts: Option<&'a str>,
+}
+
+/// A person's message in `event`, or `None` for everything the channel
+/// ignores. Pure, so every event shape can be fuzzed and tested.
+pub fn incoming(event: &Value) -> Option<Incoming<'_>> {
+    // Only `message` events: a mention also arrives as `app_mention`, and
+    // answering both would answer twice.
+    if event["type"] != "message" {
+        return None;
+    }
+    // Bots (us included) and edits/joins/... carry bot_id or a subtype.
+    if event.get("bot_id").is_some_and(|b| !b.is_null()) || event.get("subtype").is_some() {
+        return None;
+    }
+    Some(Incoming {
+        channel: event["channel"].as_str()?,
+        user: event["user"].as_str()?,
+        text: event["text"].as_str()?,
+        thread_ts: event["thread_ts"].as_str(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::incoming;
+    use serde_json::json;
+
+    #[test]
+    fn only_people_s_plain_messages_are_answered() {
+        let event =
+            json!({"type":"message","channel":"C1","user":"U1","text":"hi","thread_ts":"1.2"});
+        let m = incoming(&event).unwrap();
+        assert_eq!(
+            (m.channel, m.user, m.text, m.thread_ts),
+            ("C1", "U1", "hi", Some("1.2"))
+        );
+        let mut bot = event.clone();
+        bot["bot_id"] = json!("B1");
+        assert!(incoming(&bot).is_none());
+        let mut edit = event.clone();
+        edit["subtype"] = json!("message_changed");
+        assert!(incoming(&edit).is_none());
+        assert!(incoming(&json!({"type":"message","channel":"C1","user":"U1"})).is_none());
+        assert!(incoming(&json!("message")).is_none());
     }
 }

@@ -96,34 +96,95 @@ where
             }
             _ => continue,
         };
-        let Ok(envelope) = serde_json::from_str::<Value>(text.as_str()) else {
+        let Some((ack, frame)) = decode_frame(text.as_str()) else {
             tracing::warn!("slack: unreadable Socket Mode frame ignored");
             continue;
         };
         // Ack first: Slack wants it within 3 seconds, whatever we do next.
-        if let Some(id) = envelope["envelope_id"].as_str() {
+        if let Some(id) = ack {
             let ack = json!({ "envelope_id": id }).to_string();
             if let Err(e) = ws.send(Message::Text(ack.into())).await {
                 return SessionEnd::Lost(format!("Socket Mode ack: {e}"));
             }
         }
-        match envelope["type"].as_str().unwrap_or_default() {
-            "hello" => status("socket mode connected".into()),
-            "disconnect" => {
-                let reason = envelope["reason"].as_str().unwrap_or("unspecified");
+        match frame {
+            Frame::Hello => status("socket mode connected".into()),
+            Frame::Disconnect(reason) => {
                 let _ = ws.close(None).await;
-                return SessionEnd::Reconnect(reason.to_string());
+                return SessionEnd::Reconnect(reason);
             }
-            "events_api" => {
-                let payload = &envelope["payload"];
-                let fresh = payload["event_id"]
-                    .as_str()
-                    .is_none_or(|id| channel.first_sight(id));
-                if fresh && events.try_send(payload["event"].clone()).is_err() {
+            Frame::Event { event_id, event } => {
+                let fresh = event_id.as_deref().is_none_or(|id| channel.first_sight(id));
+                if fresh && events.try_send(event).is_err() {
                     tracing::warn!("slack: event queue full, event dropped");
                 }
             }
-            _ => {}
+            Frame::Other => {}
         }
+    }
+}
+
+/// What one Socket Mode frame asks of the session.
+#[derive(Debug, PartialEq)]
+pub enum Frame {
+    Hello,
+    /// Slack's routine "reconnect now", with its reason.
+    Disconnect(String),
+    /// An Events API delivery: its `event_id` (for deduplication) and the inner `event`.
+    Event {
+        event_id: Option<String>,
+        event: Value,
+    },
+    Other,
+}
+
+/// Decode one text frame into the envelope id to acknowledge and what it
+/// asks; `None` when it is not JSON. Pure, so it can be fuzzed and tested.
+pub fn decode_frame(text: &str) -> Option<(Option<String>, Frame)> {
+    let envelope = serde_json::from_str::<Value>(text).ok()?;
+    let ack = envelope["envelope_id"].as_str().map(str::to_string);
+    let frame = match envelope["type"].as_str().unwrap_or_default() {
+        "hello" => Frame::Hello,
+        "disconnect" => Frame::Disconnect(
+            envelope["reason"]
+                .as_str()
+                .unwrap_or("unspecified")
+                .to_string(),
+        ),
+        "events_api" => {
+            let payload = &envelope["payload"];
+            Frame::Event {
+                event_id: payload["event_id"].as_str().map(str::to_string),
+                event: payload["event"].clone(),
+            }
+        }
+        _ => Frame::Other,
+    };
+    Some((ack, frame))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Frame, decode_frame};
+    use serde_json::json;
+
+    #[test]
+    fn frames_decode_to_ack_and_kind() {
+        let text = json!({"envelope_id":"e1","type":"events_api",
+            "payload":{"event_id":"Ev1","event":{"type":"message"}}})
+        .to_string();
+        let (ack, frame) = decode_frame(&text).unwrap();
+        assert_eq!(ack.as_deref(), Some("e1"));
+        assert_eq!(
+            frame,
+            Frame::Event {
+                event_id: Some("Ev1".into()),
+                event: json!({"type":"message"})
+            }
+        );
+        let (_, frame) = decode_frame(r#"{"type":"disconnect"}"#).unwrap();
+        assert_eq!(frame, Frame::Disconnect("unspecified".into()));
+        assert_eq!(decode_frame("[1,2]").unwrap().1, Frame::Other);
+        assert!(decode_frame("not json").is_none());
     }
 }

@@ -48,7 +48,14 @@ async fn poll(
                 }
                 conflict_wait = Duration::from_secs(1);
                 for update in updates {
-                    let next = update.update_id + 1;
+                    // A server sending i64::MAX must not overflow us: skip it.
+                    let Some(next) = update.update_id.checked_add(1) else {
+                        tracing::warn!(
+                            update_id = update.update_id,
+                            "telegram: update id out of range; skipped"
+                        );
+                        continue;
+                    };
                     if offset.is_some_and(|o| next <= o) {
                         continue; // already handled
                     }
