@@ -11,6 +11,9 @@ use std::sync::Mutex;
 /// Discord's message length limit.
 const MAX_MESSAGE: usize = 2000;
 const MAX_RATE_LIMIT_RETRIES: u32 = 5;
+/// Retries of one message part on a 5xx, `SERVER_RETRY_DELAY` apart, growing.
+const MAX_SERVER_RETRIES: u32 = 3;
+const SERVER_RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
 
 pub struct DiscordChannel {
     pub api: DiscordApi,
@@ -49,6 +52,7 @@ impl DiscordChannel {
     pub async fn send_text(&self, channel: &str, text: &str) -> Result<(), DiscordError> {
         for part in split_message(text, MAX_MESSAGE) {
             let mut retries = 0;
+            let mut server_retries = 0;
             loop {
                 match self.api.create_message(channel, &part).await {
                     Ok(()) => {
@@ -58,6 +62,15 @@ impl DiscordChannel {
                     Err(DiscordError::RateLimited(wait)) if retries < MAX_RATE_LIMIT_RETRIES => {
                         retries += 1;
                         tracing::warn!(channel, ?wait, "discord: rate limited (429), waiting");
+                        tokio::time::sleep(wait).await;
+                    }
+                    // A 5xx from the edge is usually momentary. The incoming
+                    // message is not redelivered, so failing here would lose the
+                    // answer: try again a few times before giving up.
+                    Err(e @ DiscordError::Server { .. }) if server_retries < MAX_SERVER_RETRIES => {
+                        server_retries += 1;
+                        let wait = SERVER_RETRY_DELAY * server_retries;
+                        tracing::warn!(channel, ?wait, "discord: {e}; retrying");
                         tokio::time::sleep(wait).await;
                     }
                     Err(e) => return Err(e),

@@ -12,6 +12,9 @@ use std::sync::Mutex;
 /// Slack truncates messages past 40k characters and recommends staying under 4k.
 const MAX_MESSAGE: usize = 4000;
 const MAX_RATE_LIMIT_RETRIES: u32 = 5;
+/// Retries of one message part on a 5xx, `SERVER_RETRY_DELAY` apart, growing.
+const MAX_SERVER_RETRIES: u32 = 3;
+const SERVER_RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
 /// Event ids remembered for deduplication (Slack retries deliveries).
 const DEDUPE: usize = 1024;
 
@@ -66,6 +69,7 @@ impl SlackChannel {
     ) -> Result<(), SlackError> {
         for part in split_message(text, MAX_MESSAGE) {
             let mut retries = 0;
+            let mut server_retries = 0;
             loop {
                 match self.api.post_message(channel, &part, thread_ts).await {
                     Ok(()) => {
@@ -75,6 +79,15 @@ impl SlackChannel {
                     Err(SlackError::RateLimited(wait)) if retries < MAX_RATE_LIMIT_RETRIES => {
                         retries += 1;
                         tracing::warn!(channel, ?wait, "slack: rate limited (429), waiting");
+                        tokio::time::sleep(wait).await;
+                    }
+                    // A 5xx from the edge is usually momentary. The incoming
+                    // message is not redelivered, so failing here would lose the
+                    // answer: try again a few times before giving up.
+                    Err(e @ SlackError::Server { .. }) if server_retries < MAX_SERVER_RETRIES => {
+                        server_retries += 1;
+                        let wait = SERVER_RETRY_DELAY * server_retries;
+                        tracing::warn!(channel, ?wait, "slack: {e}; retrying");
                         tokio::time::sleep(wait).await;
                     }
                     Err(e) => return Err(e),
