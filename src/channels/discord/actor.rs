@@ -98,6 +98,21 @@ impl Actor for DiscordActor {
         })
     }
 
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<ChannelMsg>,
+        state: &mut DiscordState,
+    ) -> Result<(), ActorProcessingErr> {
+        state._tasks.truncate(1);
+        crate::channels::task::drain(
+            &mut state._tasks,
+            &mut state.deliveries,
+            crate::channels::task::DRAIN_LIMIT,
+        )
+        .await;
+        Ok(())
+    }
+
     async fn handle(
         &self,
         myself: ActorRef<ChannelMsg>,

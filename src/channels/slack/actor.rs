@@ -101,6 +101,24 @@ impl Actor for SlackActor {
         })
     }
 
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<ChannelMsg>,
+        state: &mut SlackState,
+    ) -> Result<(), ActorProcessingErr> {
+        state._tasks.truncate(1);
+        // The Socket Mode task is gone; this was the last sender of the queue.
+        let (closed, _) = mpsc::channel(1);
+        state.events = closed;
+        crate::channels::task::drain(
+            &mut state._tasks,
+            &mut state.deliveries,
+            crate::channels::task::DRAIN_LIMIT,
+        )
+        .await;
+        Ok(())
+    }
+
     async fn handle(
         &self,
         myself: ActorRef<ChannelMsg>,
