@@ -103,13 +103,7 @@ impl Actor for DiscordActor {
         _myself: ActorRef<ChannelMsg>,
         state: &mut DiscordState,
     ) -> Result<(), ActorProcessingErr> {
-        state._tasks.truncate(1);
-        crate::channels::task::drain(
-            &mut state._tasks,
-            &mut state.deliveries,
-            crate::channels::task::DRAIN_LIMIT,
-        )
-        .await;
+        finish_accepted(state).await;
         Ok(())
     }
 
@@ -147,6 +141,8 @@ impl Actor for DiscordActor {
                 state
                     .ctx
                     .set_detail(CHILD_NAME, format!("connection lost: {reason}"));
+                // Failing skips `post_stop`: answer what was accepted first.
+                finish_accepted(state).await;
                 return Err(ChannelError::ConnectionLost(reason).into());
             }
             ChannelMsg::CredentialRejected(reason) => {
@@ -177,4 +173,16 @@ async fn worker(
             return;
         }
     }
+}
+
+/// Stop receiving, then let the worker answer what was already accepted
+/// (bounded by [`DRAIN_LIMIT`](crate::channels::task::DRAIN_LIMIT)).
+async fn finish_accepted(state: &mut DiscordState) {
+    state._tasks.truncate(1);
+    crate::channels::task::drain(
+        &mut state._tasks,
+        &mut state.deliveries,
+        crate::channels::task::DRAIN_LIMIT,
+    )
+    .await;
 }

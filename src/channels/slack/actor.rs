@@ -106,16 +106,7 @@ impl Actor for SlackActor {
         _myself: ActorRef<ChannelMsg>,
         state: &mut SlackState,
     ) -> Result<(), ActorProcessingErr> {
-        state._tasks.truncate(1);
-        // The Socket Mode task is gone; this was the last sender of the queue.
-        let (closed, _) = mpsc::channel(1);
-        state.events = closed;
-        crate::channels::task::drain(
-            &mut state._tasks,
-            &mut state.deliveries,
-            crate::channels::task::DRAIN_LIMIT,
-        )
-        .await;
+        finish_accepted(state).await;
         Ok(())
     }
 
@@ -162,6 +153,8 @@ impl Actor for SlackActor {
                 state
                     .ctx
                     .set_detail(CHILD_NAME, format!("connection lost: {reason}"));
+                // Failing skips `post_stop`: answer what was accepted first.
+                finish_accepted(state).await;
                 return Err(ChannelError::ConnectionLost(reason).into());
             }
             ChannelMsg::CredentialRejected(reason) => {
@@ -206,6 +199,21 @@ async fn connect(
     } else {
         status("events api (via the gateway's /webhook/slack)".into());
     }
+}
+
+/// Stop receiving, then let the worker answer what was already accepted
+/// (bounded by [`DRAIN_LIMIT`](crate::channels::task::DRAIN_LIMIT)).
+async fn finish_accepted(state: &mut SlackState) {
+    state._tasks.truncate(1);
+    // The Socket Mode task is gone; this was the last sender of the queue.
+    let (closed, _) = mpsc::channel(1);
+    state.events = closed;
+    crate::channels::task::drain(
+        &mut state._tasks,
+        &mut state.deliveries,
+        crate::channels::task::DRAIN_LIMIT,
+    )
+    .await;
 }
 
 /// Answers events one at a time, in arrival order.
