@@ -2,7 +2,7 @@
 //! API events from the gateway) and a worker that answers events in order.
 
 use super::api::{SlackApi, SlackError};
-use super::handler::SlackChannel;
+use super::handler::{SeenEvents, SlackChannel};
 use super::socket;
 use crate::channels::msg::ChannelMsg;
 use crate::channels::task::TaskGuard;
@@ -22,6 +22,8 @@ pub struct SlackActor;
 
 pub struct SlackArgs {
     pub ctx: Ctx,
+    /// Shared by every start of this child (see [`SeenEvents`]).
+    pub seen: SeenEvents,
 }
 
 pub struct SlackState {
@@ -74,7 +76,7 @@ impl Actor for SlackActor {
             Duration::from_secs(30),
         )
         .map_err(ChannelError::Http)?;
-        let channel = Arc::new(SlackChannel::new(api, ctx.clone(), &sc));
+        let channel = Arc::new(SlackChannel::new(api, ctx.clone(), &sc, args.seen));
         let (events, rx) = mpsc::channel(QUEUE);
         let mut tasks = vec![TaskGuard::spawn(worker(
             channel.clone(),

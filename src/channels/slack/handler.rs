@@ -18,6 +18,12 @@ const SERVER_RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis
 /// Event ids remembered for deduplication (Slack retries deliveries).
 const DEDUPE: usize = 1024;
 
+/// Event ids already answered. Kept by the child spec across restarts of the
+/// channel: Slack redelivers an envelope whose ack was lost with the
+/// connection, and a fresh set would answer it a second time (found by
+/// `benches/soak.sh`).
+pub type SeenEvents = std::sync::Arc<Mutex<VecDeque<String>>>;
+
 pub struct SlackChannel {
     pub api: SlackApi,
     ctx: Ctx,
@@ -25,12 +31,17 @@ pub struct SlackChannel {
     tools: Vec<String>,
     /// Our own user id (from `auth.test`), to ignore our own messages.
     pub own_user: Mutex<Option<String>>,
-    seen: Mutex<VecDeque<String>>,
+    seen: SeenEvents,
     warned: Mutex<HashSet<String>>,
 }
 
 impl SlackChannel {
-    pub fn new(api: SlackApi, ctx: Ctx, config: &crate::config::SlackConfig) -> Self {
+    pub fn new(
+        api: SlackApi,
+        ctx: Ctx,
+        config: &crate::config::SlackConfig,
+        seen: SeenEvents,
+    ) -> Self {
         Self {
             api,
             ctx,
@@ -41,7 +52,7 @@ impl SlackChannel {
                 .collect(),
             tools: config.tools.clone(),
             own_user: Mutex::new(None),
-            seen: Mutex::new(VecDeque::new()),
+            seen,
             warned: Mutex::new(HashSet::new()),
         }
     }
