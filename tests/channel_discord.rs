@@ -212,8 +212,17 @@ async fn unreachable_gateway_fails_and_the_restart_resumes_without_loss() {
     );
     assert_eq!(fake.with(|s| s.resumes[0].0.clone()), "sess-1");
 
-    // A 5xx from REST while answering fails the channel too.
+    // A momentary 5xx from REST while answering is retried: the answer arrives.
     fake.with(|s| s.fail_posts = 1);
+    fake.push_message(Some("201"), "101", "7", false, "after one 502");
+    wait_until(WAIT, "answer after a retried 502", || {
+        fake.sent().len() == 3
+    })
+    .await;
+    assert_eq!(fake.sent()[2].1, "echo: after one 502");
+
+    // A 5xx that persists (1 + 3 retries) fails the channel too.
+    fake.with(|s| s.fail_posts = 4);
     fake.push_message(Some("201"), "101", "7", false, "into a 502");
     let ended = watch.ended(WAIT).await;
     assert!(

@@ -10,7 +10,7 @@ use support::channel_watch::{Ended, Watch, wait_until};
 use support::slack::{APP_TOKEN, BOT_TOKEN, BOT_USER, FakeSlack, message_event};
 use zeroclaw::agent::Agent;
 use zeroclaw::channels::ChannelMsg;
-use zeroclaw::channels::slack::{SlackActor, SlackArgs};
+use zeroclaw::channels::slack::{SeenEvents, SlackActor, SlackArgs};
 use zeroclaw::config::{Config, Secret, SlackConfig};
 use zeroclaw::daemon::context::{Ctx, DaemonCtx};
 
@@ -42,10 +42,17 @@ async fn setup(edit: impl FnOnce(&mut SlackConfig)) -> (FakeSlack, Ctx, tempfile
 }
 
 async fn spawn(ctx: &Ctx, watch: &Watch) -> ActorRef<ChannelMsg> {
+    spawn_seen(ctx, watch, SeenEvents::default()).await
+}
+
+async fn spawn_seen(ctx: &Ctx, watch: &Watch, seen: SeenEvents) -> ActorRef<ChannelMsg> {
     Actor::spawn_linked(
         None,
         SlackActor,
-        SlackArgs { ctx: ctx.clone() },
+        SlackArgs {
+            ctx: ctx.clone(),
+            seen,
+        },
         watch.watcher.get_cell(),
     )
     .await
@@ -96,6 +103,27 @@ async fn socket_mode_round_trip_filters_acks_and_dedupes() {
         Some("socket mode connected")
     );
     watch.still_running(Duration::from_millis(100)).await;
+}
+
+#[tokio::test]
+async fn event_redelivered_after_a_restart_is_answered_once() {
+    let (fake, ctx, _dir) = setup(|_| {}).await;
+    let mut watch = Watch::start().await;
+    let seen = SeenEvents::default();
+    let actor = spawn_seen(&ctx, &watch, seen.clone()).await;
+    let (_, ev) = fake.push_message("CALLOWED", "U2", "once", None);
+    wait_until(WAIT, "answer", || fake.sent().len() == 1).await;
+    actor.stop(None);
+    let _ = watch.ended(WAIT).await;
+    // The ack was lost with the old connection: Slack sends the event again
+    // to the restarted channel, which remembers it.
+    let _actor = spawn_seen(&ctx, &watch, seen).await;
+    wait_until(WAIT, "reconnected", || fake.with(|s| s.connections == 2)).await;
+    fake.push_event(message_event("CALLOWED", "U2", "once"), Some(&ev));
+    fake.push_message("CALLOWED", "U2", "next", None);
+    wait_until(WAIT, "next answer", || fake.sent().len() >= 2).await;
+    let texts: Vec<String> = fake.sent().into_iter().map(|(_, t, _)| t).collect();
+    assert_eq!(texts, vec!["echo: once", "echo: next"]);
 }
 
 #[tokio::test]

@@ -161,19 +161,25 @@ pub fn child_spec(ctx: &Ctx, name: &str, policy: RestartPolicy) -> Option<ChildS
                 }
             })
         }
-        slack::CHILD_NAME => ChildSpec::new(name, policy, move |sctx| {
-            let args = slack::SlackArgs { ctx: ctx.clone() };
-            async move {
-                Actor::spawn_linked(
-                    Some(sctx.registered_name),
-                    slack::SlackActor,
-                    args,
-                    sctx.supervisor,
-                )
-                .await
-                .map(|(r, _)| r.get_cell())
-            }
-        }),
+        slack::CHILD_NAME => {
+            let seen = slack::SeenEvents::default();
+            ChildSpec::new(name, policy, move |sctx| {
+                let args = slack::SlackArgs {
+                    ctx: ctx.clone(),
+                    seen: seen.clone(),
+                };
+                async move {
+                    Actor::spawn_linked(
+                        Some(sctx.registered_name),
+                        slack::SlackActor,
+                        args,
+                        sctx.supervisor,
+                    )
+                    .await
+                    .map(|(r, _)| r.get_cell())
+                }
+            })
+        }
         _ => return None,
     };
     Some(spec)

@@ -7,14 +7,29 @@ use std::time::Duration;
 /// How often one part is retried after a 429 before giving up.
 pub const MAX_RATE_LIMIT_RETRIES: u32 = 5;
 
-/// An error that may say "rate limited, retry after this long".
+/// How often one part is retried after a momentary server error (5xx).
+pub const MAX_SERVER_RETRIES: u32 = 3;
+
+/// First wait after a 5xx; it grows linearly with each retry.
+pub const SERVER_RETRY_DELAY: Duration = Duration::from_millis(500);
+
+/// What a send error says about retrying.
 pub trait RateLimited {
+    /// "Rate limited, retry after this long" (a 429).
     fn retry_after(&self) -> Option<Duration>;
+
+    /// A momentary server error (a 5xx from the service's edge). An incoming
+    /// message is not redelivered, so failing on one would lose the answer:
+    /// services whose replies may be retried say so here.
+    fn is_server_error(&self) -> bool {
+        false
+    }
 }
 
 /// Send every part with `send`, in order. A rate-limited part is retried
-/// after the wait the service asked for (up to [`MAX_RATE_LIMIT_RETRIES`]);
-/// any other error ends the reply. `sent` is called once per delivered part
+/// after the wait the service asked for (up to [`MAX_RATE_LIMIT_RETRIES`]), a
+/// part that met a server error up to [`MAX_SERVER_RETRIES`] times; any other
+/// error ends the reply. `sent` is called once per delivered part
 /// (metrics).
 pub async fn send_parts<E, F, Fut>(
     channel: &'static str,
@@ -29,7 +44,7 @@ where
     Fut: Future<Output = Result<(), E>>,
 {
     for part in parts {
-        let mut retries = 0;
+        let (mut retries, mut server_retries) = (0, 0);
         loop {
             match send(part.clone()).await {
                 Ok(()) => {
@@ -40,6 +55,12 @@ where
                     Some(wait) if retries < MAX_RATE_LIMIT_RETRIES => {
                         retries += 1;
                         tracing::warn!(channel, target, ?wait, "rate limited (429), waiting");
+                        tokio::time::sleep(wait).await;
+                    }
+                    None if e.is_server_error() && server_retries < MAX_SERVER_RETRIES => {
+                        server_retries += 1;
+                        let wait = SERVER_RETRY_DELAY * server_retries;
+                        tracing::warn!(channel, target, ?wait, "server error; retrying");
                         tokio::time::sleep(wait).await;
                     }
                     _ => return Err(e),

@@ -98,6 +98,15 @@ impl Actor for DiscordActor {
         })
     }
 
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<ChannelMsg>,
+        state: &mut DiscordState,
+    ) -> Result<(), ActorProcessingErr> {
+        finish_accepted(state).await;
+        Ok(())
+    }
+
     async fn handle(
         &self,
         myself: ActorRef<ChannelMsg>,
@@ -125,6 +134,8 @@ impl Actor for DiscordActor {
                 tracing::warn!("discord: got another channel's event; ignored");
             }
             ChannelMsg::ConnectionLost(reason) => {
+                // Failing skips `post_stop`: answer what was accepted first.
+                finish_accepted(state).await;
                 return Err(lifecycle::connection_lost(&state.ctx, CHILD_NAME, reason));
             }
             ChannelMsg::CredentialRejected(reason) => {
@@ -151,4 +162,16 @@ async fn worker(
             return;
         }
     }
+}
+
+/// Stop receiving, then let the worker answer what was already accepted
+/// (bounded by [`DRAIN_LIMIT`](crate::channels::task::DRAIN_LIMIT)).
+async fn finish_accepted(state: &mut DiscordState) {
+    state._tasks.truncate(1);
+    crate::channels::task::drain(
+        &mut state._tasks,
+        &mut state.deliveries,
+        crate::channels::task::DRAIN_LIMIT,
+    )
+    .await;
 }

@@ -151,6 +151,10 @@ impl RateLimited for DiscordError {
             _ => None,
         }
     }
+
+    fn is_server_error(&self) -> bool {
+        matches!(self, DiscordError::Server { .. })
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! API events from the gateway) and a worker that answers events in order.
 
 use super::api::{SlackApi, SlackError};
-use super::handler::SlackChannel;
+use super::handler::{SeenEvents, SlackChannel};
 use super::socket;
 use crate::channels::msg::ChannelMsg;
 use crate::channels::task::TaskGuard;
@@ -22,6 +22,8 @@ pub struct SlackActor;
 
 pub struct SlackArgs {
     pub ctx: Ctx,
+    /// Shared by every start of this child (see [`SeenEvents`]).
+    pub seen: SeenEvents,
 }
 
 pub struct SlackState {
@@ -74,7 +76,7 @@ impl Actor for SlackActor {
             Duration::from_secs(30),
         )
         .map_err(ChannelError::Http)?;
-        let channel = Arc::new(SlackChannel::new(api, ctx.clone(), &sc));
+        let channel = Arc::new(SlackChannel::new(api, ctx.clone(), &sc, args.seen));
         let (events, rx) = mpsc::channel(QUEUE);
         let mut tasks = vec![TaskGuard::spawn(worker(
             channel.clone(),
@@ -99,6 +101,15 @@ impl Actor for SlackActor {
             deliveries: JoinSet::new(),
             _tasks: tasks,
         })
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<ChannelMsg>,
+        state: &mut SlackState,
+    ) -> Result<(), ActorProcessingErr> {
+        finish_accepted(state).await;
+        Ok(())
     }
 
     async fn handle(
@@ -137,6 +148,8 @@ impl Actor for SlackActor {
                 tracing::warn!("slack: got a Telegram update; ignored");
             }
             ChannelMsg::ConnectionLost(reason) => {
+                // Failing skips `post_stop`: answer what was accepted first.
+                finish_accepted(state).await;
                 return Err(lifecycle::connection_lost(&state.ctx, CHILD_NAME, reason));
             }
             ChannelMsg::CredentialRejected(reason) => {
@@ -177,6 +190,21 @@ async fn connect(
     } else {
         status("events api (via the gateway's /webhook/slack)".into());
     }
+}
+
+/// Stop receiving, then let the worker answer what was already accepted
+/// (bounded by [`DRAIN_LIMIT`](crate::channels::task::DRAIN_LIMIT)).
+async fn finish_accepted(state: &mut SlackState) {
+    state._tasks.truncate(1);
+    // The Socket Mode task is gone; this was the last sender of the queue.
+    let (closed, _) = mpsc::channel(1);
+    state.events = closed;
+    crate::channels::task::drain(
+        &mut state._tasks,
+        &mut state.deliveries,
+        crate::channels::task::DRAIN_LIMIT,
+    )
+    .await;
 }
 
 /// Answers events one at a time, in arrival order.

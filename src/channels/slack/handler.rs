@@ -15,6 +15,12 @@ const MAX_MESSAGE: usize = 4000;
 /// Event ids remembered for deduplication (Slack retries deliveries).
 const DEDUPE: usize = 1024;
 
+/// Event ids already answered. Kept by the child spec across restarts of the
+/// channel: Slack redelivers an envelope whose ack was lost with the
+/// connection, and a fresh set would answer it a second time (found by
+/// `benches/soak.sh`).
+pub type SeenEvents = std::sync::Arc<Mutex<VecDeque<String>>>;
+
 pub struct SlackChannel {
     pub api: SlackApi,
     ctx: Ctx,
@@ -22,12 +28,17 @@ pub struct SlackChannel {
     tools: Vec<String>,
     /// Our own user id (from `auth.test`), to ignore our own messages.
     pub own_user: Mutex<Option<String>>,
-    seen: Mutex<VecDeque<String>>,
+    seen: SeenEvents,
     warned: Mutex<HashSet<String>>,
 }
 
 impl SlackChannel {
-    pub fn new(api: SlackApi, ctx: Ctx, config: &crate::config::SlackConfig) -> Self {
+    pub fn new(
+        api: SlackApi,
+        ctx: Ctx,
+        config: &crate::config::SlackConfig,
+        seen: SeenEvents,
+    ) -> Self {
         Self {
             api,
             ctx,
@@ -38,7 +49,7 @@ impl SlackChannel {
                 .collect(),
             tools: config.tools.clone(),
             own_user: Mutex::new(None),
-            seen: Mutex::new(VecDeque::new()),
+            seen,
             warned: Mutex::new(HashSet::new()),
         }
     }
@@ -136,6 +147,10 @@ impl RateLimited for SlackError {
             SlackError::RateLimited(wait) => Some(*wait),
             _ => None,
         }
+    }
+
+    fn is_server_error(&self) -> bool {
+        matches!(self, SlackError::Server { .. })
     }
 }
 

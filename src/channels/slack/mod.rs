@@ -7,4 +7,5 @@ pub mod probe;
 pub mod socket;
 
 pub use actor::{CHILD_NAME, SlackActor, SlackArgs};
+pub use handler::SeenEvents;
 pub use probe::probe;
