@@ -21,6 +21,14 @@ impl TaskGuard {
     }
 }
 
+impl TaskGuard {
+    /// Wait up to `limit` for the task to end by itself (after it was told to
+    /// stop), then abort it.
+    pub async fn finish(mut self, limit: Duration) {
+        let _ = tokio::time::timeout(limit, &mut self.0).await;
+    }
+}
+
 impl Drop for TaskGuard {
     fn drop(&mut self) {
         self.0.abort();

@@ -14,7 +14,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 /// The child's name in the tree (and its key for `ctx.set_detail`).
@@ -31,12 +31,18 @@ pub struct TelegramArgs {
     pub ctx: Ctx,
 }
 
+/// How long a stopping channel waits for the update in hand.
+const POLLER_STOP_LIMIT: Duration = Duration::from_secs(4);
+
 pub struct TelegramState {
     ctx: Ctx,
     channel: Arc<TelegramChannel>,
     webhook_tx: mpsc::Sender<Update>,
     deliveries: JoinSet<()>,
     _tasks: Vec<TaskGuard>,
+    /// The long-polling task, stopped gracefully (see `post_stop`).
+    poller: Option<TaskGuard>,
+    stop_polling: watch::Sender<bool>,
 }
 
 impl Actor for TelegramActor {
@@ -70,6 +76,8 @@ impl Actor for TelegramActor {
             .map_err(ChannelError::Http)?;
         let channel = Arc::new(TelegramChannel::new(api, ctx.clone(), &tg));
         let mut tasks = Vec::new();
+        let (stop_polling, stop_rx) = watch::channel(false);
+        let mut poller = None;
 
         // The webhook worker also serves updates posted to the gateway in polling mode.
         let (webhook_tx, webhook_rx) = mpsc::channel(WEBHOOK_QUEUE);
@@ -97,12 +105,13 @@ impl Actor for TelegramActor {
                     let store =
                         OffsetStore::new(config.state_dir().join("telegram.offset"), &token);
                     let status_ctx = ctx.clone();
-                    tasks.push(TaskGuard::spawn(poll::run(
+                    poller = Some(TaskGuard::spawn(poll::run(
                         channel.clone(),
                         store,
                         tg.poll_timeout,
                         move |s| status_ctx.set_detail(CHILD_NAME, s),
                         myself.clone(),
+                        stop_rx,
                     )));
                 }
             }
@@ -113,7 +122,24 @@ impl Actor for TelegramActor {
             webhook_tx,
             deliveries: JoinSet::new(),
             _tasks: tasks,
+            poller,
+            stop_polling,
         })
+    }
+
+    /// A graceful stop (`restart`, shutdown) lets the poller finish the
+    /// update in hand: aborting between the answer and the saved offset
+    /// would answer it again after the restart (found by `benches/soak.sh`).
+    async fn post_stop(
+        &self,
+        _: ActorRef<ChannelMsg>,
+        state: &mut TelegramState,
+    ) -> Result<(), ActorProcessingErr> {
+        let _ = state.stop_polling.send(true);
+        if let Some(poller) = state.poller.take() {
+            poller.finish(POLLER_STOP_LIMIT).await;
+        }
+        Ok(())
     }
 
     async fn handle(

@@ -6,21 +6,26 @@ use super::handler::TelegramChannel;
 use super::offset::OffsetStore;
 use crate::channels::msg::ChannelMsg;
 use ractor::ActorRef;
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 const CONFLICT_BACKOFF_MAX: Duration = Duration::from_secs(60);
 
-/// Poll until something fatal happens, then tell the actor.
+/// Poll until `stop` is set (then return after finishing the update in hand,
+/// so its answer and its saved offset go together) or something fatal
+/// happens (then tell the actor).
 pub async fn run(
     channel: Arc<TelegramChannel>,
     store: OffsetStore,
     poll_timeout: Duration,
     status: impl Fn(String) + Send,
     actor: ActorRef<ChannelMsg>,
+    stop: watch::Receiver<bool>,
 ) {
-    let Err(e) = poll(&channel, &store, poll_timeout, &status).await;
+    let Err(e) = poll(&channel, &store, poll_timeout, &status, stop).await else {
+        return;
+    };
     let msg = match e {
         TelegramError::Rejected { .. } => ChannelMsg::CredentialRejected(e.to_string()),
         e => ChannelMsg::ConnectionLost(e.to_string()),
@@ -29,19 +34,26 @@ pub async fn run(
     let _ = actor.send_message(msg);
 }
 
+/// `Ok` only when told to stop.
 async fn poll(
     channel: &TelegramChannel,
     store: &OffsetStore,
     poll_timeout: Duration,
     status: &(impl Fn(String) + Send),
-) -> Result<Infallible, TelegramError> {
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), TelegramError> {
     // Polling and a webhook exclude each other; switching back to polling must remove it.
     channel.api.delete_webhook().await?;
     status("polling".into());
     let mut offset = store.load().await;
     let mut conflict_wait = Duration::from_secs(1);
     loop {
-        match channel.api.get_updates(offset, poll_timeout).await {
+        // Nothing is handled while waiting: a stop here loses nothing.
+        let polled = tokio::select! {
+            r = channel.api.get_updates(offset, poll_timeout) => r,
+            _ = stop.wait_for(|s| *s) => return Ok(()),
+        };
+        match polled {
             Ok(updates) => {
                 if conflict_wait > Duration::from_secs(1) {
                     status("polling".into());
@@ -62,6 +74,9 @@ async fn poll(
                     channel.handle_update(update).await?;
                     offset = Some(next);
                     store.save(next).await;
+                    if *stop.borrow() {
+                        return Ok(());
+                    }
                 }
             }
             Err(e @ TelegramError::Conflict(_)) => {
