@@ -12,7 +12,6 @@ use futures_util::future::BoxFuture;
 use ractor::Actor;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use zeroclaw::agent::Agent;
 use zeroclaw::config::{Config, CronJob};
 use zeroclaw::cron::{JobActor, JobArgs, JobMsg, RunOutcome, Runner, init, job_id};
 use zeroclaw::daemon::context::DaemonCtx;
@@ -81,14 +80,8 @@ async fn run(n: usize, secs: u64) {
             timeout: Duration::from_secs(60),
         })
         .collect();
-    let agent = Agent::new(&config, dir.path().to_path_buf()).expect("agent");
     let jobs = config.cron.jobs.clone();
-    let ctx = Arc::new(DaemonCtx::new(
-        config,
-        None,
-        dir.path().to_path_buf(),
-        agent,
-    ));
+    let ctx = DaemonCtx::build(config, None, dir.path().to_path_buf()).expect("agent");
     let cron = init(&ctx).expect("cron init");
     let runner: Arc<dyn Runner> = Arc::new(Instant0);
 

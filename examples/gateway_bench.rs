@@ -5,8 +5,6 @@
 //! `listening on http://127.0.0.1:PORT` and serves until Ctrl-C.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use zeroclaw::agent::Agent;
 use zeroclaw::config::Config;
 use zeroclaw::config::types::Secret;
 use zeroclaw::daemon::context::DaemonCtx;
@@ -22,8 +20,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.gateway.auth_token = Some(Secret::new(token));
     config.gateway.rate_limit = 0;
     let workdir = PathBuf::from(".");
-    let agent = Agent::new(&config, workdir.clone())?;
-    let ctx = Arc::new(DaemonCtx::new(config, None, workdir, agent));
+    let ctx = DaemonCtx::build(config, None, workdir)?;
     let state = GatewayState::new(ctx).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on http://{}", listener.local_addr()?);

@@ -4,11 +4,9 @@ mod support;
 
 use ractor::{Actor, ActorRef};
 use serde_json::json;
-use std::sync::Arc;
 use std::time::Duration;
 use support::channel_watch::{Ended, Watch, wait_until};
 use support::discord::{BOT_ID, FakeDiscord, TOKEN};
-use zeroclaw::agent::Agent;
 use zeroclaw::channels::ChannelMsg;
 use zeroclaw::channels::discord::{DiscordActor, DiscordArgs, SessionSlot};
 use zeroclaw::config::{Config, DiscordConfig, Secret};
@@ -31,13 +29,7 @@ async fn setup(edit: impl FnOnce(&mut DiscordConfig)) -> (FakeDiscord, Ctx, temp
     };
     edit(&mut dc);
     config.channel.discord = Some(dc);
-    let agent = Agent::new(&config, dir.path().to_path_buf()).unwrap();
-    let ctx = Arc::new(DaemonCtx::new(
-        config,
-        None,
-        dir.path().to_path_buf(),
-        agent,
-    ));
+    let ctx = DaemonCtx::build(config, None, dir.path().to_path_buf()).unwrap();
     (fake, ctx, dir)
 }
 

@@ -4,11 +4,9 @@ mod support;
 
 use ractor::{Actor, ActorRef};
 use serde_json::json;
-use std::sync::Arc;
 use std::time::Duration;
 use support::channel_watch::{Ended, Watch, wait_until};
 use support::slack::{APP_TOKEN, BOT_TOKEN, BOT_USER, FakeSlack, message_event};
-use zeroclaw::agent::Agent;
 use zeroclaw::channels::ChannelMsg;
 use zeroclaw::channels::slack::{SeenEvents, SlackActor, SlackArgs};
 use zeroclaw::config::{Config, Secret, SlackConfig};
@@ -31,13 +29,7 @@ async fn setup(edit: impl FnOnce(&mut SlackConfig)) -> (FakeSlack, Ctx, tempfile
     };
     edit(&mut sc);
     config.channel.slack = Some(sc);
-    let agent = Agent::new(&config, dir.path().to_path_buf()).unwrap();
-    let ctx = Arc::new(DaemonCtx::new(
-        config,
-        None,
-        dir.path().to_path_buf(),
-        agent,
-    ));
+    let ctx = DaemonCtx::build(config, None, dir.path().to_path_buf()).unwrap();
     (fake, ctx, dir)
 }
 

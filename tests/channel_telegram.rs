@@ -3,11 +3,9 @@
 mod support;
 
 use ractor::{Actor, ActorRef};
-use std::sync::Arc;
 use std::time::Duration;
 use support::channel_watch::{Ended, Watch, wait_until};
 use support::telegram::{FakeTelegram, TOKEN};
-use zeroclaw::agent::Agent;
 use zeroclaw::channels::ChannelMsg;
 use zeroclaw::channels::telegram::{TelegramActor, TelegramArgs};
 use zeroclaw::config::{Config, Secret, TelegramConfig};
@@ -37,13 +35,7 @@ async fn setup(edit: impl FnOnce(&mut TelegramConfig)) -> Setup {
     };
     edit(&mut tg);
     config.channel.telegram = Some(tg);
-    let agent = Agent::new(&config, dir.path().to_path_buf()).unwrap();
-    let ctx = Arc::new(DaemonCtx::new(
-        config,
-        None,
-        dir.path().to_path_buf(),
-        agent,
-    ));
+    let ctx = DaemonCtx::build(config, None, dir.path().to_path_buf()).unwrap();
     Setup {
         fake,
         ctx,

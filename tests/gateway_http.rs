@@ -17,7 +17,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use zeroclaw::agent::Agent;
 use zeroclaw::channels::msg::ChannelMsg;
 use zeroclaw::config::Config;
 use zeroclaw::config::schema::{SlackConfig, TelegramConfig};
@@ -85,8 +84,7 @@ impl Gw {
 
 fn ctx_for(config: Config) -> Ctx {
     let workdir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let agent = Agent::new(&config, workdir.clone()).expect("agent");
-    Arc::new(DaemonCtx::new(config, None, workdir, agent))
+    DaemonCtx::build(config, None, workdir).expect("agent")
 }
 
 fn config() -> Config {

@@ -29,18 +29,20 @@ pub fn credential_rejected(myself: &ActorRef<ChannelMsg>, ctx: &Ctx, child: &str
 
 /// Run a delivery (cron's `deliver_to`) in the background so the actor stays
 /// responsive, and answer the caller's reply port with the outcome.
-pub fn spawn_delivery<F, E>(
+pub fn spawn_delivery<S, F, E>(
     deliveries: &mut JoinSet<()>,
     child: &'static str,
     target: String,
     reply: Option<RpcReplyPort<Result<(), String>>>,
-    send: F,
+    send: S,
 ) where
+    S: FnOnce(String) -> F,
     F: Future<Output = Result<(), E>> + Send + 'static,
     E: Display,
 {
+    let sending = send(target.clone());
     deliveries.spawn(async move {
-        let result = send
+        let result = sending
             .await
             .map_err(|e| format!("{child}: delivery to {target} failed: {e}"));
         if let Err(e) = &result {

@@ -2,7 +2,6 @@
 //! with real time (wall-clock fire times) and deadlines, never bare sleeps.
 
 use super::*;
-use crate::agent::Agent;
 use crate::channels::msg::ChannelMsg;
 use crate::daemon::context::DaemonCtx;
 use chrono::Utc;
@@ -43,8 +42,7 @@ fn ctx_with(dir: &Path, jobs: Vec<CronJob>, tweak: impl FnOnce(&mut Config)) -> 
     config.daemon.state_dir = Some(dir.to_path_buf());
     config.cron.jobs = jobs;
     tweak(&mut config);
-    let agent = Agent::new(&config, dir.to_path_buf()).unwrap();
-    let ctx = Arc::new(DaemonCtx::new(config, None, dir.to_path_buf(), agent));
+    let ctx = DaemonCtx::build(config, None, dir.to_path_buf()).unwrap();
     init(&ctx).unwrap();
     ctx
 }

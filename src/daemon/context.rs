@@ -56,6 +56,18 @@ impl DaemonCtx {
         }
     }
 
+    /// The shared context for `config`, with the agent it describes: what the
+    /// daemon builds at start, and what a test or bench needs to run one
+    /// component without the tree.
+    pub fn build(
+        config: Config,
+        config_path: Option<PathBuf>,
+        workdir: PathBuf,
+    ) -> Result<Ctx, crate::agent::AgentError> {
+        let agent = Agent::new(&config, workdir.clone())?;
+        Ok(Arc::new(Self::new(config, config_path, workdir, agent)))
+    }
+
     /// The config in force now.
     pub fn config(&self) -> Arc<Config> {
         match self.config.read() {

@@ -6,7 +6,6 @@ use super::lifecycle::LifecycleRequest;
 use super::pidfile::PidFile;
 use super::tree::{self, Mode};
 use super::{DaemonCtx, notify};
-use crate::agent::Agent;
 use crate::config::{self, Config};
 use crate::logging::{LogHandle, LogSettings};
 use std::io::IsTerminal;
@@ -213,9 +212,8 @@ async fn serve(
         log,
         _pid_file,
     } = prepared;
-    let agent =
-        Agent::new(&config, workdir.clone()).map_err(|e| RunError::Startup(e.to_string()))?;
-    let ctx = Arc::new(DaemonCtx::new(config, config_path, workdir, agent));
+    let ctx = DaemonCtx::build(config, config_path, workdir)
+        .map_err(|e| RunError::Startup(e.to_string()))?;
     let (lifecycle_tx, mut lifecycle_rx) = tokio::sync::mpsc::unbounded_channel();
     let _ = ctx.lifecycle.set(lifecycle_tx);
     ctx.set_detail(

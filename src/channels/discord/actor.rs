@@ -121,13 +121,12 @@ impl Actor for DiscordActor {
                 reply,
             } => {
                 let channel = state.channel.clone();
-                let to = target.clone();
                 lifecycle::spawn_delivery(
                     &mut state.deliveries,
                     CHILD_NAME,
                     target,
                     reply,
-                    async move { channel.send_text(&to, &text).await },
+                    move |to| async move { channel.send_text(&to, &text).await },
                 );
             }
             ChannelMsg::TelegramUpdate(_) | ChannelMsg::SlackEvent(_) => {

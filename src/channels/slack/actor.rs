@@ -126,13 +126,12 @@ impl Actor for SlackActor {
                 reply,
             } => {
                 let channel = state.channel.clone();
-                let to = target.clone();
                 lifecycle::spawn_delivery(
                     &mut state.deliveries,
                     CHILD_NAME,
                     target,
                     reply,
-                    async move { channel.send_text(&to, &text, None).await },
+                    move |to| async move { channel.send_text(&to, &text, None).await },
                 );
             }
             ChannelMsg::SlackEvent(body) => {

@@ -156,13 +156,12 @@ impl Actor for TelegramActor {
                 reply,
             } => {
                 let channel = state.channel.clone();
-                let to = target.clone();
                 lifecycle::spawn_delivery(
                     &mut state.deliveries,
                     CHILD_NAME,
                     target,
                     reply,
-                    async move { channel.send_text(&to, &text).await },
+                    move |to| async move { channel.send_text(&to, &text).await },
                 );
             }
             ChannelMsg::TelegramUpdate(raw) => {
