@@ -17,7 +17,7 @@ set -u
 cd "$(dirname "$0")"
 EXECS="${1:-10000000}"
 MAX_TIME="${MAX_TIME:-0}"
-ALL="config control_request telegram_update slack_event anthropic_reply openai_reply"
+ALL="config control_request gateway_request telegram_update slack_event anthropic_reply openai_reply"
 TARGETS="${TARGETS:-$ALL}"
 export RUSTC_BOOTSTRAP=1
 # Secrets written "${VAR}" in the seed configs resolve to these.
