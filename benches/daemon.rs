@@ -2,14 +2,19 @@
 //! cold start to `READY=1` (median of 20), idle RSS after 10 s, and the
 //! `status` round trip over the control socket (median, p99).
 //!
-//! `cargo bench --bench daemon` (set `ZEROCLAW_BENCH_CONFIG` to measure another config).
+//! `cargo bench --bench daemon` (set `ZEROCLAW_BENCH_CONFIG` to measure another
+//! config, `ZEROCLAW_BIN` to measure another binary: cargo builds the one it
+//! hands a bench with the dev-dependencies' features, which is not quite the
+//! binary users get from `cargo build --release --bin zeroclaw`).
 
 use std::os::unix::net::UnixDatagram;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use zeroclaw::control::client;
 
-const BIN: &str = env!("CARGO_BIN_EXE_zeroclaw");
+fn bin() -> String {
+    std::env::var("ZEROCLAW_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_zeroclaw").to_string())
+}
 
 fn config(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("config.toml");
@@ -46,7 +51,7 @@ fn main() {
         sock.set_read_timeout(Some(Duration::from_secs(30)))
             .expect("timeout");
         let t0 = Instant::now();
-        let mut child = Command::new(BIN)
+        let mut child = Command::new(bin())
             .arg("--config")
             .arg(&config)
             .arg("daemon")
@@ -76,7 +81,7 @@ fn main() {
         starts[starts.len() - 1]
     );
 
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin())
         .arg("--config")
         .arg(&config)
         .arg("daemon")

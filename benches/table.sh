@@ -24,11 +24,17 @@ command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2;
 
 log() { echo "== $*" >&2; }
 log "build (release)"
-cargo build --release --bin zeroclaw --example soak --example bare_axum --example gateway_bench >&2
+cargo build --release --example soak --example bare_axum --example gateway_bench >&2
 cargo bench --no-run --bench daemon --bench cron_actors >&2 2>&1
-BIN=target/release/zeroclaw
+# Last and on its own: built together with examples or benches, the daemon
+# would get the dev-dependencies' features too and not be the binary users get.
+cargo build --release --bin zeroclaw >&2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# A copy, because `cargo bench` below relinks target/release/zeroclaw.
+BIN=$tmp/zeroclaw
+cp target/release/zeroclaw "$BIN"
+export ZEROCLAW_BIN=$BIN
 
 # A Duration's Debug text (`1.5ms`, `850.2µs`, `2.1s`) in milliseconds.
 ms() {

@@ -105,6 +105,8 @@ pub enum StoreError {
 
 /// Bumped when the schema changes; `open` migrates from older versions.
 const SCHEMA_VERSION: i64 = 1;
+/// Page cache per connection, in KiB (a negative `cache_size` is KiB).
+const CACHE_KIB: i64 = 512;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
@@ -202,6 +204,11 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        // SQLite's default page cache is 2 MiB per connection, as much as the
+        // rest of an idle daemon; the history is appended to and read a
+        // page or two at a time by index, so a small cache costs nothing.
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)
             .map_err(open_err)?;
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
