@@ -116,6 +116,28 @@ async fn withheld_heartbeat_ack_reconnects_and_resumes() {
 }
 
 #[tokio::test]
+async fn a_message_lost_with_the_socket_is_replayed_on_resume_and_answered_once() {
+    let (fake, ctx, _dir) = setup(|_| {}).await;
+    let mut watch = Watch::start().await;
+    let _actor = spawn(&ctx, &watch).await;
+    fake.push_message(Some("201"), "101", "7", false, "before");
+    wait_until(WAIT, "first answer", || fake.sent().len() == 1).await;
+    fake.lose_message_in_flight(Some("201"), "101", "in flight");
+    wait_until(WAIT, "resumed and answered", || fake.sent().len() == 2).await;
+    let (session, seq) = fake.with(|s| s.resumes[0].clone());
+    assert_eq!(session, "sess-1");
+    // READY was 1, "before" 2: the client resumes from the last it saw.
+    assert_eq!(seq, Some(2));
+    assert_eq!(fake.with(|s| s.replayed), 1);
+    // Messages are answered in order, so a duplicate would come before this.
+    fake.push_message(Some("201"), "101", "7", false, "after");
+    wait_until(WAIT, "third answer", || fake.sent().len() == 3).await;
+    let texts: Vec<String> = fake.sent().into_iter().map(|(_, t)| t).collect();
+    assert_eq!(texts, ["echo: before", "echo: in flight", "echo: after"]);
+    watch.still_running(Duration::from_millis(50)).await;
+}
+
+#[tokio::test]
 async fn reconnect_op_resumes_and_4009_starts_a_new_session() {
     let (fake, ctx, _dir) = setup(|_| {}).await;
     let mut watch = Watch::start().await;

@@ -24,7 +24,7 @@ HERE=benches/gateway
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
 
 cargo build --release --example gateway_bench --example bare_axum >&2
-BIN=target/release/examples
+BIN=${CARGO_TARGET_DIR:-target}/release/examples
 
 tmp=$(mktemp -d)
 pids=()

@@ -1,5 +1,6 @@
 //! A fake Discord on 127.0.0.1: the gateway websocket (HELLO, heartbeat ACKs
-//! that can be withheld, IDENTIFY/READY, RESUME/RESUMED, op 7/9, close codes,
+//! that can be withheld, IDENTIFY/READY, RESUME with the replay of missed
+//! dispatches then RESUMED, op 7/9, close codes,
 //! dropped sockets, refused upgrades) and the REST routes the channel uses
 //! (`GET /users/@me`, `POST /channels/{id}/messages` with 429 and
 //! `X-RateLimit-*` headers).
@@ -12,15 +13,21 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 pub const TOKEN: &str = "discord-fake-token";
 pub const BOT_ID: &str = "900";
+/// Dispatches kept for replay on RESUME.
+const REPLAY_LOG: usize = 5_000;
 
 pub enum Cmd {
     Dispatch(&'static str, Value),
+    /// A dispatch written to a socket that died before the client read it:
+    /// numbered and logged (so RESUME replays it), never received.
+    LostDispatch(&'static str, Value),
     Raw(Value),
     Close(u16),
     Drop,
@@ -49,6 +56,11 @@ pub struct Inner {
     queued: Vec<Cmd>,
     sessions: u32,
     seq: u64,
+    /// Dispatches sent (whole payloads, with their `s`), replayed after a
+    /// RESUME from the client's last `seq`, as Discord does.
+    log: VecDeque<Value>,
+    /// Dispatches sent again because of a RESUME.
+    pub replayed: u32,
 }
 
 #[derive(Clone)]
@@ -81,6 +93,8 @@ impl FakeDiscord {
                 queued: Vec::new(),
                 sessions: 0,
                 seq: 0,
+                log: VecDeque::new(),
+                replayed: 0,
             })),
         };
         let app = Router::new()
@@ -126,17 +140,19 @@ impl FakeDiscord {
         bot: bool,
         content: &str,
     ) {
-        let mut d = json!({
-            "id": "1",
-            "channel_id": channel,
-            "author": {"id": author, "username": format!("user{author}"), "bot": bot},
-            "content": content,
-            "type": 0,
-        });
-        if let Some(g) = guild {
-            d["guild_id"] = json!(g);
-        }
-        self.command(Cmd::Dispatch("MESSAGE_CREATE", d));
+        self.command(Cmd::Dispatch(
+            "MESSAGE_CREATE",
+            message(guild, channel, author, bot, content),
+        ));
+    }
+
+    /// A MESSAGE_CREATE lost with the connection it was sent on: the socket
+    /// drops, and the client only gets the message if it RESUMEs.
+    pub fn lose_message_in_flight(&self, guild: Option<&str>, channel: &str, content: &str) {
+        self.command(Cmd::LostDispatch(
+            "MESSAGE_CREATE",
+            message(guild, channel, "7", false, content),
+        ));
     }
 
     pub fn send_op(&self, payload: Value) {
@@ -154,6 +170,20 @@ impl FakeDiscord {
     pub fn sent(&self) -> Vec<(String, String)> {
         self.with(|s| s.sent.clone())
     }
+}
+
+fn message(guild: Option<&str>, channel: &str, author: &str, bot: bool, content: &str) -> Value {
+    let mut d = json!({
+        "id": "1",
+        "channel_id": channel,
+        "author": {"id": author, "username": format!("user{author}"), "bot": bot},
+        "content": content,
+        "type": 0,
+    });
+    if let Some(g) = guild {
+        d["guild_id"] = json!(g);
+    }
+    d
 }
 
 fn authorized(headers: &HeaderMap) -> bool {
@@ -272,8 +302,13 @@ async fn serve(fake: FakeDiscord, mut socket: WebSocket) {
                 let Some(cmd) = cmd else { return };
                 match cmd {
                     Cmd::Dispatch(t, d) => {
-                        let s = fake.with(|s| { s.seq += 1; s.seq });
-                        if !send(&mut socket, json!({"op": 0, "t": t, "s": s, "d": d})).await { return; }
+                        let payload = log_dispatch(&fake, t, d);
+                        if !send(&mut socket, payload).await { return; }
+                    }
+                    Cmd::LostDispatch(t, d) => {
+                        log_dispatch(&fake, t, d);
+                        detach(&fake, &tx);
+                        return;
                     }
                     Cmd::Raw(v) => { if !send(&mut socket, v).await { return; } }
                     Cmd::Close(code) => {
@@ -314,7 +349,20 @@ async fn serve(fake: FakeDiscord, mut socket: WebSocket) {
                     }
                     Some(6) => {
                         let session = p["d"]["session_id"].as_str().unwrap_or_default().to_string();
-                        fake.with(|s| s.resumes.push((session, p["d"]["seq"].as_u64())));
+                        let since = p["d"]["seq"].as_u64();
+                        fake.with(|s| s.resumes.push((session, since)));
+                        // What the client missed, in order, then RESUMED.
+                        let missed: Vec<Value> = fake.with(|s| {
+                            let missed: Vec<Value> = s.log.iter()
+                                .filter(|e| e["s"].as_u64() > since)
+                                .cloned()
+                                .collect();
+                            s.replayed += missed.len() as u32;
+                            missed
+                        });
+                        for e in missed {
+                            if !send(&mut socket, e).await { return; }
+                        }
                         let s = fake.with(|s| { s.seq += 1; s.seq });
                         if !send(&mut socket, json!({"op": 0, "t": "RESUMED", "s": s, "d": {}})).await { return; }
                         attach(&fake, &tx);
@@ -324,6 +372,19 @@ async fn serve(fake: FakeDiscord, mut socket: WebSocket) {
             }
         }
     }
+}
+
+/// Number a dispatch and keep it for replay.
+fn log_dispatch(fake: &FakeDiscord, t: &str, d: Value) -> Value {
+    fake.with(|s| {
+        s.seq += 1;
+        let p = json!({"op": 0, "t": t, "s": s.seq, "d": d});
+        s.log.push_back(p.clone());
+        if s.log.len() > REPLAY_LOG {
+            s.log.pop_front();
+        }
+        p
+    })
 }
 
 /// Make this connection the one commands go to, and flush what waited.
