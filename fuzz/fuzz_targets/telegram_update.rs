@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use zeroclaw::channels::split::split_message;
+use zeroclaw::channels::split::{split_message, split_message_utf16};
 use zeroclaw::channels::telegram::api::parse_update;
 
 fuzz_target!(|data: &[u8]| {
@@ -29,6 +29,15 @@ fuzz_target!(|data: &[u8]| {
                 let parts = split_message(&text, max);
                 assert!(!parts.is_empty());
                 assert!(parts.iter().all(|p| p.chars().count() <= max.max(1)));
+                // What the Telegram channel sends: UTF-16 units, except a
+                // lone character longer than the limit.
+                let parts = split_message_utf16(&text, max);
+                assert!(!parts.is_empty());
+                assert!(
+                    parts
+                        .iter()
+                        .all(|p| p.encode_utf16().count() <= max.max(1) || p.chars().count() == 1)
+                );
             }
         }
     }

@@ -13,6 +13,9 @@ use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// Longest `sendMessage` text Telegram accepts, in UTF-16 code units.
+pub const MAX_TEXT: usize = 4096;
 use tokio::sync::Notify;
 
 pub const TOKEN: &str = "123:fake-token";
@@ -167,6 +170,10 @@ async fn api(
             let text = body["text"].as_str().unwrap_or_default().to_string();
             if text.is_empty() {
                 return error(400, "Bad Request: message text is empty", json!({}));
+            }
+            // Telegram measures text in UTF-16 code units.
+            if text.encode_utf16().count() > MAX_TEXT {
+                return error(400, "Bad Request: message is too long", json!({}));
             }
             fake.with(|s| s.sent.push((chat.clone(), text.clone())));
             ok(json!({"message_id": 1, "chat": {"id": chat}, "text": text}))

@@ -5,7 +5,7 @@ use super::api::{TelegramApi, TelegramError, Update};
 use crate::agent::AgentRequest;
 use crate::channels::pace::Pacer;
 use crate::channels::send::{RateLimited, send_parts};
-use crate::channels::split::split_message;
+use crate::channels::split::split_message_utf16;
 use crate::daemon::context::Ctx;
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -45,7 +45,7 @@ impl TelegramChannel {
         send_parts(
             "telegram",
             chat,
-            split_message(text, self.max_message_length),
+            split_message_utf16(text, self.max_message_length),
             |part| async move {
                 self.pacer.wait(chat).await;
                 self.api.send_message(chat, &part).await
