@@ -51,27 +51,9 @@ pub fn redact(secret: &str) -> String {
 }
 
 fn channel_secret(secret: Option<&Secret>, table: &str) -> (Option<String>, KeySource) {
-    let Some(secret) = secret else {
-        return (None, KeySource::Missing);
-    };
-    if let Some(var) = secret.env_reference() {
-        let value = std::env::var(var).ok().filter(|v| !v.trim().is_empty());
-        let source = if value.is_some() {
-            KeySource::ConfigEnv(var.to_string())
-        } else {
-            KeySource::Missing
-        };
-        return (value, source);
-    }
-    let value = secret.expose().trim();
-    if value.is_empty() {
-        (None, KeySource::Missing)
-    } else {
-        (
-            Some(value.to_string()),
-            KeySource::ConfigFile(table.to_string()),
-        )
-    }
+    secret
+        .and_then(|s| settings::read_secret(s, table))
+        .map_or((None, KeySource::Missing), |c| (c.value, c.source))
 }
 
 fn report(

@@ -28,7 +28,9 @@ pub fn credential_rejected(myself: &ActorRef<ChannelMsg>, ctx: &Ctx, child: &str
 }
 
 /// Run a delivery (cron's `deliver_to`) in the background so the actor stays
-/// responsive, and answer the caller's reply port with the outcome.
+/// responsive, and answer the caller's reply port with the outcome. Finished
+/// deliveries are reaped here, where the set grows, so it stays as small as
+/// the deliveries in flight.
 pub fn spawn_delivery<S, F, E>(
     deliveries: &mut JoinSet<()>,
     child: &'static str,
@@ -40,6 +42,7 @@ pub fn spawn_delivery<S, F, E>(
     F: Future<Output = Result<(), E>> + Send + 'static,
     E: Display,
 {
+    while deliveries.try_join_next().is_some() {}
     let sending = send(target.clone());
     deliveries.spawn(async move {
         let result = sending

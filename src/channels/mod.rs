@@ -17,6 +17,7 @@
 //!   `RestartPreventExitStatus=`): retrying a revoked token cannot succeed,
 //!   and a restart storm would only hit the service's rate limits.
 
+pub mod answer;
 pub mod cli;
 pub mod discord;
 pub mod doctor;

@@ -37,7 +37,14 @@ impl Secret {
     /// True when the value is empty or only whitespace; such a secret counts
     /// as unset for validation (an empty token can never authenticate).
     pub fn is_blank(&self) -> bool {
-        self.0.trim().is_empty()
+        self.trimmed().is_none()
+    }
+
+    /// The value without surrounding whitespace (a pasted token often carries
+    /// a newline), or `None` when blank: the one form every user of a token
+    /// wants.
+    pub fn trimmed(&self) -> Option<&str> {
+        Some(self.0.trim()).filter(|v| !v.is_empty())
     }
 }
 

@@ -145,7 +145,7 @@ pub fn configured_names(config: &Config) -> Vec<String> {
 }
 
 /// Read a secret, following an unexpanded `${VAR}` (the loader normally expands it).
-fn read_secret(secret: &Secret, table: &str) -> Option<Credential> {
+pub(crate) fn read_secret(secret: &Secret, table: &str) -> Option<Credential> {
     if let Some(var) = secret.env_reference() {
         let value = std::env::var(var).ok().filter(|v| !v.trim().is_empty())?;
         return Some(Credential {
@@ -153,8 +153,7 @@ fn read_secret(secret: &Secret, table: &str) -> Option<Credential> {
             source: KeySource::ConfigEnv(var.to_string()),
         });
     }
-    let value = secret.expose().trim();
-    (!value.is_empty()).then(|| Credential {
+    secret.trimmed().map(|value| Credential {
         value: Some(value.to_string()),
         source: KeySource::ConfigFile(table.to_string()),
     })

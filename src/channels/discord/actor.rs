@@ -7,6 +7,7 @@ use super::handler::DiscordChannel;
 use crate::channels::msg::ChannelMsg;
 use crate::channels::task::TaskGuard;
 use crate::channels::{ChannelError, lifecycle};
+use crate::config::Secret;
 use crate::daemon::context::Ctx;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde_json::Value;
@@ -51,14 +52,10 @@ impl Actor for DiscordActor {
             .discord
             .clone()
             .ok_or(ChannelError::NotConfigured("discord"))?;
-        let token = dc
-            .bot_token
-            .as_ref()
-            .map(|t| t.expose().trim().to_string())
-            .filter(|t| !t.is_empty());
+        let token = dc.bot_token.as_ref().and_then(Secret::trimmed);
         let api = DiscordApi::new(
             &dc.api_base,
-            token.as_deref().unwrap_or_default(),
+            token.unwrap_or_default(),
             Duration::from_secs(30),
         )
         .map_err(ChannelError::Http)?;
@@ -81,7 +78,7 @@ impl Actor for DiscordActor {
                     channel.clone(),
                     GatewayConfig {
                         url: dc.gateway_url.clone(),
-                        token,
+                        token: token.to_string(),
                         session: args.session,
                     },
                     tx,
@@ -113,7 +110,6 @@ impl Actor for DiscordActor {
         message: ChannelMsg,
         state: &mut DiscordState,
     ) -> Result<(), ActorProcessingErr> {
-        while state.deliveries.try_join_next().is_some() {}
         match message {
             ChannelMsg::Deliver {
                 target,

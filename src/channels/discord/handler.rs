@@ -1,7 +1,7 @@
 //! What the Discord channel does with one MESSAGE_CREATE.
 
 use super::api::{DiscordApi, DiscordError};
-use crate::agent::AgentRequest;
+use crate::channels::answer::answer;
 use crate::channels::send::{RateLimited, send_parts};
 use crate::channels::split::split_message;
 use crate::daemon::context::Ctx;
@@ -108,20 +108,7 @@ impl DiscordChannel {
             }
             return Ok(());
         }
-        let request = AgentRequest {
-            session: format!("discord:{channel}"),
-            message: text.to_string(),
-            tools: self.tools.clone(),
-            ..AgentRequest::default()
-        };
-        let agent = self.ctx.agent();
-        let reply = match agent.respond(request).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(channel, "discord: agent failed: {e}");
-                e.user_message()
-            }
-        };
+        let reply = answer(&self.ctx, "discord", channel, text.to_string(), &self.tools).await;
         match self.send_text(channel, &reply).await {
             Err(e) if e.is_connection() || matches!(e, DiscordError::Rejected(_)) => Err(e),
             Err(e) => {

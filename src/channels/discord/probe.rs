@@ -2,18 +2,13 @@
 
 use super::api::DiscordApi;
 use crate::channels::doctor::Check;
-use crate::config::DiscordConfig;
+use crate::config::{DiscordConfig, Secret};
 use std::time::Duration;
 
 const NAME: &str = "discord";
 
 pub async fn probe(config: &DiscordConfig) -> Vec<Check> {
-    let Some(token) = config
-        .bot_token
-        .as_ref()
-        .map(|t| t.expose().trim())
-        .filter(|t| !t.is_empty())
-    else {
+    let Some(token) = config.bot_token.as_ref().and_then(Secret::trimmed) else {
         return vec![Check::fail(
             NAME,
             "config",

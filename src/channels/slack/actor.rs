@@ -7,6 +7,7 @@ use super::socket;
 use crate::channels::msg::ChannelMsg;
 use crate::channels::task::TaskGuard;
 use crate::channels::{ChannelError, lifecycle};
+use crate::config::Secret;
 use crate::daemon::context::Ctx;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde_json::Value;
@@ -34,12 +35,6 @@ pub struct SlackState {
     _tasks: Vec<TaskGuard>,
 }
 
-fn secret(s: &Option<crate::config::Secret>) -> Option<String> {
-    s.as_ref()
-        .map(|s| s.expose().trim().to_string())
-        .filter(|s| !s.is_empty())
-}
-
 impl Actor for SlackActor {
     type Msg = ChannelMsg;
     type State = SlackState;
@@ -57,6 +52,7 @@ impl Actor for SlackActor {
             .slack
             .clone()
             .ok_or(ChannelError::NotConfigured("slack"))?;
+        let secret = |s: &Option<Secret>| s.as_ref().and_then(Secret::trimmed).map(str::to_string);
         let bot_token = secret(&sc.bot_token);
         let app_token = secret(&sc.app_token);
         let problem = match (&bot_token, &app_token, &sc.signing_secret) {
@@ -118,7 +114,6 @@ impl Actor for SlackActor {
         message: ChannelMsg,
         state: &mut SlackState,
     ) -> Result<(), ActorProcessingErr> {
-        while state.deliveries.try_join_next().is_some() {}
         match message {
             ChannelMsg::Deliver {
                 target,

@@ -2,7 +2,7 @@
 //! (Socket Mode or the Events API through the gateway).
 
 use super::api::{SlackApi, SlackError};
-use crate::agent::AgentRequest;
+use crate::channels::answer::answer;
 use crate::channels::send::{RateLimited, send_parts};
 use crate::channels::split::split_message;
 use crate::daemon::context::Ctx;
@@ -116,20 +116,7 @@ impl SlackChannel {
             }
             return Ok(());
         }
-        let request = AgentRequest {
-            session: format!("slack:{channel}"),
-            message: text.to_string(),
-            tools: self.tools.clone(),
-            ..AgentRequest::default()
-        };
-        let agent = self.ctx.agent();
-        let reply = match agent.respond(request).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(channel, "slack: agent failed: {e}");
-                e.user_message()
-            }
-        };
+        let reply = answer(&self.ctx, "slack", channel, text.to_string(), &self.tools).await;
         match self.send_text(channel, &reply, thread_ts).await {
             Err(e) if e.is_connection() || matches!(e, SlackError::Rejected { .. }) => Err(e),
             Err(e) => {

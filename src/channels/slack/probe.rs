@@ -2,18 +2,13 @@
 
 use super::api::SlackApi;
 use crate::channels::doctor::Check;
-use crate::config::SlackConfig;
+use crate::config::{Secret, SlackConfig};
 use std::time::Duration;
 
 const NAME: &str = "slack";
 
 pub async fn probe(config: &SlackConfig) -> Vec<Check> {
-    let Some(token) = config
-        .bot_token
-        .as_ref()
-        .map(|t| t.expose().trim())
-        .filter(|t| !t.is_empty())
-    else {
+    let Some(token) = config.bot_token.as_ref().and_then(Secret::trimmed) else {
         return vec![Check::fail(
             NAME,
             "config",

@@ -9,6 +9,7 @@ use super::poll;
 use crate::channels::msg::ChannelMsg;
 use crate::channels::task::TaskGuard;
 use crate::channels::{ChannelError, lifecycle};
+use crate::config::Secret;
 use crate::daemon::context::Ctx;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::collections::VecDeque;
@@ -62,9 +63,9 @@ impl Actor for TelegramActor {
             .telegram
             .clone()
             .ok_or(ChannelError::NotConfigured("telegram"))?;
-        let token = match tg.bot_token.as_ref().map(|t| t.expose().trim().to_string()) {
-            Some(t) if !t.is_empty() => t,
-            _ => {
+        let token = match tg.bot_token.as_ref().and_then(Secret::trimmed) {
+            Some(t) => t.to_string(),
+            None => {
                 // Stop cleanly through the same path as a rejected token: no restarts.
                 let _ = myself.send_message(ChannelMsg::CredentialRejected(
                     "no bot_token in [channel.telegram]; get one from @BotFather".into(),
@@ -148,7 +149,6 @@ impl Actor for TelegramActor {
         message: ChannelMsg,
         state: &mut TelegramState,
     ) -> Result<(), ActorProcessingErr> {
-        while state.deliveries.try_join_next().is_some() {}
         match message {
             ChannelMsg::Deliver {
                 target,

@@ -2,7 +2,7 @@
 //! the polling loop, the webhook worker and cron delivery.
 
 use super::api::{TelegramApi, TelegramError, Update};
-use crate::agent::AgentRequest;
+use crate::channels::answer::answer;
 use crate::channels::pace::Pacer;
 use crate::channels::send::{RateLimited, send_parts};
 use crate::channels::split::split_message_utf16;
@@ -74,20 +74,7 @@ impl TelegramChannel {
             self.refuse(from.id, from.username.as_deref());
             return Ok(());
         }
-        let request = AgentRequest {
-            session: format!("telegram:{chat}"),
-            message: text,
-            tools: self.tools.clone(),
-            ..AgentRequest::default()
-        };
-        let agent = self.ctx.agent();
-        let reply = match agent.respond(request).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(chat, "telegram: agent failed: {e}");
-                e.user_message()
-            }
-        };
+        let reply = answer(&self.ctx, "telegram", &chat, text, &self.tools).await;
         match self.send_text(&chat, &reply).await {
             Ok(()) => Ok(()),
             Err(e) if e.is_connection() || matches!(e, TelegramError::Rejected { .. }) => Err(e),
