@@ -3,42 +3,21 @@
 mod support;
 
 use std::time::Duration;
+use support::agent::{ask, new_agent, provider_config};
 use support::anthropic::{Fake, KEY, Step};
 use tokio::time::Instant;
-use zeroclaw::agent::{Agent, AgentRequest};
+use zeroclaw::agent::Agent;
 use zeroclaw::config::{Config, parse_str};
 
 fn config(fake: &Fake, key: &str, timeout: &str, retries: u32) -> Config {
-    parse_str(
-        &format!(
-            r#"
-            [provider]
-            name = "anthropic"
-            model = "claude-test"
-            api_key = "{key}"
-            base_url = "{}"
-            timeout = "{timeout}"
-            max_retries = {retries}
-            retry_min_delay = "10ms"
-            retry_max_delay = "5s"
-            "#,
-            fake.base_url
-        ),
-        "test",
+    provider_config(
+        "anthropic",
+        "claude-test",
+        &fake.base_url,
+        key,
+        timeout,
+        retries,
     )
-    .unwrap()
-}
-
-fn new_agent(config: &Config) -> Agent {
-    Agent::new(config, std::env::temp_dir()).unwrap()
-}
-
-fn ask(message: &str) -> AgentRequest {
-    AgentRequest {
-        session: "test:1".into(),
-        message: message.into(),
-        ..Default::default()
-    }
 }
 
 #[tokio::test]

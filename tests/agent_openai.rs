@@ -3,43 +3,14 @@
 mod support;
 
 use std::time::Duration;
+use support::agent::{ask, new_agent, provider_config};
 use support::openai::{Fake, KEY, Step};
 use tokio::time::Instant;
-use zeroclaw::agent::{Agent, AgentRequest};
 use zeroclaw::config::{Config, parse_str};
 
 /// `name` may be `openai`, `openrouter`, `ollama` or a custom compatible server.
 fn config(name: &str, fake: &Fake, key: &str, timeout: &str, retries: u32) -> Config {
-    parse_str(
-        &format!(
-            r#"
-            [provider]
-            name = "{name}"
-            model = "gpt-test"
-            api_key = "{key}"
-            base_url = "{}"
-            timeout = "{timeout}"
-            max_retries = {retries}
-            retry_min_delay = "10ms"
-            retry_max_delay = "5s"
-            "#,
-            fake.base_url
-        ),
-        "test",
-    )
-    .unwrap()
-}
-
-fn new_agent(config: &Config) -> Agent {
-    Agent::new(config, std::env::temp_dir()).unwrap()
-}
-
-fn ask(message: &str) -> AgentRequest {
-    AgentRequest {
-        session: "test:1".into(),
-        message: message.into(),
-        ..Default::default()
-    }
+    provider_config(name, "gpt-test", &fake.base_url, key, timeout, retries)
 }
 
 #[tokio::test]

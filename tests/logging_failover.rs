@@ -5,55 +5,16 @@
 //! The supervisor is played by the test: it spawns the logger again, as the
 //! root supervisor will after its backoff.
 
-use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
+mod support;
+
+use ractor::Actor;
 use std::io::Read;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use support::channel_watch::{Ended, Watch, wait_until};
 use zeroclaw::config::schema::LoggingConfig;
 use zeroclaw::logging::{LogSettings, LoggerActor, SinkState, build};
 
-async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !cond() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-/// Stands in for the root supervisor: reports how its child ended.
-struct Probe;
-
-impl Actor for Probe {
-    type Msg = ();
-    type State = mpsc::UnboundedSender<String>;
-    type Arguments = mpsc::UnboundedSender<String>;
-
-    async fn pre_start(
-        &self,
-        _myself: ActorRef<()>,
-        tx: Self::Arguments,
-    ) -> Result<Self::State, ActorProcessingErr> {
-        Ok(tx)
-    }
-
-    async fn handle_supervisor_evt(
-        &self,
-        _myself: ActorRef<()>,
-        event: SupervisionEvent,
-        tx: &mut Self::State,
-    ) -> Result<(), ActorProcessingErr> {
-        let report = match event {
-            SupervisionEvent::ActorFailed(_, err) => format!("failed: {err}"),
-            SupervisionEvent::ActorTerminated(..) => "terminated".to_string(),
-            _ => return Ok(()),
-        };
-        let _ = tx.send(report);
-        Ok(())
-    }
-}
+const WAIT: Duration = Duration::from_secs(30);
 
 /// Points fd 2 at a file for the life of the guard.
 struct StderrCapture {
@@ -106,12 +67,14 @@ async fn unwritable_directory_fails_over_to_stderr_and_back()
     // Before the logger starts, lines wait in the queue; the first start
     // creates the missing log directory.
     tracing::info!(target: "zeroclaw::test", "line-before-start");
-    let (exits_tx, mut exits) = mpsc::unbounded_channel();
-    let (probe, probe_done) = Actor::spawn(None, Probe, exits_tx).await?;
+    let mut watch = Watch::start().await;
     let (_logger, first_done) =
-        Actor::spawn_linked(None, LoggerActor, handle.clone(), probe.get_cell()).await?;
+        Actor::spawn_linked(None, LoggerActor, handle.clone(), watch.watcher.get_cell()).await?;
     tracing::info!(target: "zeroclaw::test", "line-ok");
-    wait_until("two lines in the file", || handle.stats().written == 2).await;
+    wait_until(WAIT, "two lines in the file", || {
+        handle.stats().written == 2
+    })
+    .await;
     let text = std::fs::read_to_string(&path)?;
     assert!(
         text.contains("line-before-start") && text.contains("line-ok"),
@@ -123,10 +86,12 @@ async fn unwritable_directory_fails_over_to_stderr_and_back()
     std::fs::write(&logs, "not a directory")?;
     tracing::info!(target: "zeroclaw::test", "line-during-1");
     // The logger fails with an error: a failure, which the supervisor restarts.
-    let exit = tokio::time::timeout(Duration::from_secs(30), exits.recv()).await?;
-    let exit = exit.ok_or("probe gone")?;
-    assert!(exit.starts_with("failed: cannot write log file"), "{exit}");
-    tokio::time::timeout(Duration::from_secs(30), first_done).await??;
+    let exit = watch.ended(WAIT).await;
+    assert!(
+        matches!(&exit, Ended::Failed(e) if e.starts_with("cannot write log file")),
+        "{exit:?}"
+    );
+    tokio::time::timeout(WAIT, first_done).await??;
     assert_eq!(handle.stats().state, SinkState::Down);
     tracing::info!(target: "zeroclaw::test", "line-during-2");
 
@@ -157,7 +122,7 @@ async fn unwritable_directory_fails_over_to_stderr_and_back()
     let (logger, second_done) = Actor::spawn(None, LoggerActor, handle.clone()).await?;
     assert_eq!(handle.stats().state, SinkState::Up);
     tracing::info!(target: "zeroclaw::test", "line-after");
-    wait_until("the resumed line", || {
+    wait_until(WAIT, "the resumed line", || {
         std::fs::read_to_string(&path).is_ok_and(|t| t.contains("line-after"))
     })
     .await;
@@ -173,7 +138,6 @@ async fn unwritable_directory_fails_over_to_stderr_and_back()
     second_done.await?;
     // After a clean stop lines are not lost either: they go to stderr.
     assert_eq!(handle.stats().state, SinkState::Down);
-    probe.stop(None);
-    probe_done.await?;
+    watch.watcher.stop(None);
     Ok(())
 }

@@ -129,3 +129,29 @@ impl Reply {
             .collect()
     }
 }
+
+/// A question, the model's `shell` call running `date`, and its result: the
+/// smallest conversation with a tool round trip, for the wire-format tests of
+/// every provider.
+#[cfg(test)]
+pub(crate) fn tool_round_trip(question: &str, call_id: &str) -> Vec<Message> {
+    vec![
+        Message::user(question),
+        Message {
+            role: Role::Assistant,
+            blocks: vec![Block::ToolUse {
+                id: call_id.into(),
+                name: "shell".into(),
+                input: serde_json::json!({"command": "date"}),
+            }],
+        },
+        Message {
+            role: Role::User,
+            blocks: vec![Block::ToolResult {
+                id: call_id.into(),
+                content: "Mon".into(),
+                is_error: false,
+            }],
+        },
+    ]
+}

@@ -3,6 +3,7 @@
 //! only some of it.
 #![allow(dead_code)]
 
+pub mod agent;
 pub mod anthropic;
 pub mod channel_watch;
 pub mod daemon;

@@ -165,6 +165,7 @@ fn into_reply(ok: Success<Response>) -> Reply {
 mod tests {
     use super::*;
     use crate::agent::message::ToolSpec;
+    use crate::agent::message::tool_round_trip;
 
     #[test]
     fn parse_reply_reads_bodies_and_classifies_errors() {
@@ -180,25 +181,7 @@ mod tests {
 
     #[test]
     fn tool_round_trip_blocks_serialise_to_the_documented_shape() {
-        let messages = vec![
-            Message::user("what time is it"),
-            Message {
-                role: Role::Assistant,
-                blocks: vec![Block::ToolUse {
-                    id: "toolu_1".into(),
-                    name: "shell".into(),
-                    input: json!({"command": "date"}),
-                }],
-            },
-            Message {
-                role: Role::User,
-                blocks: vec![Block::ToolResult {
-                    id: "toolu_1".into(),
-                    content: "Mon".into(),
-                    is_error: false,
-                }],
-            },
-        ];
+        let messages = tool_round_trip("what time is it", "toolu_1");
         let tools = vec![ToolSpec {
             name: "shell".into(),
             description: "d".into(),

@@ -209,6 +209,7 @@ fn into_reply(provider: &str, ok: Success<Response>) -> Result<Reply, ProviderEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::message::tool_round_trip;
 
     #[test]
     fn parse_reply_reads_bodies_and_classifies_errors() {
@@ -224,25 +225,7 @@ mod tests {
 
     #[test]
     fn tool_results_become_tool_messages_and_arguments_a_string() {
-        let messages = vec![
-            Message::user("time?"),
-            Message {
-                role: Role::Assistant,
-                blocks: vec![Block::ToolUse {
-                    id: "call_1".into(),
-                    name: "shell".into(),
-                    input: json!({"command": "date"}),
-                }],
-            },
-            Message {
-                role: Role::User,
-                blocks: vec![Block::ToolResult {
-                    id: "call_1".into(),
-                    content: "Mon".into(),
-                    is_error: false,
-                }],
-            },
-        ];
+        let messages = tool_round_trip("time?", "call_1");
         let body = request_body(
             "openai",
             &Completion {
