@@ -127,28 +127,6 @@ async fn long_reply_is_split_and_429_is_waited_out() {
 }
 
 #[tokio::test]
-async fn reply_with_emoji_is_split_by_utf16_length() {
-    // 2,100 emoji: the echo reply is 2,106 characters but 4,206 UTF-16
-    // units, more than Telegram's 4,096 (the fake refuses longer texts).
-    let s = setup(|_| {}).await;
-    let watch = Watch::start().await;
-    let _actor = spawn(&s.ctx, &watch).await;
-    s.fake.push_text(9, ALLOWED, &"😀".repeat(2100));
-    wait_until(WAIT, "three parts", || s.fake.sent().len() >= 3).await;
-    let parts: Vec<String> = s.fake.sent().into_iter().map(|(_, t)| t).collect();
-    // Cut at the only space, then hard cuts at 4,096 units (2,048 emoji).
-    assert_eq!(
-        parts,
-        vec!["echo:".to_string(), "😀".repeat(2048), "😀".repeat(52)]
-    );
-    assert!(
-        parts
-            .iter()
-            .all(|p| p.encode_utf16().count() <= support::telegram::MAX_TEXT)
-    );
-}
-
-#[tokio::test]
 async fn failures_restart_without_losing_or_repeating_updates() {
     let s = setup(|_| {}).await;
     let mut watch = Watch::start().await;

@@ -62,6 +62,28 @@ async fn telegram_round_trip_and_restart_without_loss() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reply_with_emoji_is_split_by_utf16_length() {
+    // 2,100 emoji: the echo reply is 2,106 characters but 4,206 UTF-16
+    // units, more than Telegram's 4,096 (the fake refuses longer texts).
+    let fake = FakeTelegram::start().await;
+    let env = Env::new(&telegram_config(&fake, TOKEN));
+    let _d = env.start_ready(&[]);
+    fake.push_text(USER, USER, &"😀".repeat(2100));
+    wait_for("three parts", T, || fake.sent().len() >= 3);
+    let parts: Vec<String> = fake.sent().into_iter().map(|(_, t)| t).collect();
+    // Cut at the only space, then hard cuts at 4,096 units (2,048 emoji).
+    assert_eq!(
+        parts,
+        vec!["echo:".to_string(), "😀".repeat(2048), "😀".repeat(52)]
+    );
+    assert!(
+        parts
+            .iter()
+            .all(|p| p.encode_utf16().count() <= support::telegram::MAX_TEXT)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_token_is_failed_not_restarted() {
     let fake = FakeTelegram::start().await;
     let env = Env::new(&telegram_config(&fake, "1:revoked"));
