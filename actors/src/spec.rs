@@ -17,7 +17,7 @@ pub struct SpawnContext {
 
 pub type SpawnFuture = Pin<Box<dyn Future<Output = Result<ActorCell, SpawnErr>> + Send>>;
 
-type SpawnFn = Arc<dyn Fn(SpawnContext) -> SpawnFuture + Send + Sync>;
+pub(crate) type SpawnFn = Arc<dyn Fn(SpawnContext) -> SpawnFuture + Send + Sync>;
 
 /// Everything the supervisor needs to (re)start one child.
 #[derive(Clone)]
