@@ -6,6 +6,10 @@
 //! so that an operator who knows systemd already knows how a crashed child
 //! behaves. It knows nothing about the daemon's domain.
 //!
+//! What a tree guarantees (start and stop order, the restart decision, the
+//! start limit, backoff, what a caller sees while a child restarts, runtime
+//! operations) is written down in `docs/architecture.md`.
+//!
 //! # How an exit is classified
 //! - the child stopped cleanly (`SupervisionEvent::ActorTerminated`): success;
 //! - `Err` from a handler, `post_start`, `pre_start`, or a spawn function that
@@ -26,6 +30,8 @@
 //! ractor's registry is global to the process. A tree started as `ns` is
 //! registered as `ns`, and its child `c` is expected under `ns/c`
 //! ([`SupervisorHandle::registered_name`]), so trees coexist (parallel tests).
+
+#![warn(missing_docs)]
 
 mod panics;
 pub mod policy;

@@ -24,22 +24,40 @@ pub struct SupervisorOptions {
 pub enum SupervisorExit {
     /// `shutdown` was called and every child stopped.
     Shutdown,
-    /// A child with `on_give_up = exit` hit its start limit.
-    GaveUp { child: String, reason: String },
+    /// A child with `on_give_up = exit` hit its start limit, so the program
+    /// can exit non-zero and let its init system restart it whole.
+    GaveUp {
+        /// The child that gave up.
+        child: String,
+        /// The start limit it hit and its last exit, for the operator.
+        reason: String,
+    },
 }
 
+/// Why an operation on a tree was refused; the operation had no effect.
 #[derive(Debug, thiserror::Error)]
 pub enum SupervisorError {
+    /// The tree has no child by this name (or it is being removed).
     #[error("no child named `{0}`")]
     UnknownChild(String),
+    /// Names are unique in a tree: they are what registry names and
+    /// operations refer to.
     #[error("a child named `{0}` already exists")]
     DuplicateChild(String),
+    /// The tree is stopping or has ended: nothing starts any more.
     #[error("the supervisor is not running")]
     NotRunning,
+    /// The supervisor actor itself could not start, most often because its
+    /// registry name is taken.
     #[error(
         "could not start the supervision tree `{namespace}`: {reason} (is a tree with this name already running in this process?)"
     )]
-    StartFailed { namespace: String, reason: String },
+    StartFailed {
+        /// The namespace the tree was to be registered under.
+        namespace: String,
+        /// ractor's reason.
+        reason: String,
+    },
 }
 
 /// Cheap to clone; talks to the supervisor actor by messages.
@@ -114,6 +132,8 @@ impl SupervisorHandle {
         &self.namespace
     }
 
+    /// Every child's state, restarts and last exit, in start order; answered
+    /// between two bookkeeping steps, never blocked by a slow start or stop.
     pub async fn snapshot(&self) -> Result<TreeSnapshot, SupervisorError> {
         match self.actor.call(Msg::Snapshot, None).await {
             Ok(CallResult::Success(snapshot)) => Ok(snapshot),
