@@ -48,5 +48,6 @@ pub use supervisor::{SupervisorError, SupervisorExit, SupervisorHandle, Supervis
 /// A child that stops (or fails) with a reason starting with this is marked
 /// `failed` and not restarted, whatever its `restart` setting: the equivalent
 /// of systemd's `RestartPreventExitStatus=`, for causes a restart cannot cure
-/// (a revoked credential). `restart_child` still starts it on request.
+/// (a revoked credential). `restart_child` still starts it on request
+/// (`docs/architecture.md`, "How an exit is classified").
 pub const FATAL_PREFIX: &str = "fatal: ";

@@ -60,7 +60,9 @@ pub enum SupervisorError {
     },
 }
 
-/// Cheap to clone; talks to the supervisor actor by messages.
+/// A running tree, as the rest of the program sees it. Cheap to clone; it
+/// talks to the supervisor actor by messages, so any task may hold one. What
+/// each operation guarantees is in `docs/architecture.md`, "Runtime operations".
 #[derive(Clone)]
 pub struct SupervisorHandle {
     namespace: Arc<str>,
@@ -164,7 +166,8 @@ impl SupervisorHandle {
         self.request(|reply| Msg::Replace(spec, reply)).await
     }
 
-    /// Stop every child in reverse start order, each within its stop timeout, then the supervisor.
+    /// Stop every child in reverse start order, each within its stop timeout, then the
+    /// supervisor (`docs/architecture.md`, "Stop order").
     /// Returns when the tree has ended; calling it on a tree that already ended is not an error.
     pub async fn shutdown(&self) -> Result<(), SupervisorError> {
         let _ = self.actor.cast(Msg::Shutdown);
