@@ -212,8 +212,31 @@ async fn run_phase(phase: &str, env: &Env, probe_runs: usize, seen: &mut Seen) {
         log.contains("TRACE") || log.contains("\"level\":\"TRACE\""),
         "{phase}: the log holds no trace line; the test would prove nothing"
     );
+    if let Some(line) = log.lines().find(|l| wire_trace(l)) {
+        panic!("{phase}: a wire library logged at trace:\n{line}");
+    }
     seen.add(format!("{phase}: log file"), log);
     seen.add(format!("{phase}: daemon stderr"), daemon_stderr(&daemon));
+}
+
+/// Libraries whose trace lines dump protocol data (frames, headers).
+const WIRE: [&str; 6] = ["tungstenite", "tokio_tungstenite", "hyper", "h2", "reqwest", "rustls"];
+
+/// A trace line (text or JSON format) from one of the [`WIRE`] libraries.
+fn wire_trace(line: &str) -> bool {
+    let (level, target) = match serde_json::from_str::<Value>(line) {
+        Ok(v) => (
+            v["level"].as_str().unwrap_or_default().to_string(),
+            v["target"].as_str().unwrap_or_default().to_string(),
+        ),
+        Err(_) => {
+            let mut words = line.split_whitespace().skip(1);
+            let level = words.next().unwrap_or_default().to_string();
+            (level, words.next().unwrap_or_default().to_string())
+        }
+    };
+    let crate_name = target.split("::").next().unwrap_or_default().trim_end_matches(':');
+    level == "TRACE" && WIRE.contains(&crate_name)
 }
 
 fn daemon_stderr(d: &Daemon) -> String {

@@ -72,6 +72,30 @@ pub fn redact_line(line: Vec<u8>) -> Vec<u8> {
     }
 }
 
+/// Replace the default panic hook with one printing the same report to
+/// stderr with secrets masked: a panic message may quote an error or a URL.
+/// Call first thing; hooks installed later chain to this one.
+pub fn mask_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("<unnamed>");
+        let location = info.location().map(|l| l.to_string()).unwrap_or_default();
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("Box<dyn Any>");
+        let report = format!("thread '{name}' panicked at {location}:\n{message}");
+        let backtrace = std::backtrace::Backtrace::capture();
+        let tail = match backtrace.status() {
+            std::backtrace::BacktraceStatus::Captured => format!("\nstack backtrace:\n{backtrace}"),
+            _ => String::new(),
+        };
+        eprintln!("\n{}{tail}", redact(&report));
+    }));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
