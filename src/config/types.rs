@@ -271,6 +271,31 @@ mod tests {
     }
 
     #[test]
+    fn a_scope_records_the_secrets_read_in_it_expanded() -> Result<(), toml::de::Error> {
+        #[derive(Deserialize)]
+        struct Two {
+            a: Secret,
+            b: Secret,
+        }
+        let vars = HashMap::from([("TOKEN".to_string(), "from-the-env".to_string())]);
+        let outer = EnvScope::with_vars(vars);
+        let _: Two = toml::from_str("a = \"written\"\nb = \"${TOKEN}\"")?;
+        {
+            let inner = EnvScope::with_vars(HashMap::new());
+            let _: Secret = toml::from_str::<HashMap<String, Secret>>("c = \"nested\"")?
+                .remove("c")
+                .unwrap_or_else(|| Secret::new(""));
+            assert_eq!(inner.take_seen(), ["nested"]);
+        }
+        assert_eq!(outer.take_seen(), ["written", "from-the-env"]);
+        drop(outer);
+        // Outside a scope nothing is recorded.
+        let _: Two = toml::from_str("a = \"x\"\nb = \"y\"")?;
+        assert!(SEEN.with(|s| s.borrow().is_empty()));
+        Ok(())
+    }
+
+    #[test]
     fn sizes_print_back_exactly() {
         for text in ["100MB", "10KiB", "1MiB", "16KiB", "1500B", "3GB"] {
             let size: ByteSize = text.parse().unwrap();
