@@ -192,7 +192,11 @@ async fn run_phase(phase: &str, env: &Env, probe_runs: usize, seen: &mut Seen) {
         .map(str::to_string)
         .unwrap_or_else(|| panic!("{phase}: no gateway URL in {status}"));
     zeroclaw::tls::install_crypto_provider();
-    let http = reqwest::Client::builder().no_proxy().timeout(T).build().unwrap();
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(T)
+        .build()
+        .unwrap();
     for route in ["/health", "/metrics"] {
         let body = http
             .get(format!("{gateway}{route}"))
@@ -220,7 +224,14 @@ async fn run_phase(phase: &str, env: &Env, probe_runs: usize, seen: &mut Seen) {
 }
 
 /// Libraries whose trace lines dump protocol data (frames, headers).
-const WIRE: [&str; 6] = ["tungstenite", "tokio_tungstenite", "hyper", "h2", "reqwest", "rustls"];
+const WIRE: [&str; 6] = [
+    "tungstenite",
+    "tokio_tungstenite",
+    "hyper",
+    "h2",
+    "reqwest",
+    "rustls",
+];
 
 /// A trace line (text or JSON format) from one of the [`WIRE`] libraries.
 fn wire_trace(line: &str) -> bool {
@@ -235,7 +246,11 @@ fn wire_trace(line: &str) -> bool {
             (level, words.next().unwrap_or_default().to_string())
         }
     };
-    let crate_name = target.split("::").next().unwrap_or_default().trim_end_matches(':');
+    let crate_name = target
+        .split("::")
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(':');
     level == "TRACE" && WIRE.contains(&crate_name)
 }
 

@@ -279,7 +279,11 @@ mod tests {
         }
         let vars = HashMap::from([("TOKEN".to_string(), "from-the-env".to_string())]);
         let outer = EnvScope::with_vars(vars);
-        let _: Two = toml::from_str("a = \"written\"\nb = \"${TOKEN}\"")?;
+        let two: Two = toml::from_str("a = \"written\"\nb = \"${TOKEN}\"")?;
+        assert_eq!(
+            (two.a.expose(), two.b.expose()),
+            ("written", "from-the-env")
+        );
         {
             let inner = EnvScope::with_vars(HashMap::new());
             let _: Secret = toml::from_str::<HashMap<String, Secret>>("c = \"nested\"")?
@@ -290,7 +294,8 @@ mod tests {
         assert_eq!(outer.take_seen(), ["written", "from-the-env"]);
         drop(outer);
         // Outside a scope nothing is recorded.
-        let _: Two = toml::from_str("a = \"x\"\nb = \"y\"")?;
+        let two: Two = toml::from_str("a = \"x\"\nb = \"${TOKEN}\"")?;
+        assert_eq!((two.a.expose(), two.b.expose()), ("x", "${TOKEN}"));
         assert!(SEEN.with(|s| s.borrow().is_empty()));
         Ok(())
     }
