@@ -35,10 +35,12 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    let secrets: Vec<S> = secrets.into_iter().collect();
-    if let Some(r) = current()
-        && secrets.iter().all(|s| r.contains(s.as_ref()))
-    {
+    let secrets: Vec<S> = secrets
+        .into_iter()
+        .filter(|s| s.as_ref().trim().len() >= MIN_SECRET_LEN)
+        .collect();
+    let known = |r: &Redactor| secrets.iter().all(|s| r.contains(s.as_ref()));
+    if secrets.is_empty() || current().is_some_and(|r| known(&r)) {
         return;
     }
     let mut guard = CURRENT.write().unwrap_or_else(PoisonError::into_inner);
