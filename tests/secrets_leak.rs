@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use std::process::{Command, Output};
 use std::time::Duration;
 use support::anthropic::{self, Step};
-use support::daemon::{BIN, Daemon, Env, wait_for};
+use support::daemon::{BIN, Env, wait_for};
 use support::faulty::{Failure, Faulty, refused_url};
 
 const T: Duration = Duration::from_secs(30);
@@ -143,8 +143,8 @@ impl Seen {
     }
 }
 
-/// Start the daemon, wait until every channel has failed once, run the cron
-/// jobs `runs` times each, collect what every exit shows, stop it.
+/// Start the daemon, wait until every channel has failed once, collect what
+/// every exit shows (running the `probe` job `probe_runs` times), stop it.
 async fn run_phase(phase: &str, env: &Env, probe_runs: usize, seen: &mut Seen) {
     let work = env.path("work");
     let mut daemon = env.start_with(&["--workdir", work.to_str().unwrap()], |cmd| {
@@ -163,14 +163,31 @@ async fn run_phase(phase: &str, env: &Env, probe_runs: usize, seen: &mut Seen) {
                 .all(|c| !child(&s, c)["last_exit"].is_null())
         })
     });
+    collect_cli(phase, env, probe_runs, seen);
+    collect_http(phase, env, seen).await;
+    daemon.signal(nix::sys::signal::Signal::SIGTERM);
+    daemon.wait_exit(T);
+    let log = std::fs::read_to_string(env.path("zeroclaw.log")).unwrap_or_default();
+    assert!(
+        log.contains("TRACE"),
+        "{phase}: the log holds no trace line; the test would prove nothing"
+    );
+    if let Some(line) = log.lines().find(|l| wire_trace(l)) {
+        panic!("{phase}: a wire library logged at trace:\n{line}");
+    }
+    seen.add(format!("{phase}: log file"), log);
+    seen.add(format!("{phase}: daemon stderr"), daemon.stderr());
+}
+
+/// Every CLI command an operator would run to see what went wrong.
+fn collect_cli(phase: &str, env: &Env, probe_runs: usize, seen: &mut Seen) {
     for _ in 0..probe_runs {
         let out = cli(env, &["cron", "run", "probe", "--json"]);
         seen.add_output(phase, "cron run probe --json", &out);
     }
-    let out = cli(env, &["cron", "run", "other"]);
-    seen.add_output(phase, "cron run other", &out);
     for args in [
-        &["status"][..],
+        &["cron", "run", "other"][..],
+        &["status"],
         &["status", "--json"],
         &["channel", "list"],
         &["channel", "list", "--json"],
@@ -185,6 +202,10 @@ async fn run_phase(phase: &str, env: &Env, probe_runs: usize, seen: &mut Seen) {
         let out = cli(env, args);
         seen.add_output(phase, &args.join(" "), &out);
     }
+}
+
+/// `/health` and `/metrics` of the running gateway.
+async fn collect_http(phase: &str, env: &Env, seen: &mut Seen) {
     let status = status_json(env).expect("status");
     let gateway = child(&status, "gateway")["detail"]
         .as_str()
@@ -198,29 +219,20 @@ async fn run_phase(phase: &str, env: &Env, probe_runs: usize, seen: &mut Seen) {
         .build()
         .unwrap();
     for route in ["/health", "/metrics"] {
-        let body = http
+        let resp = http
             .get(format!("{gateway}{route}"))
             .bearer_auth(GW_TOKEN)
             .send()
             .await
-            .expect(route)
-            .text()
-            .await
             .expect(route);
+        assert!(
+            resp.status().is_success(),
+            "{phase}: {route} answered {}",
+            resp.status()
+        );
+        let body = resp.text().await.expect(route);
         seen.add(format!("{phase}: GET {route}"), body);
     }
-    daemon.signal(nix::sys::signal::Signal::SIGTERM);
-    daemon.wait_exit(T);
-    let log = std::fs::read_to_string(env.path("zeroclaw.log")).unwrap_or_default();
-    assert!(
-        log.contains("TRACE") || log.contains("\"level\":\"TRACE\""),
-        "{phase}: the log holds no trace line; the test would prove nothing"
-    );
-    if let Some(line) = log.lines().find(|l| wire_trace(l)) {
-        panic!("{phase}: a wire library logged at trace:\n{line}");
-    }
-    seen.add(format!("{phase}: log file"), log);
-    seen.add(format!("{phase}: daemon stderr"), daemon_stderr(&daemon));
 }
 
 /// Libraries whose trace lines dump protocol data (frames, headers).
@@ -252,10 +264,6 @@ fn wire_trace(line: &str) -> bool {
         .unwrap_or_default()
         .trim_end_matches(':');
     level == "TRACE" && WIRE.contains(&crate_name)
-}
-
-fn daemon_stderr(d: &Daemon) -> String {
-    d.stderr()
 }
 
 /// Each secret in the forms it could take on the way out.
@@ -297,6 +305,62 @@ fn leaks(seen: &Seen, secrets: &[&str]) -> Vec<String> {
     found
 }
 
+/// The real protocols, credentials rejected: Telegram 401, Slack
+/// `invalid_auth`, Discord closes with 4004 after IDENTIFY (so the token went
+/// over the websocket). The model is reached with its real key and reads the
+/// config file through the shell tool, once successfully and once with an
+/// error; then it fails with 401, a timeout, a 5xx and a dropped connection.
+async fn rejected_phase(seen: &mut Seen) {
+    let telegram = support::telegram::FakeTelegram::start().await;
+    let discord = support::discord::FakeDiscord::start().await;
+    let slack = support::slack::FakeSlack::start().await;
+    let env = Env::new("");
+    let cfg = env.config.display().to_string();
+    let shell = |command: String| Step::ToolUse {
+        name: "shell".into(),
+        input: json!({ "command": command }),
+    };
+    let model = anthropic::Fake::start(vec![
+        shell(format!("cat {cfg}")),
+        shell(format!("cat {cfg} /nonexistent/file")),
+        Step::EchoToolResult,
+        Step::error(401, "authentication_error", None),
+        Step::Hang,
+        Step::error(500, "api_error", None),
+        Step::DropMidBody,
+    ])
+    .await;
+    let rejected = Endpoints {
+        telegram: telegram.api_base(),
+        discord_api: discord.api_base(),
+        discord_gateway: discord.gateway_url(),
+        slack: slack.api_base(),
+        provider: model.base_url.clone(),
+        provider_key: anthropic::KEY.into(),
+        openai: refused_url(),
+        format: "text",
+    };
+    env.write_config(&config(&env, &rejected));
+    run_phase("rejected", &env, 5, seen).await;
+    assert!(
+        discord.with(|s| !s.identifies.is_empty()),
+        "Discord never got IDENTIFY: the frame with the token was not exercised"
+    );
+    let handed: Vec<String> = model
+        .requests()
+        .iter()
+        .map(|r| r.body.to_string())
+        .collect();
+    assert!(
+        handed.len() >= 3 && handed.iter().any(|b| b.contains("tool_result")),
+        "the model was not handed the tool results ({} requests)",
+        handed.len()
+    );
+    for (i, body) in handed.into_iter().enumerate() {
+        seen.add(format!("rejected: request {i} to the model"), body);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_any_output_whatever_fails() {
     let mut seen = Seen(Vec::new());
@@ -318,63 +382,7 @@ async fn no_secret_reaches_any_output_whatever_fails() {
     env.write_config(&config(&env, &Endpoints::all(&failing.url(), "text")));
     run_phase("5xx", &env, 1, &mut seen).await;
 
-    // The real protocols, credentials rejected: Telegram 401, Slack
-    // `invalid_auth`, Discord closes with 4004 after IDENTIFY (so the token
-    // went over the websocket). The model is reached with its real key and
-    // reads the config file through the shell tool, once successfully and
-    // once with an error; then it fails with 401, a timeout, a 5xx and a
-    // dropped connection.
-    let telegram = support::telegram::FakeTelegram::start().await;
-    let discord = support::discord::FakeDiscord::start().await;
-    let slack = support::slack::FakeSlack::start().await;
-    let env = Env::new("");
-    let cfg = env.config.display().to_string();
-    let model = anthropic::Fake::start(vec![
-        Step::ToolUse {
-            name: "shell".into(),
-            input: json!({"command": format!("cat {cfg}")}),
-        },
-        Step::ToolUse {
-            name: "shell".into(),
-            input: json!({"command": format!("cat {cfg} /nonexistent/file")}),
-        },
-        Step::EchoToolResult,
-        Step::error(401, "authentication_error", None),
-        Step::Hang,
-        Step::error(500, "api_error", None),
-        Step::DropMidBody,
-    ])
-    .await;
-    let rejected = Endpoints {
-        telegram: telegram.api_base(),
-        discord_api: discord.api_base(),
-        discord_gateway: discord.gateway_url(),
-        slack: slack.api_base(),
-        provider: model.base_url.clone(),
-        provider_key: anthropic::KEY.into(),
-        openai: refused_url(),
-        format: "text",
-    };
-    env.write_config(&config(&env, &rejected));
-    run_phase("rejected", &env, 5, &mut seen).await;
-    assert!(
-        discord.with(|s| !s.identifies.is_empty()),
-        "Discord never got IDENTIFY: the frame with the token was not exercised"
-    );
-    let requests = model.requests();
-    assert!(
-        requests.len() >= 3,
-        "the model was not handed the tool results ({} requests)",
-        requests.len()
-    );
-    let handed: Vec<String> = requests.iter().map(|r| r.body.to_string()).collect();
-    assert!(
-        handed.iter().any(|b| b.contains("tool_result")),
-        "no tool result reached the model"
-    );
-    for (i, body) in handed.into_iter().enumerate() {
-        seen.add(format!("rejected: request {i} to the model"), body);
-    }
+    rejected_phase(&mut seen).await;
 
     let secrets = [
         TG_TOKEN,
