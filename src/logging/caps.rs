@@ -1,5 +1,5 @@
 //! Libraries that dump wire data at trace level are held at debug, whatever
-//! level the operator asks for (`docs/security-secrets.md`).
+//! level the operator asks for (`docs/security.md`, "Secrets").
 //!
 //! tungstenite traces every websocket frame with its payload (Discord's
 //! IDENTIFY carries the bot token, in hex and as bytes); hyper, h2 and

@@ -1,5 +1,5 @@
 //! The process's redactor: every secret it has read, masked wherever text
-//! leaves the process (see `docs/security-secrets.md`).
+//! leaves the process (see `docs/security.md`, "Secrets").
 //!
 //! Loading a config ([`crate::config::load`]) teaches it every `Secret`
 //! value the file held (after `${VAR}` expansion), and resolving a provider's
