@@ -13,6 +13,7 @@ pub mod daemon;
 pub mod gateway;
 pub mod logging;
 pub mod metrics;
+pub mod secrets;
 pub mod service;
 pub mod tls;
 
