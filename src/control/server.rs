@@ -8,8 +8,11 @@ use serde_json::{Value, json};
 use std::future::Future;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::Semaphore;
 
 /// A request line longer than this is refused (and the connection closed):
 /// no legitimate request comes near it, and it bounds memory per client.
@@ -21,6 +24,11 @@ pub enum BindError {
         "another zeroclaw (pid {pid}) is already answering on the control socket {path}; stop it first (`zeroclaw stop --config ...`) or give this instance its own [daemon] state_dir"
     )]
     InUse { path: String, pid: String },
+    #[error(
+        "the control socket path {path} exists and is {kind}, not a socket; zeroclaw never \
+         removes it: move it away, or set [daemon] control_socket to another path"
+    )]
+    NotASocket { path: String, kind: &'static str },
     #[error("cannot create control socket {path}: {source}")]
     Io {
         path: String,
@@ -29,14 +37,16 @@ pub enum BindError {
 }
 
 /// Bind the socket at `path` with mode 0600. A live socket (another daemon
-/// answering) is never removed; a stale one (nobody listening) is replaced.
+/// answering) is never removed; a stale one (nobody listening) is replaced;
+/// anything that is not a socket (a file, a symlink, a directory) is left
+/// alone and refused.
 pub fn bind(path: &Path) -> Result<UnixListener, BindError> {
     let io = |source| BindError::Io {
         path: path.display().to_string(),
         source,
     };
     check_free(path)?;
-    if path.exists() {
+    if std::fs::symlink_metadata(path).is_ok() {
         std::fs::remove_file(path).map_err(io)?;
     }
     if let Some(dir) = path.parent() {
@@ -49,9 +59,27 @@ pub fn bind(path: &Path) -> Result<UnixListener, BindError> {
     Ok(listener)
 }
 
-/// Fail if a live daemon answers on `path` (a stale socket file is fine).
+/// Fail if a live daemon answers on `path` (a stale socket file is fine), or
+/// if `path` names something other than a socket (it would be deleted to
+/// make room).
 pub fn check_free(path: &Path) -> Result<(), BindError> {
-    if path.exists() && std::os::unix::net::UnixStream::connect(path).is_ok() {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(BindError::Io {
+                path: path.display().to_string(),
+                source,
+            });
+        }
+    };
+    if let Some(kind) = not_a_socket(&meta.file_type()) {
+        return Err(BindError::NotASocket {
+            path: path.display().to_string(),
+            kind,
+        });
+    }
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
         let pid = super::client::request(path, "status", json!({}))
             .ok()
             .and_then(|v| v.get("pid").map(|p| p.to_string()))
@@ -64,10 +92,36 @@ pub fn check_free(path: &Path) -> Result<(), BindError> {
     Ok(())
 }
 
-/// Serve until `shutdown` resolves. Each connection runs in its own task.
+/// What the path is, when it is not a socket.
+fn not_a_socket(t: &std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_socket() {
+        None
+    } else if t.is_symlink() {
+        Some("a symbolic link")
+    } else if t.is_dir() {
+        Some("a directory")
+    } else if t.is_file() {
+        Some("a regular file")
+    } else {
+        Some("a device or FIFO")
+    }
+}
+
+/// Serve until `shutdown` resolves. Each connection runs in its own task,
+/// at most `[daemon] control_max_connections` at once; a client idle for
+/// `control_idle_timeout` is disconnected.
 pub async fn serve(listener: UnixListener, ctx: Ctx, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     let my_uid = nix::unistd::getuid().as_raw();
+    let (max, idle) = {
+        let config = ctx.config();
+        (
+            config.daemon.control_max_connections.max(1),
+            config.daemon.control_idle_timeout,
+        )
+    };
+    let slots = Arc::new(Semaphore::new(max));
     loop {
         tokio::select! {
             _ = &mut shutdown => return,
@@ -78,12 +132,18 @@ pub async fn serve(listener: UnixListener, ctx: Ctx, shutdown: impl Future<Outpu
                         Err(_) => false,
                     };
                     let ctx = ctx.clone();
+                    let permit = slots.clone().try_acquire_owned().ok();
                     tokio::spawn(async move {
-                        if allowed {
-                            connection(stream, ctx).await;
-                        } else {
-                            tracing::warn!("control socket: refused a client of another user");
-                            refuse(stream).await;
+                        match permit {
+                            _ if !allowed => {
+                                tracing::warn!("control socket: refused a client of another user");
+                                refuse(stream, permission_denied()).await;
+                            }
+                            None => {
+                                tracing::warn!(max, "control socket: refused a client: too many connections");
+                                refuse(stream, busy(max)).await;
+                            }
+                            Some(_permit) => connection(stream, ctx, idle).await,
                         }
                     });
                 }
@@ -96,30 +156,48 @@ pub async fn serve(listener: UnixListener, ctx: Ctx, shutdown: impl Future<Outpu
     }
 }
 
-async fn refuse(mut stream: UnixStream) {
-    let reply = error_reply(
-        Value::Null,
-        ControlError::new(
-            "permission_denied",
-            "the control socket only serves the daemon's own user and root",
-        ),
-    );
-    let _ = stream.write_all(reply.as_bytes()).await;
+fn permission_denied() -> ControlError {
+    ControlError::new(
+        "permission_denied",
+        "the control socket only serves the daemon's own user and root",
+    )
 }
 
-async fn connection(stream: UnixStream, ctx: Ctx) {
+fn busy(max: usize) -> ControlError {
+    ControlError::new(
+        "busy",
+        format!(
+            "the control socket already serves {max} clients ([daemon] \
+             control_max_connections); close idle ones and retry"
+        ),
+    )
+}
+
+/// Say why, then close. Never waits long on a client that does not read.
+async fn refuse(mut stream: UnixStream, error: ControlError) {
+    let reply = error_reply(Value::Null, error);
+    let _ = tokio::time::timeout(REFUSAL_WRITE, stream.write_all(reply.as_bytes())).await;
+}
+
+/// How long a refusal may take to write.
+const REFUSAL_WRITE: Duration = Duration::from_secs(1);
+
+/// Serve one client: a request line must arrive, and each reply be taken,
+/// within `idle`; otherwise the connection is closed.
+async fn connection(stream: UnixStream, ctx: Ctx, idle: Duration) {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     let mut line = Vec::new();
     loop {
         line.clear();
-        let n = match (&mut reader)
-            .take(MAX_REQUEST_BYTES as u64 + 1)
-            .read_until(b'\n', &mut line)
-            .await
-        {
-            Ok(n) => n,
-            Err(_) => return,
+        let mut limited = (&mut reader).take(MAX_REQUEST_BYTES as u64 + 1);
+        let n = match tokio::time::timeout(idle, limited.read_until(b'\n', &mut line)).await {
+            Ok(Ok(n)) => n,
+            Ok(Err(_)) => return,
+            Err(_) => {
+                tracing::debug!("control socket: closed a client idle for {idle:?}");
+                return;
+            }
         };
         if n == 0 {
             return;
@@ -135,8 +213,9 @@ async fn connection(stream: UnixStream, ctx: Ctx) {
             return;
         }
         let reply = answer(&ctx, &line).await;
-        if write.write_all(reply.as_bytes()).await.is_err() {
-            return;
+        match tokio::time::timeout(idle, write.write_all(reply.as_bytes())).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => return,
         }
     }
 }
