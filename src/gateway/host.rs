@@ -102,7 +102,7 @@ fn split(value: &str) -> Option<(String, Option<u16>)> {
     if a.as_str().contains('@') {
         return None;
     }
-    Some((a.host().to_string(), a.port_u16()))
+    Some((a.host().trim_end_matches('.').to_string(), a.port_u16()))
 }
 
 #[cfg(test)]
