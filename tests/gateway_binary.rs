@@ -292,7 +292,13 @@ async fn slowloris_is_cut_within_read_timeout_plus_one_second() {
     let pace = Duration::from_millis(150);
 
     // Headers that never end.
-    let (cut, text) = trickle(&url, "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n", b"X", pace).await;
+    let (cut, text) = trickle(
+        &url,
+        "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+        b"X",
+        pace,
+    )
+    .await;
     assert!(cut < Duration::from_secs(2), "headers cut after {cut:?}");
     assert!(
         text.is_empty() || text.starts_with("HTTP/1.1 408"),

@@ -300,7 +300,11 @@ async fn requests_for_a_foreign_host_are_refused() {
     // The bound address and localhost are served.
     for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
         let (s, b) = json_of(with_host("/webhook", host.clone()).await.unwrap()).await;
-        assert_eq!((s, &b["response"]), (200, &json!("echo: rebound")), "{host}: {b}");
+        assert_eq!(
+            (s, &b["response"]),
+            (200, &json!("echo: rebound")),
+            "{host}: {b}"
+        );
     }
 }
 

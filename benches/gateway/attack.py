@@ -6,6 +6,8 @@ real binary on 127.0.0.0/8 only.
                                              # how long /health from 127.0.0.1 takes (target: < 1 s)
     benches/gateway/attack.py bodies [BIN]   # 200 concurrent unauthenticated 1 MiB posts to
                                              # /webhook/slack: RSS growth (target: <= 32 MiB)
+    benches/gateway/attack.py control [BIN]  # 3,000 idle control-socket connections: RSS growth,
+                                             # how many are served, `status` still answering
 
 BIN defaults to target/release/zeroclaw (`cargo build --release`). Each run
 starts `zeroclaw gateway --port 0` on a private state dir and stops it.
@@ -65,7 +67,10 @@ def health_ms(addr, timeout=60.0):
     started = time.monotonic()
     s = socket.create_connection(addr, timeout=timeout, source_address=("127.0.0.1", 0))
     s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-    reply = s.recv(64)
+    try:
+        reply = s.recv(64)
+    except TimeoutError:
+        reply = f"no answer within {timeout:.0f} s".encode()
     s.close()
     elapsed = (time.monotonic() - started) * 1000
     return elapsed, reply.split(b"\r\n", 1)[0].decode(errors="replace")
@@ -82,7 +87,7 @@ def starve(bin_path):
             idle.append(s)
         time.sleep(0.2)  # let the accept loop see all 50 before /health arrives
         times = []
-        for _ in range(5):
+        for _ in range(int(os.environ.get("ROUNDS", "5"))):
             ms, status = health_ms(addr)
             times.append(ms)
         print(f"50 idle sockets from 127.0.0.2, max_connections = 8: /health from 127.0.0.1 "
@@ -165,11 +170,64 @@ def bodies(bin_path):
             stop(proc)
 
 
+def control(bin_path):
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+    tmp = tempfile.mkdtemp(prefix="zeroclaw-attack-")
+    config = os.path.join(tmp, "config.toml")
+    with open(config, "w") as f:
+        f.write(f'[daemon]\nstate_dir = "{tmp}/state"\n[gateway]\nenabled = false\n')
+    sock = f"{tmp}/state/zeroclaw.sock"
+    proc = subprocess.Popen(
+        [bin_path, "--config", config, "daemon"],
+        stdout=subprocess.DEVNULL,
+        stderr=open(os.path.join(tmp, "stderr.log"), "w"),
+    )
+    try:
+        for _ in range(500):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.02)
+        time.sleep(0.5)
+        before = rss_kib(proc.pid)
+        conns = []
+        for _ in range(3000):
+            c = socket.socket(socket.AF_UNIX)
+            c.connect(sock)
+            conns.append(c)
+        time.sleep(1.0)
+        during = rss_kib(proc.pid)
+        busy = 0
+        for c in conns:
+            c.setblocking(False)
+            try:
+                if b"busy" in c.recv(4096):
+                    busy += 1
+            except BlockingIOError:
+                pass
+        out = subprocess.run(
+            [bin_path, "--config", config, "status"], capture_output=True, timeout=30
+        )
+        status = out.returncode
+        if status != 0:
+            print(out.stderr.decode(errors="replace").strip())
+        print(f"3,000 idle control-socket connections: RSS {before / 1024:.1f} -> "
+              f"{during / 1024:.1f} MiB (growth {(during - before) / 1024:.1f} MiB); "
+              f"{busy} answered busy; `zeroclaw status` exit {status} while they are open")
+        for c in conns:
+            c.close()
+    finally:
+        stop(proc)
+
+
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("starve", "bodies"):
+    commands = {"starve": starve, "bodies": bodies, "control": control}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     bin_path = sys.argv[2] if len(sys.argv) > 2 else "target/release/zeroclaw"
-    {"starve": starve, "bodies": bodies}[sys.argv[1]](bin_path)
+    commands[sys.argv[1]](bin_path)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 /// A request line longer than this is refused (and the connection closed):
 /// no legitimate request comes near it, and it bounds memory per client.
@@ -110,7 +110,8 @@ fn not_a_socket(t: &std::fs::FileType) -> Option<&'static str> {
 
 /// Serve until `shutdown` resolves. Each connection runs in its own task,
 /// at most `[daemon] control_max_connections` at once; a client idle for
-/// `control_idle_timeout` is disconnected.
+/// `control_idle_timeout` is disconnected, and when every slot is taken an
+/// idle one is closed to make room for the newcomer.
 pub async fn serve(listener: UnixListener, ctx: Ctx, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     let my_uid = nix::unistd::getuid().as_raw();
@@ -122,6 +123,9 @@ pub async fn serve(listener: UnixListener, ctx: Ctx, shutdown: impl Future<Outpu
         )
     };
     let slots = Arc::new(Semaphore::new(max));
+    // Notified when a client finds every slot taken: one idle client closes
+    // to make room, so a leak of idle connections cannot lock the CLI out.
+    let make_room = Arc::new(Notify::new());
     loop {
         tokio::select! {
             _ = &mut shutdown => return,
@@ -131,26 +135,80 @@ pub async fn serve(listener: UnixListener, ctx: Ctx, shutdown: impl Future<Outpu
                         Ok(cred) => cred.uid() == my_uid || cred.uid() == 0,
                         Err(_) => false,
                     };
-                    let ctx = ctx.clone();
+                    if !allowed {
+                        tracing::warn!("control socket: refused a client of another user");
+                        tokio::spawn(refuse(stream, permission_denied()));
+                        continue;
+                    }
                     let permit = slots.clone().try_acquire_owned().ok();
-                    tokio::spawn(async move {
-                        match permit {
-                            _ if !allowed => {
-                                tracing::warn!("control socket: refused a client of another user");
-                                refuse(stream, permission_denied()).await;
-                            }
-                            None => {
-                                tracing::warn!(max, "control socket: refused a client: too many connections");
-                                refuse(stream, busy(max)).await;
-                            }
-                            Some(_permit) => connection(stream, ctx, idle).await,
-                        }
-                    });
+                    if permit.is_none() {
+                        make_room.notify_one();
+                    }
+                    let client = Client {
+                        ctx: ctx.clone(),
+                        idle,
+                        make_room: make_room.clone(),
+                    };
+                    tokio::spawn(admit(stream, client, permit, slots.clone(), max));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "control socket accept failed");
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 }
+            }
+        }
+    }
+}
+
+/// What one connection needs.
+struct Client {
+    ctx: Ctx,
+    idle: Duration,
+    make_room: Arc<Notify>,
+}
+
+/// Serve `stream` once it has a slot: at once, or within [`MAKE_ROOM`]
+/// while idle clients close; otherwise (every slot busy with a request)
+/// answer `busy`.
+async fn admit(
+    stream: UnixStream,
+    client: Client,
+    permit: Option<OwnedSemaphorePermit>,
+    slots: Arc<Semaphore>,
+    max: usize,
+) {
+    let permit = match permit {
+        Some(p) => Some(p),
+        None => wait_for_room(&slots, &client.make_room).await,
+    };
+    match permit {
+        Some(_permit) => connection(stream, client).await,
+        None => {
+            tracing::warn!(
+                max,
+                "control socket: refused a client: every slot is busy with a request"
+            );
+            refuse(stream, busy(max)).await;
+        }
+    }
+}
+
+/// How long a client finding every slot taken waits for one.
+const MAKE_ROOM: Duration = Duration::from_secs(1);
+/// How often a waiting client asks again for an idle one to close.
+const ASK_AGAIN: Duration = Duration::from_millis(100);
+
+/// A slot within [`MAKE_ROOM`], asking idle clients to close meanwhile.
+async fn wait_for_room(slots: &Arc<Semaphore>, make_room: &Notify) -> Option<OwnedSemaphorePermit> {
+    let deadline = tokio::time::Instant::now() + MAKE_ROOM;
+    loop {
+        tokio::select! {
+            p = slots.clone().acquire_owned() => return p.ok(),
+            () = tokio::time::sleep(ASK_AGAIN) => {
+                if tokio::time::Instant::now() >= deadline {
+                    return None;
+                }
+                make_room.notify_one();
             }
         }
     }
@@ -183,20 +241,40 @@ async fn refuse(mut stream: UnixStream, error: ControlError) {
 const REFUSAL_WRITE: Duration = Duration::from_secs(1);
 
 /// Serve one client: a request line must arrive, and each reply be taken,
-/// within `idle`; otherwise the connection is closed.
-async fn connection(stream: UnixStream, ctx: Ctx, idle: Duration) {
+/// within `idle`; otherwise the connection is closed. Between requests it
+/// may also be picked to close when another client waits for a slot.
+async fn connection(stream: UnixStream, client: Client) {
+    let Client {
+        ctx,
+        idle,
+        make_room,
+    } = client;
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     let mut line = Vec::new();
     loop {
         line.clear();
-        let mut limited = (&mut reader).take(MAX_REQUEST_BYTES as u64 + 1);
-        let n = match tokio::time::timeout(idle, limited.read_until(b'\n', &mut line)).await {
-            Ok(Ok(n)) => n,
-            Ok(Err(_)) => return,
-            Err(_) => {
-                tracing::debug!("control socket: closed a client idle for {idle:?}");
-                return;
+        let deadline = tokio::time::Instant::now() + idle;
+        let n = loop {
+            let room = (MAX_REQUEST_BYTES + 1).saturating_sub(line.len()) as u64;
+            let mut limited = (&mut reader).take(room);
+            // `read_until` keeps what it read in `line` when cancelled, so
+            // the loop resumes it.
+            tokio::select! {
+                r = tokio::time::timeout_at(deadline, limited.read_until(b'\n', &mut line)) => {
+                    match r {
+                        Ok(Ok(n)) => break n,
+                        Ok(Err(_)) => return,
+                        Err(_) => {
+                            tracing::debug!("control socket: closed a client idle for {idle:?}");
+                            return;
+                        }
+                    }
+                }
+                () = make_room.notified(), if line.is_empty() => {
+                    tracing::debug!("control socket: closed an idle client to make room");
+                    return;
+                }
             }
         };
         if n == 0 {

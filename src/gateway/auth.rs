@@ -105,7 +105,10 @@ mod tests {
     #[test]
     fn webhook_fails_closed_without_a_token() {
         let e = check_webhook(&HeaderMap::new(), None, false).unwrap_err();
-        assert_eq!((e.status, e.code), (StatusCode::FORBIDDEN, "auth_not_configured"));
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::FORBIDDEN, "auth_not_configured")
+        );
         assert!(e.message.contains("auth_token") && e.message.contains("allow_unauthenticated"));
         assert!(check_webhook(&HeaderMap::new(), None, true).is_ok());
         assert!(check_webhook(&HeaderMap::new(), Some("t"), true).is_err());

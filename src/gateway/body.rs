@@ -2,10 +2,10 @@
 
 use super::error::ApiError;
 use axum::body::{Body, Bytes};
-use bytes::BytesMut;
-use futures_util::StreamExt;
 use axum::extract::FromRequest;
 use axum::http::{HeaderMap, Request, StatusCode, header};
+use bytes::BytesMut;
+use futures_util::StreamExt;
 use std::time::Duration;
 
 /// The whole body, within `read_timeout` in total. hyper's header timeout

@@ -46,14 +46,11 @@ impl HostPolicy {
     /// gateway bound to `0.0.0.0` accepts the machine's own IP addresses.
     /// A request without a Host is accepted: browsers always send one.
     pub fn allows(&self, uri: &Uri, headers: &HeaderMap, local: IpAddr) -> bool {
-        let presented = uri
-            .authority()
-            .map(|a| a.as_str().to_string())
-            .or_else(|| {
-                headers
-                    .get(header::HOST)
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            });
+        let presented = uri.authority().map(|a| a.as_str().to_string()).or_else(|| {
+            headers
+                .get(header::HOST)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        });
         let Some(presented) = presented else {
             return true;
         };
@@ -144,7 +141,11 @@ mod tests {
         ] {
             assert!(!allows(&p, bad), "{bad}");
         }
-        assert!(p.allows(&Uri::from_static("/"), &HeaderMap::new(), [127, 0, 0, 1].into()));
+        assert!(p.allows(
+            &Uri::from_static("/"),
+            &HeaderMap::new(),
+            [127, 0, 0, 1].into()
+        ));
         assert!(!p.allows(
             &Uri::from_static("http://evil.example/webhook"),
             &HeaderMap::new(),

@@ -89,7 +89,10 @@ mod tests {
         let _s2 = c.take(a, false).unwrap();
         assert!(c.take(a, false).is_none());
         assert!(c.take(a, true).is_some(), "exempt peers are not refused");
-        assert!(c.take(b, false).is_some(), "another address is not affected");
+        assert!(
+            c.take(b, false).is_some(),
+            "another address is not affected"
+        );
         drop(s1);
         assert!(c.take(a, false).is_some());
         let unlimited = PeerCounts::new(None);

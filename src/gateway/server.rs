@@ -358,7 +358,6 @@ impl Conn {
         }
         metrics.gauge_add(OPEN_CONNECTIONS, &[], -1);
     }
-
 }
 
 /// What a request must pass before the router sees it: the Host rule, and
