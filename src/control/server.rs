@@ -272,8 +272,13 @@ async fn connection(stream: UnixStream, client: Client) {
                     }
                 }
                 () = make_room.notified(), if line.is_empty() => {
-                    tracing::debug!("control socket: closed an idle client to make room");
-                    return;
+                    if line.is_empty() {
+                        tracing::debug!("control socket: closed an idle client to make room");
+                        return;
+                    }
+                    // A request began meanwhile: finish reading it, and
+                    // let another idle client make the room.
+                    make_room.notify_one();
                 }
             }
         };

@@ -3,9 +3,12 @@
 //!
 //! A web page the operator opens can make their browser send requests to a
 //! host name the attacker controls and then re-point at 127.0.0.1; the
-//! browser still sends `Host: <attacker's name>`. Refusing every Host other
-//! than the bound address, `localhost` and `[gateway] public_hosts` stops
-//! that page from reaching the gateway. See docs/security-gateway.md.
+//! browser still sends `Host: <attacker's name>`. Refusing every Host name
+//! other than the bound one, `localhost` and `[gateway] public_hosts` stops
+//! that page from reaching the gateway. A Host that is an IP address is
+//! always accepted: rebinding needs a name, and an address is what load
+//! balancers, NAT'd ports and health checks send. See
+//! docs/security-gateway.md.
 
 use super::error::ApiError;
 use axum::http::uri::Authority;
@@ -42,10 +45,9 @@ impl HostPolicy {
     }
 
     /// `true` when the request's Host (or absolute-form URI authority) is
-    /// one of ours. `local` is the address the connection arrived on, so a
-    /// gateway bound to `0.0.0.0` accepts the machine's own IP addresses.
-    /// A request without a Host is accepted: browsers always send one.
-    pub fn allows(&self, uri: &Uri, headers: &HeaderMap, local: IpAddr) -> bool {
+    /// an IP address or one of our names. A request without a Host is
+    /// accepted: browsers always send one.
+    pub fn allows(&self, uri: &Uri, headers: &HeaderMap) -> bool {
         let presented = uri.authority().map(|a| a.as_str().to_string()).or_else(|| {
             headers
                 .get(header::HOST)
@@ -58,13 +60,10 @@ impl HostPolicy {
         let Some((name, port)) = split(&lower) else {
             return false;
         };
-        if let Ok(ip) = name.trim_matches(['[', ']']).parse::<IpAddr>() {
-            let ip = ip.to_canonical();
-            if ip.is_loopback() || ip == local.to_canonical() {
-                return true;
-            }
+        if name.trim_matches(['[', ']']).parse::<IpAddr>().is_ok() {
+            return true;
         }
-        self.names.iter().any(|n| *n == name)
+        self.names.contains(&name)
             || port.is_some_and(|p| self.with_port.iter().any(|(n, wp)| *n == name && *wp == p))
     }
 
@@ -110,11 +109,11 @@ mod tests {
     fn allows(p: &HostPolicy, host: &str) -> bool {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
-        p.allows(&Uri::from_static("/webhook"), &h, [192, 0, 2, 7].into())
+        p.allows(&Uri::from_static("/webhook"), &h)
     }
 
     #[test]
-    fn bound_local_loopback_and_public_names_only() {
+    fn addresses_bound_and_public_names_only() {
         let p = HostPolicy::new("0.0.0.0", ["Bot.Example.com", "hooks.example.org:8443"]);
         for ok in [
             "localhost",
@@ -134,22 +133,16 @@ mod tests {
             "evil.example:3000",
             "hooks.example.org",
             "hooks.example.org:443",
-            "192.0.2.8",
             "user@localhost",
             "bot.example.com.evil.example",
             "",
         ] {
             assert!(!allows(&p, bad), "{bad}");
         }
-        assert!(p.allows(
-            &Uri::from_static("/"),
-            &HeaderMap::new(),
-            [127, 0, 0, 1].into()
-        ));
+        assert!(p.allows(&Uri::from_static("/"), &HeaderMap::new()));
         assert!(!p.allows(
             &Uri::from_static("http://evil.example/webhook"),
-            &HeaderMap::new(),
-            [127, 0, 0, 1].into()
+            &HeaderMap::new()
         ));
         let named = HostPolicy::new("gw.internal", []);
         assert!(allows(&named, "gw.internal:3000"));

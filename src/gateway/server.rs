@@ -3,9 +3,11 @@
 //!
 //! Written by hand (on hyper and hyper-util) rather than with `axum::serve`
 //! or axum-server's `Server`: neither lets us bound concurrent connections
-//! (excess ones must wait in the kernel's backlog, not be accepted and
-//! dropped), time out a stalled writer, or close idle keep-alive connections
-//! on our own schedule — and TLS and plain must get the same rules.
+//! in total and per client address (excess ones wait in the kernel's
+//! backlog, not accepted and dropped), time out a stalled writer, close idle
+//! keep-alive connections on our own schedule and when the server is full,
+//! or check every request's Host before routing — and TLS and plain must get
+//! the same rules (docs/security-gateway.md).
 
 use super::error::{ApiError, GatewayError};
 use super::host::HostPolicy;
@@ -25,7 +27,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -74,7 +76,7 @@ pub async fn serve(
     let mut conns = JoinSet::new();
     // One stop signal per connection (a oneshot polls without locks; the
     // pressure watch below only wakes connections when the server is full).
-    let mut stops: HashMap<tokio::task::Id, oneshot::Sender<()>> = HashMap::new();
+    let mut stops: Stops = HashMap::new();
     let mut housekeeping = tokio::time::interval(HOUSEKEEPING);
     tokio::pin!(shutdown);
 
@@ -87,13 +89,7 @@ pub async fn serve(
                 continue;
             }
         };
-        while let Some(done) = conns.try_join_next_with_id() {
-            let id = match done {
-                Ok((id, ())) => id,
-                Err(e) => e.id(),
-            };
-            stops.remove(&id);
-        }
+        reap(&mut conns, &mut stops);
         let (stream, peer) = match accepted {
             Ok(a) => a,
             Err(e) => {
@@ -124,7 +120,6 @@ pub async fn serve(
             state: state.clone(),
             guard: guard.clone(),
             peer,
-            local: stream.local_addr().map(|a| a.ip()).unwrap_or(peer.ip()),
             trusted,
             limits,
             stop: stop_rx,
@@ -140,6 +135,25 @@ pub async fn serve(
     }
 
     drop(listener);
+    drain(conns, stops).await;
+    Ok(())
+}
+
+type Stops = HashMap<tokio::task::Id, oneshot::Sender<()>>;
+
+/// Forget the stop signals of connections that have ended.
+fn reap(conns: &mut JoinSet<()>, stops: &mut Stops) {
+    while let Some(done) = conns.try_join_next_with_id() {
+        let id = match done {
+            Ok((id, ())) => id,
+            Err(e) => e.id(),
+        };
+        stops.remove(&id);
+    }
+}
+
+/// Ask every connection to finish, give them [`DRAIN`], then cut the rest.
+async fn drain(mut conns: JoinSet<()>, mut stops: Stops) {
     for (_, stop) in stops.drain() {
         let _ = stop.send(());
     }
@@ -152,7 +166,6 @@ pub async fn serve(
         );
         conns.shutdown().await;
     }
-    Ok(())
 }
 
 /// A connection slot, waiting for one when all are taken. While waiting,
@@ -251,8 +264,6 @@ struct Conn {
     state: GatewayState,
     guard: Arc<Guard>,
     peer: SocketAddr,
-    /// The address the client connected to (for the Host rule).
-    local: IpAddr,
     /// The peer is one of `trusted_proxies`.
     trusted: bool,
     limits: Limits,
@@ -303,13 +314,13 @@ impl Conn {
             .keep_alive(true);
         let seen = activity.clone();
         let (app, state, guard) = (self.app, self.state, self.guard);
-        let (local, trusted) = (self.local, self.trusted);
+        let trusted = self.trusted;
         // Only the rate limiter needs the peer address; skip the extension
         // (two allocations) when it is off.
         let needs_peer = state.limiter().is_some();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             let route = route_label(req.uri().path());
-            let admitted = admit(&guard, local, trusted, &mut req);
+            let admitted = admit(&guard, trusted, &mut req);
             if needs_peer {
                 req.extensions_mut().insert(ConnectInfo(peer));
             }
@@ -362,13 +373,8 @@ impl Conn {
 
 /// What a request must pass before the router sees it: the Host rule, and
 /// forwarded headers dropped unless the peer is a trusted proxy.
-fn admit(
-    guard: &Guard,
-    local: IpAddr,
-    trusted: bool,
-    req: &mut hyper::Request<Incoming>,
-) -> Result<(), ApiError> {
-    if !guard.hosts.allows(req.uri(), req.headers(), local) {
+fn admit(guard: &Guard, trusted: bool, req: &mut hyper::Request<Incoming>) -> Result<(), ApiError> {
+    if !guard.hosts.allows(req.uri(), req.headers()) {
         return Err(HostPolicy::refusal(req.uri(), req.headers()));
     }
     if guard.trust_forwarded_for && !trusted {
