@@ -252,7 +252,7 @@ impl Guard {
             .chain(telegram.as_deref());
         Self {
             hosts: HostPolicy::new(&cfg.host, public),
-            proxies: TrustedProxies::parse_lossy(&cfg.trusted_proxies),
+            proxies: TrustedProxies::parse(&cfg.trusted_proxies),
             trust_forwarded_for: cfg.trust_forwarded_for,
         }
     }
