@@ -130,3 +130,17 @@ fn idle_control_clients_are_disconnected() {
     talking.write_all(b"{\"id\":9,").unwrap();
     assert!(closed_by_daemon(&mut talking));
 }
+
+#[test]
+fn zero_control_limits_are_refused_by_config_check() {
+    let env = env_with_daemon("control_max_connections = 0\ncontrol_idle_timeout = \"0s\"");
+    let out = env.cli(&["config", "check"]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("control_max_connections"), "{text}");
+    assert!(text.contains("control_idle_timeout"), "{text}");
+}

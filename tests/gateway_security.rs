@@ -361,3 +361,44 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies() {
         assert_eq!(hit(proxy.clone(), format!("198.51.100.{i}")).await, 200);
     }
 }
+
+#[test]
+fn bad_security_keys_are_named_by_config_check() {
+    let env = Env::new(
+        "[gateway]\ntrusted_proxies = [\"10.0.0.0/33\"]\npublic_hosts = [\"https://bot.example.com/\"]\n\
+         header_timeout = 0\nmax_unauthenticated_body_size = 0\n",
+    );
+    let out = env.cli(&["config", "check"]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for key in [
+        "trusted_proxies",
+        "public_hosts",
+        "header_timeout",
+        "max_unauthenticated_body_size",
+    ] {
+        assert!(text.contains(key), "{key} not named:\n{text}");
+    }
+    assert!(
+        text.contains("10.0.0.0/33") && text.contains("CIDR"),
+        "{text}"
+    );
+
+    // allow_unauthenticated without a token loads, with a warning.
+    let env = Env::new("[gateway]\nallow_unauthenticated = true\n");
+    let out = env.cli(&["config", "check"]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("allow_unauthenticated") && text.contains("anyone"),
+        "{text}"
+    );
+}
