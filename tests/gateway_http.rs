@@ -234,7 +234,7 @@ async fn errors_are_json_with_the_right_status() {
     // A chunked body (no Content-Length) over the limit is cut too.
     let mut sock = TcpStream::connect(gw.addr).await.unwrap();
     let head = format!(
-        "POST /webhook HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+        "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\
          Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
     );
     sock.write_all(head.as_bytes()).await.unwrap();
@@ -260,7 +260,7 @@ async fn slow_headers_are_cut_within_read_timeout() {
     let gw = Gw::start(cfg).await;
     let started = Instant::now();
     let mut s = TcpStream::connect(gw.addr).await.unwrap();
-    s.write_all(b"POST /webhook HTTP/1.1\r\nHost: x\r\n")
+    s.write_all(b"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         .await
         .unwrap();
     // Trickle a header one byte at a time; the server must hang up.
@@ -294,7 +294,7 @@ async fn slow_body_is_cut_within_read_timeout() {
     let started = Instant::now();
     let mut s = TcpStream::connect(gw.addr).await.unwrap();
     let head = format!(
-        "POST /webhook HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+        "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\
          Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{"
     );
     s.write_all(head.as_bytes()).await.unwrap();
@@ -331,7 +331,7 @@ async fn idle_keep_alive_connections_are_closed() {
     cfg.gateway.connection_timeout = Seconds::from_secs(1);
     let gw = Gw::start(cfg).await;
     let mut s = TcpStream::connect(gw.addr).await.unwrap();
-    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
         .unwrap();
     let started = Instant::now();

@@ -39,6 +39,12 @@ pub struct DaemonConfig {
     pub pid_file: Option<PathBuf>,
     /// Default `<state_dir>/zeroclaw.sock`.
     pub control_socket: Option<PathBuf>,
+    /// Control-socket clients served at once; more are answered `busy`.
+    pub control_max_connections: usize,
+    /// A control-socket client that sends no complete request (or does not
+    /// read its reply) for this long is disconnected.
+    #[serde(with = "humantime_serde")]
+    pub control_idle_timeout: Duration,
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
 }
@@ -50,6 +56,8 @@ impl Default for DaemonConfig {
             state_dir: None,
             pid_file: None,
             control_socket: None,
+            control_max_connections: 64,
+            control_idle_timeout: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(10),
         }
     }
@@ -203,6 +211,33 @@ pub struct GatewayConfig {
     pub max_body_size: ByteSize,
     /// Take the client IP from `X-Forwarded-For` (behind a reverse proxy).
     pub trust_forwarded_for: bool,
+    /// Peers whose `X-Forwarded-For` / `X-Real-IP` are believed (IPs or CIDRs).
+    pub trusted_proxies: Vec<String>,
+    /// Let `POST /webhook` answer without `auth_token` (anyone who reaches the port).
+    pub allow_unauthenticated: bool,
+    /// Host names clients may use besides the bound address and `localhost`.
+    pub public_hosts: Vec<String>,
+    /// Connections one client IP may hold; unset = a quarter of
+    /// `max_connections`, `0` = no per-client cap.
+    pub max_connections_per_client: Option<usize>,
+    /// Time for a request's headers to arrive (also the idle wait for the
+    /// next request on a kept-alive connection); never more than `read_timeout`.
+    pub header_timeout: Seconds,
+    /// Body limit of routes that cannot authenticate before reading the body
+    /// (`/webhook/slack`, and `/webhook` with `allow_unauthenticated`).
+    #[serde(serialize_with = "exact_size")]
+    pub max_unauthenticated_body_size: ByteSize,
+}
+
+impl GatewayConfig {
+    /// The per-client connection cap in force; `None` = no cap.
+    pub fn per_client_connections(&self) -> Option<usize> {
+        match self.max_connections_per_client {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => Some((self.max_connections / 4).max(1)),
+        }
+    }
 }
 
 impl Default for GatewayConfig {
@@ -222,6 +257,12 @@ impl Default for GatewayConfig {
             write_timeout: Seconds::from_secs(60),
             max_body_size: ByteSize::mib(1),
             trust_forwarded_for: false,
+            trusted_proxies: vec!["127.0.0.0/8".into(), "::1".into()],
+            allow_unauthenticated: false,
+            public_hosts: Vec::new(),
+            max_connections_per_client: None,
+            header_timeout: Seconds::from_secs(10),
+            max_unauthenticated_body_size: ByteSize::kib(64),
         }
     }
 }

@@ -71,6 +71,7 @@ pub fn validate(config: &Config) -> Vec<Finding> {
     let mut f = Findings(Vec::new());
     providers(config, &mut f);
     supervisor(config, &mut f);
+    daemon(config, &mut f);
     gateway(config, &mut f);
     channels(config, &mut f);
     cron(config, &mut f);
@@ -213,10 +214,12 @@ fn gateway(config: &Config, f: &mut Findings) {
             "max_connections must be at least 1",
         );
     }
+    gateway_exposure(config, f);
     for (key, value) in [
         ("connection_timeout", g.connection_timeout.0),
         ("read_timeout", g.read_timeout.0),
         ("write_timeout", g.write_timeout.0),
+        ("header_timeout", g.header_timeout.0),
     ] {
         if value.is_zero() {
             f.error(
@@ -225,10 +228,76 @@ fn gateway(config: &Config, f: &mut Findings) {
             );
         }
     }
-    if g.max_body_size.as_u64() == 0 {
+    for (key, value) in [
+        ("max_body_size", g.max_body_size.as_u64()),
+        (
+            "max_unauthenticated_body_size",
+            g.max_unauthenticated_body_size.as_u64(),
+        ),
+    ] {
+        if value == 0 {
+            f.error(
+                p(&["gateway", key]),
+                format!("{key} must be greater than zero"),
+            );
+        }
+    }
+}
+
+/// Who may reach the gateway and how it knows them: unauthenticated
+/// webhooks, proxies, public names (docs/security-gateway.md).
+fn gateway_exposure(config: &Config, f: &mut Findings) {
+    let g = &config.gateway;
+    if g.enabled && g.allow_unauthenticated && !is_set(&g.auth_token) {
+        f.warn(
+            p(&["gateway", "allow_unauthenticated"]),
+            format!(
+                "POST /webhook answers anyone who can reach {}:{} without credentials, and the \
+                 agent may run tools for them; set auth_token unless every client is trusted",
+                g.host, g.port
+            ),
+        );
+    }
+    for entry in &g.trusted_proxies {
+        let e = entry.trim();
+        if e.parse::<ipnet::IpNet>().is_err() && e.parse::<IpAddr>().is_err() {
+            f.error(
+                p(&["gateway", "trusted_proxies"]),
+                format!(
+                    "`{entry}` is not an IP address or CIDR range (e.g. \"127.0.0.1\", \
+                     \"10.0.0.0/8\", \"::1\")"
+                ),
+            );
+        }
+    }
+    for host in &g.public_hosts {
+        let valid = host
+            .parse::<axum::http::uri::Authority>()
+            .is_ok_and(|a| !a.as_str().contains('@') && !a.host().is_empty());
+        if !valid {
+            f.error(
+                p(&["gateway", "public_hosts"]),
+                format!(
+                    "`{host}` is not a host name (e.g. \"bot.example.com\" or \
+                     \"bot.example.com:8443\"; no scheme, no path)"
+                ),
+            );
+        }
+    }
+}
+
+fn daemon(config: &Config, f: &mut Findings) {
+    let d = &config.daemon;
+    if d.control_max_connections == 0 {
         f.error(
-            p(&["gateway", "max_body_size"]),
-            "max_body_size must be greater than zero",
+            p(&["daemon", "control_max_connections"]),
+            "control_max_connections must be at least 1",
+        );
+    }
+    if d.control_idle_timeout.is_zero() {
+        f.error(
+            p(&["daemon", "control_idle_timeout"]),
+            "control_idle_timeout must be greater than zero",
         );
     }
 }
