@@ -28,6 +28,7 @@ pub mod pace;
 pub mod send;
 pub mod slack;
 pub mod split;
+pub mod target;
 pub mod task;
 pub mod telegram;
 
