@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 /// Aborts its task when dropped.
 #[derive(Debug)]
-pub struct TaskGuard(JoinHandle<()>);
+pub struct TaskGuard<T = ()>(JoinHandle<T>);
 
 impl TaskGuard {
     pub fn spawn<F>(future: F) -> Self
@@ -21,7 +21,9 @@ impl TaskGuard {
     {
         Self(tokio::spawn(future))
     }
+}
 
+impl<T> TaskGuard<T> {
     /// Wait up to `limit` for the task to end by itself (after it was told to
     /// stop), then abort it (by dropping the guard).
     pub async fn finish(mut self, limit: Duration) {
@@ -43,13 +45,13 @@ impl TaskGuard {
     }
 }
 
-impl From<JoinHandle<()>> for TaskGuard {
-    fn from(handle: JoinHandle<()>) -> Self {
+impl<T> From<JoinHandle<T>> for TaskGuard<T> {
+    fn from(handle: JoinHandle<T>) -> Self {
         Self(handle)
     }
 }
 
-impl Drop for TaskGuard {
+impl<T> Drop for TaskGuard<T> {
     fn drop(&mut self) {
         self.0.abort();
     }

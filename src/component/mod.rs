@@ -7,11 +7,13 @@ pub mod live;
 pub mod names;
 pub mod registry;
 pub mod status;
+pub mod tree;
 
 pub use live::Live;
 pub use names::{ChannelKind, ChildName, UnknownChild};
 pub use registry::Registry;
 pub use status::{StatusBoard, StatusLine};
+pub use tree::TreeLink;
 
 use crate::config::Config;
 use zeroclaw_actors::{ChildSpec, RestartPolicy};
@@ -31,4 +33,18 @@ pub trait Component: Send + Sync {
     /// Whether the change from `old` to `new` requires restarting `child`
     /// (beyond its restart policy, which the daemon compares for every child).
     fn restart_needed(&self, child: &ChildName, old: &Config, new: &Config) -> bool;
+}
+
+/// The specs of every child `component` runs under `config`, each with the
+/// policy `policy_for` gives its name.
+pub fn specs_of(
+    component: &dyn Component,
+    config: &Config,
+    policy_for: &dyn Fn(&ChildName) -> RestartPolicy,
+) -> Vec<ChildSpec> {
+    component
+        .children(config)
+        .into_iter()
+        .filter_map(|child| component.spec(&child, config, policy_for(&child)))
+        .collect()
 }

@@ -1,12 +1,16 @@
 //! Method name → handler. Adding a request is one line in `dispatch`.
 
+use super::deps::ControlDeps;
+use super::lifecycle::LifecycleRequest;
 use super::protocol::ControlError;
-use crate::daemon::Ctx;
-use crate::daemon::lifecycle::LifecycleRequest;
 use serde_json::{Value, json};
 
 /// Run one request against the live tree.
-pub async fn dispatch(ctx: &Ctx, method: &str, params: Value) -> Result<Value, ControlError> {
+pub async fn dispatch(
+    ctx: &ControlDeps,
+    method: &str,
+    params: Value,
+) -> Result<Value, ControlError> {
     match method {
         "status" => status(ctx).await,
         "restart" => restart(ctx, &params).await,
@@ -16,9 +20,14 @@ pub async fn dispatch(ctx: &Ctx, method: &str, params: Value) -> Result<Value, C
         "channel.doctor" => {
             Ok(json!({"checks": crate::channels::doctor::run(&ctx.config()).await}))
         }
-        m if m.starts_with("cron.") => crate::cron::control::handle(ctx, m, params)
-            .await
-            .unwrap_or_else(|| Err(unknown(m))),
+        m if m.starts_with("cron.") => match &ctx.cron {
+            Some(cron) => crate::cron::control::handle(cron, m, params)
+                .await
+                .unwrap_or_else(|| Err(unknown(m))),
+            None => Err(ControlError::internal(
+                "cron is not initialised in this daemon (no job store)",
+            )),
+        },
         _ => Err(unknown(method)),
     }
 }
@@ -31,7 +40,7 @@ fn unknown(method: &str) -> ControlError {
 }
 
 /// Configured channels with their child's state.
-async fn channel_list(ctx: &Ctx) -> Result<Value, ControlError> {
+async fn channel_list(ctx: &ControlDeps) -> Result<Value, ControlError> {
     let snapshot = tree(ctx)?
         .snapshot()
         .await
@@ -46,7 +55,7 @@ async fn channel_list(ctx: &Ctx) -> Result<Value, ControlError> {
                 "mode": c.mode,
                 "state": child.map(|s| s.state),
                 "restarts": child.map(|s| s.restarts),
-                "detail": ctx.detail(c.name),
+                "detail": ctx.status.get_named(c.name),
             })
         })
         .collect();
@@ -61,13 +70,11 @@ pub fn str_param<'a>(params: &'a Value, key: &str) -> Result<&'a str, ControlErr
         .ok_or_else(|| ControlError::bad_request(format!("missing string parameter `{key}`")))
 }
 
-fn tree(ctx: &Ctx) -> Result<&zeroclaw_actors::SupervisorHandle, ControlError> {
-    ctx.tree
-        .get()
-        .ok_or_else(|| ControlError::new("starting", "the supervision tree is still starting"))
+fn tree(ctx: &ControlDeps) -> Result<&zeroclaw_actors::SupervisorHandle, ControlError> {
+    Ok(&ctx.tree)
 }
 
-async fn status(ctx: &Ctx) -> Result<Value, ControlError> {
+async fn status(ctx: &ControlDeps) -> Result<Value, ControlError> {
     let snapshot = tree(ctx)?
         .snapshot()
         .await
@@ -84,7 +91,7 @@ async fn status(ctx: &Ctx) -> Result<Value, ControlError> {
                 "uptime_secs": c.uptime_secs,
                 "next_restart_ms": c.next_restart_ms,
             });
-            if let Some(detail) = ctx.detail(&c.name) {
+            if let Some(detail) = ctx.status.get_named(&c.name) {
                 v["detail"] = Value::String(detail);
             }
             v
@@ -99,7 +106,7 @@ async fn status(ctx: &Ctx) -> Result<Value, ControlError> {
     }))
 }
 
-async fn restart(ctx: &Ctx, params: &Value) -> Result<Value, ControlError> {
+async fn restart(ctx: &ControlDeps, params: &Value) -> Result<Value, ControlError> {
     let child = str_param(params, "child")?;
     match tree(ctx)?.restart_child(child).await {
         Ok(()) => Ok(json!({"restarted": child})),
@@ -118,17 +125,19 @@ async fn restart(ctx: &Ctx, params: &Value) -> Result<Value, ControlError> {
     }
 }
 
-async fn reload(ctx: &Ctx) -> Result<Value, ControlError> {
+async fn reload(ctx: &ControlDeps) -> Result<Value, ControlError> {
     let (reply, answer) = tokio::sync::oneshot::channel();
-    ctx.request_lifecycle(LifecycleRequest::Reload(reply))?;
+    ctx.lifecycle.send(LifecycleRequest::Reload(reply))?;
     match answer.await {
-        Ok(Ok(report)) => Ok(report),
+        Ok(Ok(report)) => {
+            serde_json::to_value(report).map_err(|e| ControlError::internal(e.to_string()))
+        }
         Ok(Err(errors)) => Err(ControlError::new("invalid_config", errors)),
         Err(_) => Err(ControlError::internal("the daemon is shutting down")),
     }
 }
 
-fn shutdown(ctx: &Ctx) -> Result<Value, ControlError> {
-    ctx.request_lifecycle(LifecycleRequest::Shutdown)?;
+fn shutdown(ctx: &ControlDeps) -> Result<Value, ControlError> {
+    ctx.lifecycle.send(LifecycleRequest::Shutdown)?;
     Ok(json!({"stopping": true, "pid": std::process::id()}))
 }

@@ -3,6 +3,8 @@
 
 pub mod actor;
 pub mod client;
+pub mod deps;
 pub mod dispatch;
+pub mod lifecycle;
 pub mod protocol;
 pub mod server;

@@ -43,3 +43,23 @@ impl ControlError {
         Self::new("internal", message)
     }
 }
+
+/// The result of `reload`: which children it restarted, added and removed,
+/// and which config sections only a daemon restart applies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReloadReport {
+    pub changed: Vec<String>,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub requires_restart: Vec<String>,
+}
+
+impl std::fmt::Display for ReloadReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Through a `Value`, so the keys print in the wire's (sorted) order.
+        match serde_json::to_value(self) {
+            Ok(v) => write!(f, "{v}"),
+            Err(_) => Err(std::fmt::Error),
+        }
+    }
+}

@@ -1,9 +1,9 @@
 //! The socket side of the control protocol: accept, check the peer, read
 //! newline-delimited JSON requests, answer each with one line.
 
+use super::deps::ControlDeps;
 use super::dispatch::dispatch;
 use super::protocol::{ControlError, PROTOCOL_VERSION, Request};
-use crate::daemon::Ctx;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::os::unix::fs::PermissionsExt;
@@ -65,7 +65,7 @@ pub fn check_free(path: &Path) -> Result<(), BindError> {
 }
 
 /// Serve until `shutdown` resolves. Each connection runs in its own task.
-pub async fn serve(listener: UnixListener, ctx: Ctx, shutdown: impl Future<Output = ()>) {
+pub async fn serve(listener: UnixListener, ctx: ControlDeps, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     let my_uid = nix::unistd::getuid().as_raw();
     loop {
@@ -107,7 +107,7 @@ async fn refuse(mut stream: UnixStream) {
     let _ = stream.write_all(reply.as_bytes()).await;
 }
 
-async fn connection(stream: UnixStream, ctx: Ctx) {
+async fn connection(stream: UnixStream, ctx: ControlDeps) {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     let mut line = Vec::new();
@@ -142,7 +142,7 @@ async fn connection(stream: UnixStream, ctx: Ctx) {
 }
 
 /// One request line in, one reply line out (with the trailing newline).
-pub async fn answer(ctx: &Ctx, line: &[u8]) -> String {
+pub async fn answer(ctx: &ControlDeps, line: &[u8]) -> String {
     let request = match parse_request(line) {
         Ok(r) => r,
         Err(e) => return error_reply(salvage_id(line), e),

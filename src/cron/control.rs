@@ -13,9 +13,10 @@ use super::job::{JobLive, JobMsg};
 use super::runner::DELIVERY_TIMEOUT;
 use super::view::{JobView, Liveness, job_view};
 use super::{CronHandle, job_id, resolve};
+use crate::component::Live;
+use crate::config::Config;
 use crate::config::CronJob;
 use crate::control::protocol::ControlError;
-use crate::daemon::Ctx;
 use ractor::rpc::CallResult;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -26,15 +27,26 @@ const STATUS_TIMEOUT: Duration = Duration::from_secs(5);
 pub const RUNS_DEFAULT_LIMIT: usize = 20;
 pub const RUNS_MAX_LIMIT: usize = 10_000;
 
+/// What the `cron.*` requests read: the job store and the config in force.
+#[derive(Clone)]
+pub struct CronControl {
+    pub cron: CronHandle,
+    pub config: Live<Config>,
+}
+
+impl CronControl {
+    fn config(&self) -> std::sync::Arc<Config> {
+        self.config.get()
+    }
+}
+
 /// `None` when `method` is not a cron method.
-pub async fn handle(ctx: &Ctx, method: &str, params: Value) -> Option<Result<Value, ControlError>> {
-    let Some(cron) = ctx.cron.get().cloned() else {
-        return method.starts_with("cron.").then(|| {
-            Err(ControlError::internal(
-                "cron is not initialised in this daemon (no job store)",
-            ))
-        });
-    };
+pub async fn handle(
+    ctx: &CronControl,
+    method: &str,
+    params: Value,
+) -> Option<Result<Value, ControlError>> {
+    let cron = ctx.cron.clone();
     let result = match method {
         "cron.list" => list(ctx, &cron).await,
         "cron.status" => match opt_str(&params, "name") {
@@ -67,7 +79,7 @@ fn req_str(params: &Value, key: &str) -> Result<String, ControlError> {
     })
 }
 
-fn find(ctx: &Ctx, key: &str) -> Result<CronJob, ControlError> {
+fn find(ctx: &CronControl, key: &str) -> Result<CronJob, ControlError> {
     let config = ctx.config();
     resolve(&config.cron.jobs, key)
         .cloned()
@@ -101,20 +113,20 @@ async fn views(
 }
 
 /// Every job (each view carries its failures in a row, so `cron status` without a name is the same).
-async fn list(ctx: &Ctx, cron: &CronHandle) -> Result<Value, ControlError> {
+async fn list(ctx: &CronControl, cron: &CronHandle) -> Result<Value, ControlError> {
     let jobs = ctx.config().cron.jobs.clone();
     let views = views(cron, jobs, false).await?;
     Ok(json!({ "daemon": "running", "jobs": views }))
 }
 
-async fn status(ctx: &Ctx, cron: &CronHandle, key: &str) -> Result<Value, ControlError> {
+async fn status(ctx: &CronControl, cron: &CronHandle, key: &str) -> Result<Value, ControlError> {
     let job = find(ctx, key)?;
     let mut v = views(cron, vec![job], true).await?;
     Ok(json!({ "daemon": "running", "job": v.pop() }))
 }
 
 async fn set_enabled(
-    ctx: &Ctx,
+    ctx: &CronControl,
     cron: &CronHandle,
     params: &Value,
     enabled: bool,
@@ -146,7 +158,7 @@ async fn set_enabled(
     Ok(json!({ "job": v.pop() }))
 }
 
-async fn run(ctx: &Ctx, cron: &CronHandle, params: &Value) -> Result<Value, ControlError> {
+async fn run(ctx: &CronControl, cron: &CronHandle, params: &Value) -> Result<Value, ControlError> {
     let job = find(ctx, &req_str(params, "name")?)?;
     let detach = params
         .get("detach")
@@ -194,7 +206,7 @@ async fn run(ctx: &Ctx, cron: &CronHandle, params: &Value) -> Result<Value, Cont
     }
 }
 
-async fn runs(ctx: &Ctx, cron: &CronHandle, params: &Value) -> Result<Value, ControlError> {
+async fn runs(ctx: &CronControl, cron: &CronHandle, params: &Value) -> Result<Value, ControlError> {
     let limit = match params.get("limit") {
         None | Some(Value::Null) => RUNS_DEFAULT_LIMIT,
         Some(v) => v

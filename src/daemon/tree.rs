@@ -1,7 +1,14 @@
-//! Which children the daemon runs, in start order, and with which policy.
+//! Which components the daemon runs, in start order, and with which policy.
 
-use super::Ctx;
+use super::wiring::Shared;
+use crate::channels::Channel;
+use crate::component::{ChannelKind, ChildName, Component};
 use crate::config::Config;
+use crate::control::actor::Control;
+use crate::cron::{Cron, CronHandle};
+use crate::gateway::Gateway;
+use crate::logging::{LogHandle, Logger};
+use std::sync::Arc;
 use std::time::Duration;
 use zeroclaw_actors::{ChildSpec, RestartPolicy};
 
@@ -13,9 +20,13 @@ pub enum Mode {
 }
 
 /// `[supervisor]` with the `[supervisor.children.<child>]` override applied.
-pub fn policy_for(config: &Config, child: &str) -> RestartPolicy {
+pub fn policy_for(config: &Config, child: &ChildName) -> RestartPolicy {
     let s = &config.supervisor;
-    let o = s.children.get(child).cloned().unwrap_or_default();
+    let o = s
+        .children
+        .get(&child.to_string())
+        .cloned()
+        .unwrap_or_default();
     RestartPolicy {
         restart: o.restart.unwrap_or(s.restart),
         restart_sec: o.restart_sec.unwrap_or(s.restart_sec),
@@ -29,29 +40,88 @@ pub fn policy_for(config: &Config, child: &str) -> RestartPolicy {
     }
 }
 
-/// The children of DESIGN.md's tree, in start order (stop order is the reverse).
-pub fn children(ctx: &Ctx, mode: Mode) -> Result<Vec<ChildSpec>, String> {
-    let config = ctx.config();
-    let policy = |name: &str| policy_for(&config, name);
-    let mut specs = Vec::new();
-    if let Some(log) = ctx.log.get() {
-        specs.push(crate::logging::child_spec(
-            log.clone(),
-            policy(crate::logging::CHILD_NAME),
-        ));
+/// Every component but control, built from the shared dependencies.
+pub struct Components {
+    logger: Logger,
+    gateway: Gateway,
+    /// Empty in [`Mode::GatewayOnly`].
+    channels: Vec<Channel>,
+    /// `None` in [`Mode::GatewayOnly`] (no job store is opened).
+    cron: Option<Cron>,
+}
+
+impl Components {
+    pub fn build(shared: &Shared, log: LogHandle, cron: Option<CronHandle>, mode: Mode) -> Self {
+        let full = mode == Mode::Full;
+        let channels = match full {
+            true => ChannelKind::ALL
+                .into_iter()
+                .map(|kind| Channel::new(shared.channel_deps(kind)))
+                .collect(),
+            false => Vec::new(),
+        };
+        let cron = cron.filter(|_| full).map(|handle| {
+            let runner = Arc::new(shared.agent_runner());
+            Cron::new(shared.job_deps(handle), runner, shared.registry.clone())
+        });
+        Self {
+            logger: Logger::new(log),
+            gateway: Gateway::new(shared.gateway_deps()),
+            channels,
+            cron,
+        }
     }
-    if config.gateway.enabled {
-        specs.push(crate::gateway::child_spec(ctx.clone(), policy("gateway")));
+
+    /// In start order (stop order is the reverse), control excluded.
+    fn in_order(&self) -> Vec<&dyn Component> {
+        let mut all: Vec<&dyn Component> = vec![&self.logger, &self.gateway];
+        all.extend(self.channels.iter().map(|c| c as &dyn Component));
+        if let Some(cron) = &self.cron {
+            all.push(cron);
+        }
+        all
     }
-    if mode == Mode::Full {
-        specs.extend(crate::channels::child_specs(ctx, policy));
-        let jobs =
-            crate::cron::child_specs(ctx, policy).map_err(|e| format!("cron job store: {e}"))?;
-        specs.extend(jobs);
+
+    /// The specs of every child but control, in start order.
+    pub fn specs(&self, config: &Config) -> Vec<ChildSpec> {
+        specs(self.in_order(), config)
     }
-    specs.push(crate::control::actor::child_spec(
-        ctx.clone(),
-        policy("control"),
-    ));
-    Ok(specs)
+
+    /// The whole tree, once control is built from the running tree.
+    pub fn with_control(self, control: Control) -> Tree {
+        Tree {
+            components: self,
+            control,
+        }
+    }
+}
+
+/// Every component of the running tree.
+pub struct Tree {
+    components: Components,
+    control: Control,
+}
+
+impl Tree {
+    fn in_order(&self) -> Vec<&dyn Component> {
+        let mut all = self.components.in_order();
+        all.push(&self.control);
+        all
+    }
+
+    /// Every child `config` asks for, in start order, with the component
+    /// that owns it (reload asks that component whether to restart it).
+    pub fn children(&self, config: &Config) -> Vec<(ChildName, &dyn Component)> {
+        self.in_order()
+            .into_iter()
+            .flat_map(|c| c.children(config).into_iter().map(move |n| (n, c)))
+            .collect()
+    }
+}
+
+fn specs(components: Vec<&dyn Component>, config: &Config) -> Vec<ChildSpec> {
+    components
+        .into_iter()
+        .flat_map(|c| crate::component::specs_of(c, config, &|n| policy_for(config, n)))
+        .collect()
 }

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Request};
 
-pub const CHILD: &str = "channel:slack";
+pub const CHILD: &str = crate::component::ChannelKind::Slack.child_name();
 
 /// Verify the signature over the raw body, answer `url_verification`, and
 /// hand `event_callback`s to the Slack channel actor without waiting (Slack
