@@ -10,6 +10,7 @@ pub mod cli;
 pub mod control;
 pub mod id;
 pub mod job;
+pub mod record;
 pub mod run;
 pub mod runner;
 pub mod schedule;
