@@ -11,7 +11,7 @@ use super::run::run_task;
 pub use super::run::{MAX_MISSED_RECORDS, missed_between};
 use super::runner::Runner;
 use super::schedule::{Schedule, parse_timezone};
-use super::store::{RunRecord, RunStatus};
+use super::store::{RunRecord, RunStatus, StoreHandle};
 use crate::component::Live;
 use crate::config::{CatchUp, Config, CronJob};
 use crate::metrics::Metrics;
@@ -105,6 +105,17 @@ pub(super) struct Env {
     pub runner: Arc<dyn Runner>,
 }
 
+impl Env {
+    pub fn store(&self) -> &StoreHandle {
+        &self.deps.cron.store
+    }
+
+    /// Run history kept per job (`[cron] max_runs_per_job`, read per run).
+    pub fn keep(&self) -> usize {
+        self.deps.config.get().cron.max_runs_per_job.max(1)
+    }
+}
+
 pub struct JobState {
     env: Env,
     schedule: Schedule,
@@ -173,12 +184,10 @@ impl JobState {
                 total - late.len()
             ));
         }
-        let keep = self.env.deps.config.get().cron.max_runs_per_job.max(1);
+        let keep = self.env.keep();
         let res = self
             .env
-            .deps
-            .cron
-            .store
+            .store()
             .call(move |s| {
                 s.record_missed(&id, &name, &late, &note, now)?;
                 s.prune(&id, keep)
@@ -260,9 +269,7 @@ impl Actor for JobActor {
             let (id, name) = (id.clone(), name.clone());
             state
                 .env
-                .deps
-                .cron
-                .store
+                .store()
                 .call(move |s| {
                     s.atomically(|s| {
                         let enabled = s.override_for(&id)?.unwrap_or(config_enabled);
@@ -295,15 +302,13 @@ impl Actor for JobActor {
                         ));
                     }
                     tracing::warn!(job = %name, missed = total, "fire times missed while down");
-                    let keep = state.env.deps.config.get().cron.max_runs_per_job.max(1);
+                    let keep = state.env.keep();
                     for _ in 0..missed.len() {
                         state.env.deps.metrics.cron_run(&name, "missed");
                     }
                     state
                         .env
-                        .deps
-                        .cron
-                        .store
+                        .store()
                         .call(move |s| {
                             s.record_missed(&id, &name, &missed, &note, now)?;
                             s.prune(&id, keep)
@@ -345,12 +350,10 @@ impl Actor for JobActor {
                     tracing::warn!(job = %name, %scheduled, "fire skipped: {note}");
                     state.env.deps.metrics.cron_run(&name, "skipped");
                     let now = Utc::now();
-                    let keep = state.env.deps.config.get().cron.max_runs_per_job.max(1);
+                    let keep = state.env.keep();
                     let res = state
                         .env
-                        .deps
-                        .cron
-                        .store
+                        .store()
                         .call(move |s| {
                             s.atomically(|s| {
                                 s.set_anchor(&id, &name, scheduled)?;
@@ -391,9 +394,7 @@ impl Actor for JobActor {
                     let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
                     state
                         .env
-                        .deps
-                        .cron
-                        .store
+                        .store()
                         .call(move |s| s.set_anchor(&id, &name, now))
                         .await?;
                     state.arm(&myself, now);
@@ -432,9 +433,7 @@ impl Actor for JobActor {
         let enabled = state.enabled;
         let res = state
             .env
-            .deps
-            .cron
-            .store
+            .store()
             .call(move |s| {
                 if let Some(run) = interrupted {
                     s.finish_run(

@@ -29,9 +29,7 @@ pub(super) async fn run_task(
     let started_at = Utc::now();
     let (id, name) = (env.id.clone(), env.job.name.clone());
     let begun = env
-        .deps
-        .cron
-        .store
+        .store()
         .call(move |s| {
             s.atomically(|s| {
                 if let Some(at) = scheduled_at {
@@ -100,9 +98,7 @@ pub(super) async fn run_task(
     let keep = config.cron.max_runs_per_job.max(1);
     let (id, o) = (env.id.clone(), outcome.clone());
     let stored = env
-        .deps
-        .cron
-        .store
+        .store()
         .call(move |s| {
             s.atomically(|s| {
                 s.finish_run(
