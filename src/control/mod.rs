@@ -2,6 +2,7 @@
 //! See docs/control-protocol.md.
 
 pub mod actor;
+pub mod call;
 pub mod client;
 pub mod deps;
 pub mod dispatch;

@@ -4,7 +4,10 @@ use super::background::{self, ReadyPipe};
 use super::run::{self, RunOptions};
 use super::tree::Mode;
 use crate::cli::Global;
+use crate::component::ChildName;
+use crate::control::call::Call;
 use crate::control::client::{self, ClientError};
+use crate::control::protocol::StatusReply;
 use anyhow::Context;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -67,15 +70,13 @@ pub fn run_gateway(global: &Global, args: GatewayArgs) -> anyhow::Result<u8> {
     if detaching && code == 0 {
         // The detached child's stdout is not ours: ask it for the bound URL
         // (it answers on its control socket once it reported ready).
-        let url = client::request(&socket(global)?, "status", json!({}))
+        let url = client::call_as::<StatusReply>(&socket(global)?, &Call::Status {})
             .ok()
             .and_then(|v| {
-                v["children"]
-                    .as_array()?
-                    .iter()
-                    .find(|c| c["name"] == "gateway")?["detail"]
-                    .as_str()
-                    .map(String::from)
+                v.children
+                    .into_iter()
+                    .find(|c| c.snapshot.name == ChildName::GATEWAY)?
+                    .detail
             });
         match url {
             Some(url) => println!("{url}"),
@@ -125,7 +126,7 @@ fn socket(global: &Global) -> anyhow::Result<PathBuf> {
 
 pub fn status(global: &Global, json_out: bool) -> anyhow::Result<u8> {
     let path = socket(global)?;
-    match client::request(&path, "status", json!({})) {
+    match client::call(&path, &Call::Status {}) {
         Ok(v) => {
             if json_out {
                 println!("{}", serde_json::to_string_pretty(&v)?);
@@ -223,13 +224,12 @@ pub fn table<const N: usize>(rows: &[[String; N]]) -> String {
 /// One request whose reply is printed (JSON or a sentence); NotRunning → exit 3.
 fn simple(
     global: &Global,
-    method: &str,
-    params: Value,
+    request: Call,
     json_out: bool,
     say: impl Fn(&Value) -> String,
 ) -> anyhow::Result<u8> {
     let path = socket(global)?;
-    match client::request(&path, method, params) {
+    match client::call(&path, &request) {
         Ok(v) => {
             if json_out {
                 println!("{}", serde_json::to_string_pretty(&v)?);
@@ -255,13 +255,14 @@ fn simple(
 }
 
 pub fn restart(global: &Global, child: &str, json_out: bool) -> anyhow::Result<u8> {
-    simple(global, "restart", json!({"child": child}), json_out, |_| {
-        format!("restarted {child}")
-    })
+    let request = Call::Restart {
+        child: child.to_string(),
+    };
+    simple(global, request, json_out, |_| format!("restarted {child}"))
 }
 
 pub fn reload(global: &Global, json_out: bool) -> anyhow::Result<u8> {
-    simple(global, "reload", json!({}), json_out, |v| {
+    simple(global, Call::Reload {}, json_out, |v| {
         let list = |k: &str| {
             v[k].as_array()
                 .map(|a| {
@@ -291,7 +292,7 @@ pub fn reload(global: &Global, json_out: bool) -> anyhow::Result<u8> {
 
 pub fn stop(global: &Global, json_out: bool) -> anyhow::Result<u8> {
     let path = socket(global)?;
-    let reply = match client::request(&path, "shutdown", json!({})) {
+    let reply = match client::call(&path, &Call::Shutdown {}) {
         Ok(v) => v,
         Err(ClientError::NotRunning(p)) => {
             eprintln!("zeroclaw is not running (no control socket at {p})");
