@@ -1,10 +1,10 @@
 //! Chat channels: Telegram, Discord and Slack, each a supervised actor.
 //!
 //! Per channel a plain protocol client (`api.rs`, ...) and the actor that owns
-//! it (`actor.rs`). Each channel is one [`Channel`] component (see
-//! docs/components.md), built from its [`ChannelDeps`]; cron and the gateway
-//! reach a running channel by registry name with [`ChannelMsg`] (see
-//! [`deliver`]).
+//! it (`actor.rs`). Each channel is one [`Channel`] component (see "The
+//! component contract" in docs/architecture.md), built from its
+//! [`ChannelDeps`]; cron and the gateway reach a running channel by registry
+//! name with [`ChannelMsg`] (see [`deliver`]).
 //!
 //! Failure semantics, which the daemon's status relies on:
 //! - a lost connection (transport error, 5xx, dropped socket) makes the actor

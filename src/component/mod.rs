@@ -1,7 +1,7 @@
 //! The component contract: what every child of the tree (logger, gateway,
 //! each channel, cron, control) states about itself, and the small shared
 //! pieces the daemon builds before the tree starts and hands to the
-//! components that use them. See docs/components.md.
+//! components that use them. See docs/architecture.md, "The component contract".
 
 pub mod live;
 pub mod names;

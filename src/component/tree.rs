@@ -6,7 +6,7 @@
 //! after the tree has started, and until then (or outside a tree: tests,
 //! examples) a reader sees `None`, which it reports as "no tree". The
 //! control socket needs no link: it is added to the running tree with the
-//! tree's handle (see docs/components.md).
+//! tree's handle (see docs/architecture.md, "The component contract").
 
 use std::sync::{Arc, OnceLock};
 use zeroclaw_actors::SupervisorHandle;

@@ -110,7 +110,8 @@ impl Actor for ControlActor {
 
 /// The control socket as a component of the tree: the child `control`,
 /// always last. It is handed the running tree, so the daemon adds it once
-/// the other children have started (see docs/components.md).
+/// the other children have started (see "The component contract" in
+/// docs/architecture.md).
 pub struct Control {
     deps: ControlDeps,
 }

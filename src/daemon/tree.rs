@@ -125,3 +125,111 @@ fn specs(components: Vec<&dyn Component>, config: &Config) -> Vec<ChildSpec> {
         .flat_map(|c| crate::component::specs_of(c, config, &|n| policy_for(config, n)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{CronJob, TelegramConfig};
+
+    fn shared() -> Shared {
+        let dir = std::env::temp_dir();
+        Shared::build(Config::default(), None, dir).unwrap()
+    }
+
+    fn job(name: &str, schedule: &str) -> CronJob {
+        CronJob {
+            name: name.into(),
+            schedule: schedule.into(),
+            enabled: true,
+            message: "m".into(),
+            provider: None,
+            model: None,
+            tools: Vec::new(),
+            timezone: None,
+            deliver_to: None,
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn each_component_answers_for_the_config_it_reads() {
+        let shared = shared();
+        let telegram = Channel::new(shared.channel_deps(ChannelKind::Telegram));
+        let discord = Channel::new(shared.channel_deps(ChannelKind::Discord));
+        let gateway = Gateway::new(shared.gateway_deps());
+        let old = Config::default();
+        let mut new = old.clone();
+        new.channel.telegram = Some(TelegramConfig::default());
+        let tg = ChildName::Channel(ChannelKind::Telegram);
+        let dc = ChildName::Channel(ChannelKind::Discord);
+        assert!(telegram.restart_needed(&tg, &old, &new));
+        assert!(!discord.restart_needed(&dc, &old, &new));
+        // The gateway checks Telegram's webhook secret, nothing else of it.
+        let mut users = new.clone();
+        if let Some(t) = users.channel.telegram.as_mut() {
+            t.allowed_users = vec!["42".into()];
+        }
+        assert!(telegram.restart_needed(&tg, &new, &users));
+        assert!(!gateway.restart_needed(&ChildName::Gateway, &new, &users));
+        let mut secret = new.clone();
+        if let Some(t) = secret.channel.telegram.as_mut() {
+            t.webhook_secret = Some(crate::config::Secret::new("s"));
+        }
+        assert!(gateway.restart_needed(&ChildName::Gateway, &new, &secret));
+        // A channel runs only while its table is present and enabled.
+        assert_eq!(telegram.children(&new), vec![tg]);
+        assert!(telegram.children(&old).is_empty());
+    }
+
+    #[test]
+    fn cron_restarts_only_the_job_that_changed() {
+        let shared = shared();
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::cron::Store::open(&dir.path().join("c.db")).unwrap();
+        let handle = CronHandle::with_store(store, 1);
+        let cron = Cron::new(
+            shared.job_deps(handle),
+            Arc::new(shared.agent_runner()),
+            shared.registry.clone(),
+        );
+        let mut old = Config::default();
+        old.cron.jobs = vec![job("a", "@daily"), job("b", "@daily")];
+        let mut new = old.clone();
+        new.cron.jobs[1].schedule = "@hourly".into();
+        assert_eq!(
+            cron.children(&new),
+            vec![ChildName::cron("a"), ChildName::cron("b")]
+        );
+        assert!(!cron.restart_needed(&ChildName::cron("a"), &old, &new));
+        assert!(cron.restart_needed(&ChildName::cron("b"), &old, &new));
+        let spec = cron.spec(
+            &ChildName::cron("b"),
+            &new,
+            policy_for(&new, &ChildName::cron("b")),
+        );
+        assert_eq!(spec.map(|s| s.name), Some("cron:b".to_string()));
+        assert!(
+            cron.spec(&ChildName::cron("gone"), &new, RestartPolicy::default())
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_child_override_applies_to_that_child_only() {
+        let mut config = Config::default();
+        config.supervisor.children.insert(
+            "channel:slack".into(),
+            crate::config::RestartOverride {
+                start_limit_burst: Some(1),
+                ..Default::default()
+            },
+        );
+        let slack = policy_for(&config, &ChildName::Channel(ChannelKind::Slack));
+        let gateway = policy_for(&config, &ChildName::Gateway);
+        assert_eq!(slack.start_limit_burst, 1);
+        assert_eq!(
+            gateway.start_limit_burst,
+            config.supervisor.start_limit_burst
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! The dependencies the daemon builds, bottom-up, before the tree starts,
-//! and the narrow set each component is handed out of them (see
-//! docs/components.md). Components never see this struct.
+//! and the narrow set each component is handed out of them (see "The
+//! component contract" in docs/architecture.md). Components never see this
+//! struct.
 
 use crate::agent::{Agent, AgentError};
 use crate::channels::ChannelDeps;
