@@ -46,7 +46,7 @@ pub async fn deliver_at(
     timeout: Duration,
 ) -> Result<(), DeliverError> {
     let child = target.child().to_string();
-    let Some(cell) = ractor::registry::where_is(registered.to_string()) else {
+    let Some(cell) = ractor::registry::where_is(registered) else {
         return Err(DeliverError::NotRunning {
             child,
             kind: target.kind.to_string(),

@@ -44,7 +44,9 @@ pub async fn answer(ctx: &ControlDeps, call: Call) -> Result<Reply, ControlError
         | Call::CronDisable { .. }
         | Call::CronRun { .. }
         | Call::CronRuns { .. }) => match &ctx.cron {
-            Some(c) => crate::cron::control::answer(c, cron).await.map(Reply::Cron),
+            Some(c) => crate::cron::control::answer(c, cron)
+                .await
+                .map(|r| Reply::Cron(Box::new(r))),
             None => Err(ControlError::internal(
                 "cron is not initialised in this daemon (no job store)",
             )),

@@ -130,7 +130,7 @@ pub enum Reply {
     Shutdown(ShutdownReply),
     Channels(ChannelListReply),
     Doctor(DoctorReply),
-    Cron(crate::cron::control::CronReply),
+    Cron(Box<crate::cron::control::CronReply>),
 }
 
 impl Reply {

@@ -55,7 +55,7 @@ pub enum CronReply {
     Job {
         #[serde(skip_serializing_if = "Option::is_none")]
         daemon: Option<&'static str>,
-        job: Option<JobView>,
+        job: Option<Box<JobView>>,
     },
     Run {
         run: super::RunRecord,
@@ -155,7 +155,7 @@ async fn status(
     let mut v = views(cron, vec![job], true).await?;
     Ok(CronReply::Job {
         daemon: Some("running"),
-        job: v.pop(),
+        job: v.pop().map(Box::new),
     })
 }
 
@@ -191,7 +191,7 @@ async fn set_enabled(
     let mut v = views(cron, vec![job], false).await?;
     Ok(CronReply::Job {
         daemon: None,
-        job: v.pop(),
+        job: v.pop().map(Box::new),
     })
 }
 

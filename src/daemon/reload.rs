@@ -49,7 +49,8 @@ impl Reloader<'_> {
             ("logging", old.logging != new.logging),
         ]
         .into_iter()
-        .filter_map(|(section, changed)| changed.then(|| section.to_string()))
+        .filter(|(_, changed)| *changed)
+        .map(|(section, _)| section.to_string())
         .collect();
         // Command-line overrides stay as they were at start.
         carry_overrides(&old, &mut new);
