@@ -43,3 +43,23 @@ impl Default for Registry {
         Self::new(Self::DAEMON)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::component::ChannelKind;
+
+    #[test]
+    fn names_are_the_kernels_namespaced_names() {
+        let r = Registry::new("t1");
+        assert_eq!(
+            r.name_of(&ChildName::Channel(ChannelKind::Slack)),
+            "t1/channel:slack"
+        );
+        assert_eq!(
+            Registry::default().name_of(&ChildName::Control),
+            "zeroclaw/control"
+        );
+        assert!(r.cell(&ChildName::Gateway).is_none());
+    }
+}

@@ -70,3 +70,23 @@ impl StatusLine {
         &self.child
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::component::ChannelKind;
+
+    #[test]
+    fn a_line_writes_only_its_own_child() {
+        let board = StatusBoard::new();
+        let telegram = board.line(ChildName::Channel(ChannelKind::Telegram));
+        telegram.set("polling");
+        assert_eq!(
+            board.get_named("channel:telegram").as_deref(),
+            Some("polling")
+        );
+        assert_eq!(telegram.get().as_deref(), Some("polling"));
+        assert_eq!(board.get(&ChildName::Gateway), None);
+        assert_eq!(board.get_named("no such child"), None);
+    }
+}
