@@ -7,7 +7,7 @@ use crate::cli::Global;
 use crate::component::ChildName;
 use crate::control::call::Call;
 use crate::control::client::{self, ClientError};
-use crate::control::protocol::{ShutdownReply, StatusReply, state_name};
+use crate::control::protocol::{ReloadReport, ShutdownReply, StatusReply, state_name};
 use anyhow::Context;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -273,24 +273,18 @@ pub fn restart(global: &Global, child: &str, json_out: bool) -> anyhow::Result<u
 
 pub fn reload(global: &Global, json_out: bool) -> anyhow::Result<u8> {
     simple(global, Call::Reload {}, json_out, |v| {
-        let list = |k: &str| {
-            v[k].as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "none".into())
+        let report: ReloadReport = serde_json::from_value(v.clone()).unwrap_or_default();
+        let list = |names: &[String]| match names.join(", ") {
+            joined if joined.is_empty() => "none".to_string(),
+            joined => joined,
         };
         let mut s = format!(
             "config reloaded; restarted: {}; added: {}; removed: {}",
-            list("changed"),
-            list("added"),
-            list("removed")
+            list(&report.changed),
+            list(&report.added),
+            list(&report.removed)
         );
-        let pending = list("requires_restart");
+        let pending = list(&report.requires_restart);
         if pending != "none" {
             s.push_str(&format!(
                 "\nnote: changes in [{pending}] take effect after a daemon restart"
