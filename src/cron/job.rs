@@ -198,6 +198,44 @@ impl JobState {
         }
     }
 
+    /// The timer for `scheduled` went off: run, or record `skipped` when the
+    /// previous run is still going; then plan the next fire.
+    async fn fire(&mut self, myself: &ActorRef<JobMsg>, scheduled: DateTime<Utc>, generation: u64) {
+        if generation != self.generation || !self.enabled {
+            return;
+        }
+        if let Some(r) = &self.running {
+            let (id, name) = (self.env.id.clone(), self.env.job.name.clone());
+            let note = match r.run_id {
+                Some(run) => format!("run #{run} was still running"),
+                None => "the previous run was still running".to_string(),
+            };
+            tracing::warn!(job = %name, %scheduled, "fire skipped: {note}");
+            self.env.deps.metrics.cron_run(&name, "skipped");
+            let now = Utc::now();
+            let keep = self.env.keep();
+            let res = self
+                .env
+                .store()
+                .call(move |s| {
+                    s.atomically(|s| {
+                        s.set_anchor(&id, &name, scheduled)?;
+                        s.record(&id, &name, scheduled, RunStatus::Skipped, &note, now)?;
+                        s.prune(&id, keep)
+                    })
+                })
+                .await;
+            if let Err(e) = res {
+                tracing::error!(job = %self.env.job.name, error = %e, "cannot record a skipped run");
+            }
+        } else {
+            self.start_run(myself, Some(scheduled), None);
+        }
+        let now = Utc::now();
+        self.record_late(scheduled, now).await;
+        self.arm(myself, scheduled.max(now));
+    }
+
     fn start_run(
         &mut self,
         myself: &ActorRef<JobMsg>,
@@ -338,39 +376,7 @@ impl Actor for JobActor {
                 scheduled,
                 generation,
             } => {
-                if generation != state.generation || !state.enabled {
-                    return Ok(());
-                }
-                if let Some(r) = &state.running {
-                    let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
-                    let note = match r.run_id {
-                        Some(run) => format!("run #{run} was still running"),
-                        None => "the previous run was still running".to_string(),
-                    };
-                    tracing::warn!(job = %name, %scheduled, "fire skipped: {note}");
-                    state.env.deps.metrics.cron_run(&name, "skipped");
-                    let now = Utc::now();
-                    let keep = state.env.keep();
-                    let res = state
-                        .env
-                        .store()
-                        .call(move |s| {
-                            s.atomically(|s| {
-                                s.set_anchor(&id, &name, scheduled)?;
-                                s.record(&id, &name, scheduled, RunStatus::Skipped, &note, now)?;
-                                s.prune(&id, keep)
-                            })
-                        })
-                        .await;
-                    if let Err(e) = res {
-                        tracing::error!(job = %state.env.job.name, error = %e, "cannot record a skipped run");
-                    }
-                } else {
-                    state.start_run(&myself, Some(scheduled), None);
-                }
-                let now = Utc::now();
-                state.record_late(scheduled, now).await;
-                state.arm(&myself, scheduled.max(now));
+                state.fire(&myself, scheduled, generation).await;
             }
             JobMsg::RunNow { wait, reply } => {
                 if let Some(r) = &state.running {

@@ -269,6 +269,16 @@ async fn serve(
         handle: &handle,
     };
     let exit = main_loop(signals, lifecycle_rx, &reloader, &log).await;
+    finish(exit, &shared, &handle).await
+}
+
+/// After the main loop: stop the tree in order (unless it ended by itself)
+/// and say how the process ends.
+async fn finish(
+    exit: Option<SupervisorExit>,
+    shared: &Shared,
+    handle: &SupervisorHandle,
+) -> Result<(), RunError> {
     match exit {
         Some(SupervisorExit::GaveUp { child, reason }) => {
             notify::stopping();
