@@ -1,13 +1,13 @@
 //! The agent's answer to a chat message, the same for every channel.
 
 use crate::agent::AgentRequest;
-use crate::daemon::context::Ctx;
+use crate::channels::deps::ChannelDeps;
 
 /// Ask the agent for the answer to `text` in conversation `<channel>:<chat>`.
 /// An agent failure is logged and becomes the short message the user sees
 /// instead, so a chat always gets an answer.
 pub async fn answer(
-    ctx: &Ctx,
+    ctx: &ChannelDeps,
     channel: &str,
     chat: &str,
     text: String,

@@ -1,4 +1,4 @@
-//! The typed config schema: every table of DESIGN.md and the seed guide.
+//! The typed config schema: every table docs/configuration.md describes.
 //!
 //! Each struct denies unknown keys and fills defaults, so a file written for
 //! the seed guide parses as written and a typo is caught. Secrets are

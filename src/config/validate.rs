@@ -9,7 +9,9 @@ use super::document::Seg;
 use super::schema::Config;
 use super::types::Secret;
 use super::unknown::closest;
-use std::collections::HashSet;
+use crate::channels::target::DeliverTarget;
+use crate::component::ChannelKind;
+use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 
 /// The providers the agent implements.
@@ -371,44 +373,20 @@ fn channels(config: &Config, f: &mut Findings) {
     }
 }
 
-fn channel_enabled(config: &Config, kind: &str) -> bool {
+fn channel_enabled(config: &Config, kind: ChannelKind) -> bool {
     match kind {
-        "telegram" => config.channel.telegram.as_ref().is_some_and(|c| c.enabled),
-        "discord" => config.channel.discord.as_ref().is_some_and(|c| c.enabled),
-        "slack" => config.channel.slack.as_ref().is_some_and(|c| c.enabled),
-        _ => false,
+        ChannelKind::Telegram => config.channel.telegram.as_ref().is_some_and(|c| c.enabled),
+        ChannelKind::Discord => config.channel.discord.as_ref().is_some_and(|c| c.enabled),
+        ChannelKind::Slack => config.channel.slack.as_ref().is_some_and(|c| c.enabled),
     }
 }
 
-/// `telegram:<chat id>` (a number, negative for groups, or `@channel`),
-/// `discord:<channel id>` (a number), `slack:<channel id>` (letters and digits).
-fn check_deliver_to(target: &str) -> Result<&str, String> {
-    let usage = "write `telegram:<chat id>`, `discord:<channel id>` or `slack:<channel id>`";
-    let Some((kind, id)) = target.split_once(':') else {
-        return Err(format!("deliver_to `{target}` has no channel; {usage}"));
-    };
-    let ok = match kind {
-        "telegram" => {
-            id.strip_prefix('-').unwrap_or(id).parse::<u64>().is_ok()
-                || id.strip_prefix('@').is_some_and(|u| {
-                    !u.is_empty() && u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                })
-        }
-        "discord" => id.parse::<u64>().is_ok(),
-        "slack" => !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()),
-        _ => {
-            return Err(format!(
-                "deliver_to `{target}`: unknown channel `{kind}`; {usage}"
-            ));
-        }
-    };
-    if ok {
-        Ok(kind)
-    } else {
-        Err(format!(
-            "deliver_to `{target}`: `{id}` is not a valid {kind} id; {usage}"
-        ))
-    }
+/// The channel of a `deliver_to`, or why it is not a target.
+#[cfg(test)]
+fn check_deliver_to(target: &str) -> Result<&'static str, String> {
+    DeliverTarget::parse(target)
+        .map(|t| t.kind.as_str())
+        .map_err(|e| e.to_string())
 }
 
 fn cron(config: &Config, f: &mut Findings) {
@@ -420,8 +398,20 @@ fn cron(config: &Config, f: &mut Findings) {
         );
     }
     let mut seen: HashSet<&str> = HashSet::new();
+    let mut ids: BTreeMap<String, &str> = BTreeMap::new();
     for (i, job) in c.jobs.iter().enumerate() {
         let name = job.name.trim();
+        let id = crate::cron::job_id(&job.name);
+        match ids.get(&id) {
+            Some(other) if *other != job.name => f.error(
+                job_path(i, "name"),
+                format!("its id {id} collides with job `{other}`; rename one of them"),
+            ),
+            Some(_) => {}
+            None => {
+                ids.insert(id, &job.name);
+            }
+        }
         if name.is_empty() {
             f.error(
                 job_path(i, "name"),
@@ -434,7 +424,7 @@ fn cron(config: &Config, f: &mut Findings) {
                 job_path(i, "name"),
                 format!(
                     "duplicate job name `{name}` (an earlier job has it too); names identify \
-                     jobs in `zeroclaw cron` commands and must be unique"
+                     jobs in `zeroclaw cron` commands, so no two jobs may have the same name"
                 ),
             );
         }
@@ -473,8 +463,8 @@ fn cron(config: &Config, f: &mut Findings) {
             );
         }
         if let Some(target) = &job.deliver_to {
-            match check_deliver_to(target) {
-                Err(e) => f.error(job_path(i, "deliver_to"), e),
+            match DeliverTarget::parse(target).map(|t| t.kind) {
+                Err(e) => f.error(job_path(i, "deliver_to"), e.to_string()),
                 Ok(kind) if !channel_enabled(config, kind) => f.warn(
                     job_path(i, "deliver_to"),
                     format!("delivers to {kind}, but [channel.{kind}] is not enabled; the answer will only be kept in the run history"),

@@ -3,7 +3,7 @@
 
 use super::dispatch::dispatch;
 use super::protocol::{ControlError, PROTOCOL_VERSION, Request};
-use crate::daemon::Ctx;
+use super::deps::ControlDeps;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::os::unix::fs::PermissionsExt;
@@ -112,7 +112,7 @@ fn not_a_socket(t: &std::fs::FileType) -> Option<&'static str> {
 /// at most `[daemon] control_max_connections` at once; a client idle for
 /// `control_idle_timeout` is disconnected, and when every slot is taken an
 /// idle one is closed to make room for the newcomer.
-pub async fn serve(listener: UnixListener, ctx: Ctx, shutdown: impl Future<Output = ()>) {
+pub async fn serve(listener: UnixListener, ctx: ControlDeps, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     let my_uid = nix::unistd::getuid().as_raw();
     let (max, idle) = {
@@ -162,7 +162,7 @@ pub async fn serve(listener: UnixListener, ctx: Ctx, shutdown: impl Future<Outpu
 
 /// What one connection needs.
 struct Client {
-    ctx: Ctx,
+    ctx: ControlDeps,
     idle: Duration,
     make_room: Arc<Notify>,
 }
@@ -304,7 +304,7 @@ async fn connection(stream: UnixStream, client: Client) {
 }
 
 /// One request line in, one reply line out (with the trailing newline).
-pub async fn answer(ctx: &Ctx, line: &[u8]) -> String {
+pub async fn answer(ctx: &ControlDeps, line: &[u8]) -> String {
     let request = match parse_request(line) {
         Ok(r) => r,
         Err(e) => return error_reply(salvage_id(line), e),

@@ -10,6 +10,7 @@ pub mod actor;
 pub mod auth;
 pub mod bind;
 pub mod body;
+pub mod deps;
 pub mod error;
 pub mod forward;
 pub mod health;
@@ -29,7 +30,8 @@ pub mod tls;
 pub mod ttl;
 pub mod webhook;
 
-pub use actor::{GatewayActor, GatewayArgs, GatewayMsg, child_spec};
+pub use actor::{Gateway, GatewayActor, GatewayArgs, GatewayMsg, child_spec};
+pub use deps::GatewayDeps;
 pub use error::{ApiError, GatewayError};
 pub use router::router;
 pub use server::serve;

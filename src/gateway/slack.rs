@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Request};
 
-pub const CHILD: &str = "channel:slack";
+pub const CHILD: &str = crate::component::ChannelKind::Slack.child_name();
 
 /// Check the signature headers, read a body of at most
 /// `max_unauthenticated_body_size`, verify the signature over it, answer `url_verification`, and

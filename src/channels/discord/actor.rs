@@ -4,11 +4,11 @@
 use super::api::{DiscordApi, DiscordError};
 use super::gateway::{self, GatewayConfig, SessionSlot};
 use super::handler::DiscordChannel;
+use crate::channels::deps::ChannelDeps;
 use crate::channels::msg::ChannelMsg;
 use crate::channels::task::TaskGuard;
 use crate::channels::{ChannelError, lifecycle};
 use crate::config::Secret;
-use crate::daemon::context::Ctx;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde_json::Value;
 use std::sync::Arc;
@@ -16,20 +16,20 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-pub const CHILD_NAME: &str = "channel:discord";
+pub const CHILD_NAME: &str = crate::component::ChannelKind::Discord.child_name();
 const QUEUE: usize = 256;
 
 pub struct DiscordActor;
 
 pub struct DiscordArgs {
-    pub ctx: Ctx,
+    pub ctx: ChannelDeps,
     /// Shared by every start of this child (see [`SessionSlot`]); a default
     /// slot means "no session to resume".
     pub session: SessionSlot,
 }
 
 pub struct DiscordState {
-    ctx: Ctx,
+    ctx: ChannelDeps,
     channel: Arc<DiscordChannel>,
     deliveries: JoinSet<()>,
     _tasks: Vec<TaskGuard>,
@@ -82,7 +82,7 @@ impl Actor for DiscordActor {
                         session: args.session,
                     },
                     tx,
-                    move |s| status_ctx.set_detail(CHILD_NAME, s),
+                    move |s| status_ctx.set_detail(s),
                     myself.clone(),
                 )));
             }

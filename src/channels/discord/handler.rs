@@ -2,9 +2,9 @@
 
 use super::api::{DiscordApi, DiscordError};
 use crate::channels::answer::answer;
+use crate::channels::deps::ChannelDeps;
 use crate::channels::send::{RateLimited, send_parts};
 use crate::channels::split::split_message;
-use crate::daemon::context::Ctx;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -14,7 +14,7 @@ const MAX_MESSAGE: usize = 2000;
 
 pub struct DiscordChannel {
     pub api: DiscordApi,
-    ctx: Ctx,
+    ctx: ChannelDeps,
     allowed_channels: HashSet<String>,
     allowed_guilds: HashSet<String>,
     prefix: Option<String>,
@@ -25,7 +25,7 @@ pub struct DiscordChannel {
 }
 
 impl DiscordChannel {
-    pub fn new(api: DiscordApi, ctx: Ctx, config: &crate::config::DiscordConfig) -> Self {
+    pub fn new(api: DiscordApi, ctx: ChannelDeps, config: &crate::config::DiscordConfig) -> Self {
         let set = |v: &[String]| v.iter().map(|s| s.trim().to_string()).collect();
         Self {
             api,
@@ -52,7 +52,7 @@ impl DiscordChannel {
             channel,
             split_message(text, MAX_MESSAGE),
             |part| async move { self.api.create_message(channel, &part).await },
-            || self.ctx.metrics.channel_message("discord", "out"),
+            || self.ctx.metrics().channel_message("discord", "out"),
         )
         .await
     }
@@ -83,7 +83,7 @@ impl DiscordChannel {
             return Ok(());
         };
         let guild = d["guild_id"].as_str();
-        self.ctx.metrics.channel_message("discord", "in");
+        self.ctx.metrics().channel_message("discord", "in");
         if !self.allowed(guild, channel) {
             self.warn_once(format!("c:{channel}"), || {
                 format!(

@@ -4,11 +4,11 @@
 use super::api::{SlackApi, SlackError};
 use super::handler::{SeenEvents, SlackChannel};
 use super::socket;
+use crate::channels::deps::ChannelDeps;
 use crate::channels::msg::ChannelMsg;
 use crate::channels::task::TaskGuard;
 use crate::channels::{ChannelError, lifecycle};
 use crate::config::Secret;
-use crate::daemon::context::Ctx;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde_json::Value;
 use std::sync::Arc;
@@ -16,19 +16,19 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-pub const CHILD_NAME: &str = "channel:slack";
+pub const CHILD_NAME: &str = crate::component::ChannelKind::Slack.child_name();
 const QUEUE: usize = 256;
 
 pub struct SlackActor;
 
 pub struct SlackArgs {
-    pub ctx: Ctx,
+    pub ctx: ChannelDeps,
     /// Shared by every start of this child (see [`SeenEvents`]).
     pub seen: SeenEvents,
 }
 
 pub struct SlackState {
-    ctx: Ctx,
+    ctx: ChannelDeps,
     channel: Arc<SlackChannel>,
     events: mpsc::Sender<Value>,
     deliveries: JoinSet<()>,
@@ -86,7 +86,7 @@ impl Actor for SlackActor {
                 events.clone(),
                 app_token.is_some(),
                 sc.idle_timeout,
-                move |s| status_ctx.set_detail(CHILD_NAME, s),
+                move |s| status_ctx.set_detail(s),
                 myself.clone(),
             )));
         }

@@ -3,9 +3,9 @@
 
 use super::api::{SlackApi, SlackError};
 use crate::channels::answer::answer;
+use crate::channels::deps::ChannelDeps;
 use crate::channels::send::{RateLimited, send_parts};
 use crate::channels::split::split_message;
-use crate::daemon::context::Ctx;
 use serde_json::Value;
 use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
@@ -23,7 +23,7 @@ pub type SeenEvents = std::sync::Arc<Mutex<VecDeque<String>>>;
 
 pub struct SlackChannel {
     pub api: SlackApi,
-    ctx: Ctx,
+    ctx: ChannelDeps,
     allowed_channels: HashSet<String>,
     tools: Vec<String>,
     /// Our own user id (from `auth.test`), to ignore our own messages.
@@ -35,7 +35,7 @@ pub struct SlackChannel {
 impl SlackChannel {
     pub fn new(
         api: SlackApi,
-        ctx: Ctx,
+        ctx: ChannelDeps,
         config: &crate::config::SlackConfig,
         seen: SeenEvents,
     ) -> Self {
@@ -80,7 +80,7 @@ impl SlackChannel {
             channel,
             split_message(text, MAX_MESSAGE),
             |part| async move { self.api.post_message(channel, &part, thread_ts).await },
-            || self.ctx.metrics.channel_message("slack", "out"),
+            || self.ctx.metrics().channel_message("slack", "out"),
         )
         .await
     }
@@ -101,7 +101,7 @@ impl SlackChannel {
         if own.as_deref() == Some(user) {
             return Ok(());
         }
-        self.ctx.metrics.channel_message("slack", "in");
+        self.ctx.metrics().channel_message("slack", "in");
         // As documented for [channel.slack]: empty = every channel the bot is in.
         if !self.allowed_channels.is_empty() && !self.allowed_channels.contains(channel) {
             let first = self

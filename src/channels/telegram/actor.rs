@@ -6,11 +6,11 @@ use super::api::{TelegramApi, Update, parse_update};
 use super::handler::TelegramChannel;
 use super::offset::OffsetStore;
 use super::poll;
+use crate::channels::deps::ChannelDeps;
 use crate::channels::msg::ChannelMsg;
 use crate::channels::task::TaskGuard;
 use crate::channels::{ChannelError, lifecycle};
 use crate::config::Secret;
-use crate::daemon::context::Ctx;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 /// The child's name in the tree (and its key for `ctx.set_detail`).
-pub const CHILD_NAME: &str = "channel:telegram";
+pub const CHILD_NAME: &str = crate::component::ChannelKind::Telegram.child_name();
 
 /// Updates from the gateway waiting for the worker; more are refused with a
 /// log line (Telegram retries webhook deliveries it sees fail).
@@ -29,14 +29,14 @@ pub struct TelegramActor;
 
 /// Everything the actor reads lives in the context, so a restart picks up a reloaded config.
 pub struct TelegramArgs {
-    pub ctx: Ctx,
+    pub ctx: ChannelDeps,
 }
 
 /// How long a stopping channel waits for the update in hand.
 const POLLER_STOP_LIMIT: Duration = Duration::from_secs(4);
 
 pub struct TelegramState {
-    ctx: Ctx,
+    ctx: ChannelDeps,
     channel: Arc<TelegramChannel>,
     webhook_tx: mpsc::Sender<Update>,
     deliveries: JoinSet<()>,
@@ -110,7 +110,7 @@ impl Actor for TelegramActor {
                         channel.clone(),
                         store,
                         tg.poll_timeout,
-                        move |s| status_ctx.set_detail(CHILD_NAME, s),
+                        move |s| status_ctx.set_detail(s),
                         myself.clone(),
                         stop_rx,
                     )));
@@ -213,7 +213,7 @@ async fn webhook_worker(
 
 async fn register_webhook(
     channel: Arc<TelegramChannel>,
-    ctx: Ctx,
+    ctx: ChannelDeps,
     url: String,
     secret: Option<String>,
     actor: ActorRef<ChannelMsg>,
@@ -221,7 +221,7 @@ async fn register_webhook(
     match channel.api.set_webhook(&url, secret.as_deref()).await {
         Ok(()) => {
             tracing::info!("telegram: webhook set to {url}");
-            ctx.set_detail(CHILD_NAME, format!("webhook {url}"));
+            ctx.set_detail(format!("webhook {url}"));
         }
         Err(e @ super::api::TelegramError::Rejected { .. }) => {
             let _ = actor.send_message(ChannelMsg::CredentialRejected(e.to_string()));

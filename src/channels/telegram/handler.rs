@@ -3,17 +3,17 @@
 
 use super::api::{TelegramApi, TelegramError, Update};
 use crate::channels::answer::answer;
+use crate::channels::deps::ChannelDeps;
 use crate::channels::pace::Pacer;
 use crate::channels::send::{RateLimited, send_parts};
 use crate::channels::split::split_message_utf16;
-use crate::daemon::context::Ctx;
 use std::collections::HashSet;
 use std::sync::Mutex;
 
 /// The channel's behaviour, independent of how updates arrive.
 pub struct TelegramChannel {
     pub api: TelegramApi,
-    ctx: Ctx,
+    ctx: ChannelDeps,
     pacer: Pacer,
     allowed_users: HashSet<String>,
     max_message_length: usize,
@@ -23,7 +23,7 @@ pub struct TelegramChannel {
 }
 
 impl TelegramChannel {
-    pub fn new(api: TelegramApi, ctx: Ctx, config: &crate::config::TelegramConfig) -> Self {
+    pub fn new(api: TelegramApi, ctx: ChannelDeps, config: &crate::config::TelegramConfig) -> Self {
         Self {
             api,
             ctx,
@@ -50,7 +50,7 @@ impl TelegramChannel {
                 self.pacer.wait(chat).await;
                 self.api.send_message(chat, &part).await
             },
-            || self.ctx.metrics.channel_message("telegram", "out"),
+            || self.ctx.metrics().channel_message("telegram", "out"),
         )
         .await
     }
@@ -68,7 +68,7 @@ impl TelegramChannel {
         if from.is_bot {
             return Ok(());
         }
-        self.ctx.metrics.channel_message("telegram", "in");
+        self.ctx.metrics().channel_message("telegram", "in");
         let chat = message.chat.id.to_string();
         if !self.allowed_users.contains(&from.id.to_string()) {
             self.refuse(from.id, from.username.as_deref());
