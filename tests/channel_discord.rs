@@ -7,8 +7,8 @@ use serde_json::json;
 use std::time::Duration;
 use support::channel_watch::{Ended, Watch, wait_until};
 use support::discord::{BOT_ID, FakeDiscord, TOKEN};
-use zeroclaw::channels::ChannelMsg;
 use zeroclaw::channels::discord::{DiscordActor, DiscordArgs, SessionSlot};
+use zeroclaw::channels::{ChannelDeps, ChannelMsg};
 use zeroclaw::config::{Config, DiscordConfig, Secret};
 use zeroclaw::daemon::context::{Ctx, DaemonCtx};
 
@@ -41,10 +41,10 @@ async fn spawn(ctx: &Ctx, watch: &Watch) -> ActorRef<ChannelMsg> {
 async fn spawn_with(ctx: &Ctx, watch: &Watch, slot: SessionSlot) -> ActorRef<ChannelMsg> {
     Actor::spawn_linked(
         None,
-        DiscordActor,
+        DiscordActor::default(),
         DiscordArgs {
-            ctx: ctx.clone(),
-            session: slot,
+            deps: ChannelDeps::new(ctx.clone(), "channel:discord"),
+            keep: slot,
         },
         watch.watcher.get_cell(),
     )

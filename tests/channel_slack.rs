@@ -7,8 +7,8 @@ use serde_json::json;
 use std::time::Duration;
 use support::channel_watch::{Ended, Watch, wait_until};
 use support::slack::{APP_TOKEN, BOT_TOKEN, BOT_USER, FakeSlack, message_event};
-use zeroclaw::channels::ChannelMsg;
 use zeroclaw::channels::slack::{SeenEvents, SlackActor, SlackArgs};
+use zeroclaw::channels::{ChannelDeps, ChannelMsg};
 use zeroclaw::config::{Config, Secret, SlackConfig};
 use zeroclaw::daemon::context::{Ctx, DaemonCtx};
 
@@ -40,10 +40,10 @@ async fn spawn(ctx: &Ctx, watch: &Watch) -> ActorRef<ChannelMsg> {
 async fn spawn_seen(ctx: &Ctx, watch: &Watch, seen: SeenEvents) -> ActorRef<ChannelMsg> {
     Actor::spawn_linked(
         None,
-        SlackActor,
+        SlackActor::default(),
         SlackArgs {
-            ctx: ctx.clone(),
-            seen,
+            deps: ChannelDeps::new(ctx.clone(), "channel:slack"),
+            keep: seen,
         },
         watch.watcher.get_cell(),
     )

@@ -6,8 +6,8 @@ use ractor::{Actor, ActorRef};
 use std::time::Duration;
 use support::channel_watch::{Ended, Watch, wait_until};
 use support::telegram::{FakeTelegram, TOKEN};
-use zeroclaw::channels::ChannelMsg;
 use zeroclaw::channels::telegram::{TelegramActor, TelegramArgs};
+use zeroclaw::channels::{ChannelDeps, ChannelMsg};
 use zeroclaw::config::{Config, Secret, TelegramConfig};
 use zeroclaw::daemon::context::{Ctx, DaemonCtx};
 
@@ -46,8 +46,11 @@ async fn setup(edit: impl FnOnce(&mut TelegramConfig)) -> Setup {
 async fn spawn(ctx: &Ctx, watch: &Watch) -> ActorRef<ChannelMsg> {
     let (actor, _) = Actor::spawn_linked(
         None,
-        TelegramActor,
-        TelegramArgs { ctx: ctx.clone() },
+        TelegramActor::default(),
+        TelegramArgs {
+            deps: ChannelDeps::new(ctx.clone(), "channel:telegram"),
+            keep: (),
+        },
         watch.watcher.get_cell(),
     )
     .await

@@ -166,3 +166,62 @@ async fn doctor_probes_channel_credentials() {
         "{text}"
     );
 }
+
+/// Telegram in webhook mode whose token is revoked while the daemon runs:
+/// the reply that meets the 401 stops the channel as `failed` (a revoked
+/// token stays revoked), it is not restarted as if the connection were lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_token_revoked_while_running_is_failed_not_restarted() {
+    let fake = FakeTelegram::start().await;
+    let env = Env::new(&format!(
+        "[gateway]\nport = 0\nauth_token = \"gateway-token-0123456789\"\n{}\
+         webhook_url = \"https://bot.example.invalid/webhook/telegram\"\n\
+         webhook_secret = \"tg-secret\"\n",
+        telegram_config(&fake, TOKEN)
+    ));
+    let d = env.start_ready(&[]);
+    let mut url = String::new();
+    wait_for("the gateway's address in status", T, || {
+        url = env
+            .child("gateway")
+            .and_then(|c| c["detail"].as_str().map(String::from))
+            .unwrap_or_default();
+        url.starts_with("http")
+    });
+    wait_for("the channel to register its webhook", T, || {
+        fake.with(|s| s.webhook.is_some())
+    });
+    zeroclaw::tls::install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .timeout(T)
+        .no_proxy()
+        .build()
+        .unwrap();
+    let post = |id: i64, text: &str| {
+        client
+            .post(format!("{url}/webhook/telegram"))
+            .header("X-Telegram-Bot-Api-Secret-Token", "tg-secret")
+            .json(&support::telegram::update(id, USER, USER, text))
+            .send()
+    };
+    assert_eq!(post(901, "before").await.unwrap().status(), 200);
+    wait_for("the reply before the revocation", T, || {
+        fake.sent().len() == 1
+    });
+
+    fake.with(|s| s.revoked = true);
+    assert_eq!(post(902, "after").await.unwrap().status(), 200);
+    wait_for("channel failed", T, || {
+        env.child("channel:telegram")
+            .is_some_and(|c| c["state"] == "failed")
+    });
+    let child = env.child("channel:telegram").unwrap();
+    assert_eq!(child["restarts"], 0, "{child} {}", d.stderr());
+    let exit = child["last_exit"]["message"].as_str().unwrap();
+    assert!(
+        exit.contains("credential rejected") && exit.contains("401"),
+        "{child}"
+    );
+    assert_eq!(fake.sent().len(), 1);
+    assert_eq!(env.child("gateway").unwrap()["state"], "running");
+}

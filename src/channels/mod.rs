@@ -1,8 +1,10 @@
 //! Chat channels: Telegram, Discord and Slack, each a supervised actor.
 //!
-//! Per channel a plain protocol client (`api.rs`, ...) and the actor that owns
-//! it (`actor.rs`). The daemon starts them with [`child_specs`] and reaches
-//! them by registry name with [`ChannelMsg`] (see [`deliver`]).
+//! Per channel a plain protocol client (`api.rs`, ...) and its protocol as a
+//! [`platform::Platform`] (`channel.rs`); one actor, [`ChannelActor`], runs
+//! any of them with the same lifecycle. The daemon starts them with
+//! [`child_specs`] and reaches them by registry name with [`ChannelMsg`] (see
+//! [`deliver`]).
 //!
 //! Failure semantics, which the daemon's status relies on:
 //! - a lost connection (transport error, 5xx, dropped socket) makes the actor
@@ -12,29 +14,37 @@
 //!   Slack `invalid_auth`, a missing token) makes the actor stop with a reason
 //!   starting with [`REJECTED_PREFIX`] (which carries the kernel's
 //!   [`zeroclaw_actors::FATAL_PREFIX`]), and records `failed: <reason>` as the
-//!   child's detail (`ctx.detail(name)`). The supervisor marks such a child
+//!   child's detail ([`ChannelDeps::set_detail`]). The supervisor marks such a child
 //!   `failed` and does not restart it, whatever its policy (systemd's
 //!   `RestartPreventExitStatus=`): retrying a revoked token cannot succeed,
 //!   and a restart storm would only hit the service's rate limits.
 
+pub mod actor;
 pub mod answer;
+pub mod call;
 pub mod cli;
+pub mod deps;
 pub mod discord;
 pub mod doctor;
 pub mod http;
 pub mod lifecycle;
 pub mod msg;
 pub mod pace;
+pub mod platform;
 pub mod send;
 pub mod slack;
 pub mod split;
 pub mod task;
 pub mod telegram;
+pub mod wire;
+pub mod worker;
 
+pub use actor::{ChannelActor, ChannelArgs};
+pub use deps::ChannelDeps;
 pub use msg::ChannelMsg;
 
 use crate::daemon::context::Ctx;
-use ractor::{Actor, ActorRef};
+use ractor::ActorRef;
 use std::time::Duration;
 use zeroclaw_actors::{ChildSpec, RestartPolicy};
 
@@ -128,62 +138,17 @@ pub fn child_specs(ctx: &Ctx, policy_for: impl Fn(&str) -> RestartPolicy) -> Vec
 
 /// The spec of one channel child by name (`None` for an unknown name).
 pub fn child_spec(ctx: &Ctx, name: &str, policy: RestartPolicy) -> Option<ChildSpec> {
-    let ctx = ctx.clone();
-    let spec = match name {
-        telegram::CHILD_NAME => ChildSpec::new(name, policy, move |sctx| {
-            let args = telegram::TelegramArgs { ctx: ctx.clone() };
-            async move {
-                Actor::spawn_linked(
-                    Some(sctx.registered_name),
-                    telegram::TelegramActor,
-                    args,
-                    sctx.supervisor,
-                )
-                .await
-                .map(|(r, _)| r.get_cell())
-            }
-        }),
+    let deps = |child| ChannelDeps::new(ctx.clone(), child);
+    Some(match name {
+        telegram::CHILD_NAME => {
+            actor::child_spec::<telegram::Telegram>(deps(telegram::CHILD_NAME), policy)
+        }
         discord::CHILD_NAME => {
-            let session = discord::SessionSlot::default();
-            ChildSpec::new(name, policy, move |sctx| {
-                let args = discord::DiscordArgs {
-                    ctx: ctx.clone(),
-                    session: session.clone(),
-                };
-                async move {
-                    Actor::spawn_linked(
-                        Some(sctx.registered_name),
-                        discord::DiscordActor,
-                        args,
-                        sctx.supervisor,
-                    )
-                    .await
-                    .map(|(r, _)| r.get_cell())
-                }
-            })
+            actor::child_spec::<discord::Discord>(deps(discord::CHILD_NAME), policy)
         }
-        slack::CHILD_NAME => {
-            let seen = slack::SeenEvents::default();
-            ChildSpec::new(name, policy, move |sctx| {
-                let args = slack::SlackArgs {
-                    ctx: ctx.clone(),
-                    seen: seen.clone(),
-                };
-                async move {
-                    Actor::spawn_linked(
-                        Some(sctx.registered_name),
-                        slack::SlackActor,
-                        args,
-                        sctx.supervisor,
-                    )
-                    .await
-                    .map(|(r, _)| r.get_cell())
-                }
-            })
-        }
+        slack::CHILD_NAME => actor::child_spec::<slack::Slack>(deps(slack::CHILD_NAME), policy),
         _ => return None,
-    };
-    Some(spec)
+    })
 }
 
 /// Why [`deliver`] failed.

@@ -40,6 +40,8 @@ pub struct Inner {
     pub rate_limited: u32,
     pub webhook: Option<(String, Option<String>)>,
     pub delete_webhook_calls: u32,
+    /// The token was revoked: every call answers 401 from now on.
+    pub revoked: bool,
 }
 
 #[derive(Clone)]
@@ -139,7 +141,7 @@ async fn api(
     Path((bot, method)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Response {
-    if bot != format!("bot{TOKEN}") {
+    if bot != format!("bot{TOKEN}") || fake.with(|s| s.revoked) {
         return error(401, "Unauthorized", json!({}));
     }
     let body: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
