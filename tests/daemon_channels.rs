@@ -225,3 +225,60 @@ async fn webhook_token_revoked_while_running_is_failed_not_restarted() {
     assert_eq!(fake.sent().len(), 1);
     assert_eq!(env.child("gateway").unwrap()["state"], "running");
 }
+
+/// Telegram down for five seconds (every call dropped) with a restart delay
+/// short enough to spend the start limit in a second: the channel rides the
+/// outage out in place (`reconnecting (attempt N)` in status, never
+/// `failed`), and what was sent meanwhile is answered exactly once after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_is_ridden_out_and_what_came_meanwhile_answered_once() {
+    const OUTAGE: Duration = Duration::from_secs(5);
+    let fake = FakeTelegram::start().await;
+    let env = Env::new(&format!(
+        "[supervisor]\nrestart_sec = \"200ms\"\n{}",
+        telegram_config(&fake, TOKEN)
+    ));
+    let d = env.start_ready(&[]);
+    fake.push_text(USER, USER, "before");
+    wait_for("the reply before the outage", T, || fake.sent().len() == 1);
+
+    fake.with(|s| s.outage = true);
+    let down = std::time::Instant::now();
+    fake.push_text(USER, USER, "during one");
+    fake.push_text(USER, USER, "during two");
+    let mut reconnecting = false;
+    wait_for("the outage to last its time", T, || {
+        let c = env.child("channel:telegram").unwrap();
+        assert_ne!(c["state"], "failed", "{c} {}", d.stderr());
+        reconnecting |= c["detail"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("reconnecting (attempt"));
+        down.elapsed() >= OUTAGE
+    });
+    assert!(reconnecting, "status showed the reconnects");
+
+    fake.with(|s| s.outage = false);
+    wait_for("the messages of the outage answered", T, || {
+        assert_ne!(env.child("channel:telegram").unwrap()["state"], "failed");
+        fake.sent().len() >= 3
+    });
+    fake.push_text(USER, USER, "after");
+    wait_for("the reply after the outage", T, || fake.sent().len() >= 4);
+    let texts: Vec<String> = fake.sent().into_iter().map(|(_, t)| t).collect();
+    assert_eq!(
+        texts,
+        vec![
+            "echo: before",
+            "echo: during one",
+            "echo: during two",
+            "echo: after"
+        ],
+        "every update answered exactly once"
+    );
+    let child = env.child("channel:telegram").unwrap();
+    assert_eq!(child["state"], "running", "{child}");
+    assert!(
+        child["restarts"].as_u64() <= Some(1),
+        "an outage costs the supervisor at most one restart: {child}"
+    );
+}

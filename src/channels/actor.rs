@@ -9,12 +9,14 @@ use super::ChannelError;
 use super::deps::ChannelDeps;
 use super::lifecycle;
 use super::msg::ChannelMsg;
-use super::platform::{Link, Platform, Pushed, Section};
+use super::platform::{Fault, Link, Platform, Pushed, Section};
 use super::task::{DRAIN_LIMIT, TaskGuard, drain};
 use super::worker;
+use backon::{BackoffBuilder, ExponentialBuilder};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use zeroclaw_actors::{ChildSpec, RestartPolicy};
@@ -141,12 +143,47 @@ impl<P: Platform> Actor for ChannelActor<P> {
 }
 
 /// Run the receiver; tell the actor how the connection ended, unless it
-/// ended because there is nothing to receive.
+/// ended because there is nothing to receive. Transient trouble before the
+/// service answered (a start during an outage) is retried here with jittered
+/// exponential backoff, shown as the status detail: an outage of any length
+/// costs the supervisor one restart, not its start limit.
 async fn receive<P: Platform>(platform: Arc<P>, link: Link<P::Event>, actor: ActorRef<ChannelMsg>) {
-    if let Err(fault) = platform.receive(link).await {
-        // The actor may be gone already; then there is no one left to tell.
-        let _ = actor.send_message(fault.into());
-    }
+    let mut delays = reconnect_backoff().build();
+    let mut attempt = 0u32;
+    let fault = loop {
+        match platform.clone().receive(link.clone()).await {
+            Ok(()) => return,
+            Err(Fault::Transient { reason, wait }) if !link.made_contact() => {
+                attempt += 1;
+                let delay = delays.next().unwrap_or(RECONNECT_MAX);
+                let delay = wait.map_or(delay, |w| w.max(delay));
+                tracing::warn!(
+                    channel = P::NAME,
+                    attempt,
+                    "{reason}; retrying in {delay:?}"
+                );
+                link.status(format!("reconnecting (attempt {attempt}): {reason}"));
+                tokio::time::sleep(delay).await;
+            }
+            Err(fault) => break fault,
+        }
+    };
+    // The actor may be gone already; then there is no one left to tell.
+    let _ = actor.send_message(fault.into());
+}
+
+/// The longest wait between reconnects (jitter included).
+const RECONNECT_MAX: Duration = Duration::from_secs(60);
+
+/// 0.5 s doubling, each wait plus a random part up to itself, so a fleet of
+/// daemons does not come back at once; never more than [`RECONNECT_MAX`].
+fn reconnect_backoff() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(500))
+        .with_factor(2.0)
+        .with_max_delay(RECONNECT_MAX / 2)
+        .with_jitter()
+        .without_max_times()
 }
 
 /// A webhook event from the gateway, queued for the worker.

@@ -19,7 +19,8 @@ impl CallError {
     pub fn severity(&self) -> Severity {
         match self {
             Self::Server(_) => Severity::Server,
-            Self::Transport(_) | Self::Decode(_) => Severity::Lost,
+            Self::Transport(_) => Severity::Unreachable,
+            Self::Decode(_) => Severity::Lost,
         }
     }
 }

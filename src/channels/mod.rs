@@ -10,6 +10,10 @@
 //! - a lost connection (transport error, 5xx, dropped socket) makes the actor
 //!   *fail* (a handler returns `Err`), so the supervisor restarts it with
 //!   backoff; other channels are untouched;
+//! - the same trouble before the service answered a (re)start (an outage)
+//!   is retried in place with jittered exponential backoff, 0.5 s doubling
+//!   up to 60 s, shown as `reconnecting (attempt N): <error>`: an outage of
+//!   any length costs one restart, not the supervisor's start limit;
 //! - a credential the service rejects (Telegram 401, Discord close 4004,
 //!   Slack `invalid_auth`, a missing token) makes the actor stop with a reason
 //!   starting with [`REJECTED_PREFIX`] (which carries the kernel's

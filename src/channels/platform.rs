@@ -9,6 +9,7 @@ use crate::config::{Config, DiscordConfig, SlackConfig, TelegramConfig};
 use std::fmt::Display;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -17,10 +18,13 @@ use tokio::sync::mpsc;
 pub enum Severity {
     /// The credential is refused: retrying cannot help, the channel stops.
     Rejected,
-    /// A momentary server error (a 5xx from the service's edge); else as `Lost`.
+    /// A momentary server error (a 5xx from the service's edge).
     Server,
-    /// The service cannot be reached or misbehaves (transport, unreadable
-    /// answers): the connection is lost, the channel fails.
+    /// The service cannot be reached: refused or reset connections, DNS
+    /// failures, timeouts.
+    Unreachable,
+    /// The service misbehaves (an answer the channel cannot read): the
+    /// connection is lost, the channel fails.
     Lost,
     /// Rate limited (429): retry after this long.
     RateLimited(Duration),
@@ -39,7 +43,16 @@ pub trait PlatformError: Display + Send + Sync + 'static {
 pub enum Fault {
     /// The service rejected the credential (or there is none).
     Rejected(String),
-    /// The connection to the service is lost.
+    /// Trouble upstream that passes (unreachable, 5xx, 429): before the
+    /// channel made contact it is retried in place (see [`Link::contact`]),
+    /// after that it is a lost connection.
+    Transient {
+        reason: String,
+        /// What the service asked to wait (429 `retry_after`).
+        wait: Option<Duration>,
+    },
+    /// The connection to the service is lost, or it is in a state the
+    /// channel does not expect: the channel fails.
     Lost(String),
 }
 
@@ -47,10 +60,18 @@ impl Fault {
     /// A failed call that ends the connection: rejected when the service
     /// refused the credential, lost otherwise; `context` names the call.
     pub fn from_call(context: &str, e: impl PlatformError) -> Self {
+        let reason = match context {
+            "" => e.to_string(),
+            context => format!("{context}: {e}"),
+        };
         match e.severity() {
             Severity::Rejected => Self::Rejected(e.to_string()),
-            _ if context.is_empty() => Self::Lost(e.to_string()),
-            _ => Self::Lost(format!("{context}: {e}")),
+            Severity::Server | Severity::Unreachable => Self::Transient { reason, wait: None },
+            Severity::RateLimited(wait) => Self::Transient {
+                reason,
+                wait: Some(wait),
+            },
+            Severity::Lost | Severity::Refused => Self::Lost(reason),
         }
     }
 
@@ -166,6 +187,8 @@ pub struct Link<E> {
     events: mpsc::Sender<E>,
     deps: ChannelDeps,
     name: &'static str,
+    /// Set once the service answered on this attempt.
+    contact: Arc<AtomicBool>,
 }
 
 impl<E> Clone for Link<E> {
@@ -174,6 +197,7 @@ impl<E> Clone for Link<E> {
             events: self.events.clone(),
             deps: self.deps.clone(),
             name: self.name,
+            contact: self.contact.clone(),
         }
     }
 }
@@ -184,7 +208,19 @@ impl<E: Send> Link<E> {
             events,
             deps,
             name: P::NAME,
+            contact: Arc::default(),
         }
+    }
+
+    /// The service answered: from now on, trouble means the connection is
+    /// lost (the channel fails and the supervisor restarts it), where before
+    /// it was retried in place.
+    pub fn contact(&self) {
+        self.contact.store(true, Ordering::Relaxed);
+    }
+
+    pub(super) fn made_contact(&self) -> bool {
+        self.contact.load(Ordering::Relaxed)
     }
 
     /// Set the channel's status detail.
@@ -211,7 +247,7 @@ impl From<Fault> for super::msg::ChannelMsg {
     fn from(fault: Fault) -> Self {
         match fault {
             Fault::Rejected(reason) => Self::CredentialRejected(reason),
-            Fault::Lost(reason) => Self::ConnectionLost(reason),
+            Fault::Transient { reason, .. } | Fault::Lost(reason) => Self::ConnectionLost(reason),
         }
     }
 }
@@ -286,5 +322,52 @@ impl Section for SlackConfig {
 
     fn tools(&self) -> &[String] {
         &self.tools
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Fault, PlatformError, Severity};
+    use std::time::Duration;
+
+    #[derive(Debug)]
+    struct E(Severity);
+
+    impl std::fmt::Display for E {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{:?}", self.0)
+        }
+    }
+
+    impl PlatformError for E {
+        fn severity(&self) -> Severity {
+            self.0
+        }
+    }
+
+    #[test]
+    fn what_an_error_means_for_the_channel() {
+        let wait = Duration::from_secs(3);
+        let transient = |s| matches!(Fault::from_call("x", E(s)), Fault::Transient { .. });
+        assert!(transient(Severity::Server) && transient(Severity::Unreachable));
+        assert_eq!(
+            Fault::from_call("getUpdates", E(Severity::RateLimited(wait))),
+            Fault::Transient {
+                reason: format!("getUpdates: RateLimited({wait:?})"),
+                wait: Some(wait)
+            }
+        );
+        assert_eq!(
+            Fault::from_call("x", E(Severity::Rejected)),
+            Fault::Rejected("Rejected".into())
+        );
+        assert!(matches!(
+            Fault::from_call("x", E(Severity::Lost)),
+            Fault::Lost(_)
+        ));
+        // A reply: only this message is lost when the service refuses it.
+        assert_eq!(Fault::from_reply(E(Severity::Refused)), None);
+        assert_eq!(Fault::from_reply(E(Severity::RateLimited(wait))), None);
+        assert!(Fault::from_reply(E(Severity::Server)).is_some());
     }
 }

@@ -42,6 +42,8 @@ pub struct Inner {
     pub delete_webhook_calls: u32,
     /// The token was revoked: every call answers 401 from now on.
     pub revoked: bool,
+    /// The service is down: every call's connection drops.
+    pub outage: bool,
 }
 
 #[derive(Clone)]
@@ -141,6 +143,9 @@ async fn api(
     Path((bot, method)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Response {
+    if fake.with(|s| s.outage) {
+        return dropped();
+    }
     if bot != format!("bot{TOKEN}") || fake.with(|s| s.revoked) {
         return error(401, "Unauthorized", json!({}));
     }

@@ -86,8 +86,16 @@ pub async fn run(discord: &Discord, config: &GatewayConfig, link: &Link<MessageC
         };
         let ws = match tokio_tungstenite::connect_async(url.as_str()).await {
             Ok((ws, _)) => ws,
-            Err(e) => return Fault::Lost(format!("gateway connect: {e}")),
+            Err(e) => {
+                // Kept for the next attempt, which resumes.
+                config.session.save(&key, &session);
+                return Fault::Transient {
+                    reason: format!("gateway connect: {e}"),
+                    wait: None,
+                };
+            }
         };
+        link.contact();
         let mut conn = Connection {
             discord,
             config,

@@ -91,6 +91,7 @@ impl Platform for Slack {
             .auth_test()
             .await
             .map_err(|e| Fault::from_call("auth.test", e))?;
+        link.contact();
         tracing::info!("slack: connected as {} in {}", me.user, me.team);
         self.own_user.set(Some(me.user_id));
         if self.socket_mode {

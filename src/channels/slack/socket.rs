@@ -34,7 +34,12 @@ pub async fn run(slack: &Slack, link: &Link<Value>, idle_timeout: Duration) -> F
         };
         let ws = match tokio_tungstenite::connect_async(url.as_str()).await {
             Ok((ws, _)) => ws,
-            Err(e) => return Fault::Lost(format!("Socket Mode connect: {e}")),
+            Err(e) => {
+                return Fault::Transient {
+                    reason: format!("Socket Mode connect: {e}"),
+                    wait: None,
+                };
+            }
         };
         match session(ws, slack, link, idle_timeout).await {
             SessionEnd::Reconnect(reason) => {

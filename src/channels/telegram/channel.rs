@@ -103,6 +103,7 @@ impl Platform for Telegram {
         };
         match self.api.set_webhook(url, secret.as_deref()).await {
             Ok(()) => {
+                link.contact();
                 tracing::info!("telegram: webhook set to {url}");
                 link.status(format!("webhook {url}"));
                 Ok(())

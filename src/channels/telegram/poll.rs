@@ -15,6 +15,7 @@ const CONFLICT_BACKOFF_MAX: Duration = Duration::from_secs(60);
 pub async fn run(tg: &Telegram, link: &Link<Incoming>) -> Result<(), TelegramError> {
     // Polling and a webhook exclude each other; switching back to polling must remove it.
     tg.api.delete_webhook().await?;
+    link.contact();
     link.status("polling");
     let mut offset = tg.store.load().await;
     let mut conflict_wait = Duration::from_secs(1);
