@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use support::channel_watch::{Ended, Watch, wait_until};
 use support::discord::{BOT_ID, FakeDiscord, TOKEN};
-use zeroclaw::channels::ChannelMsg;
 use zeroclaw::channels::discord::{DiscordActor, DiscordArgs, SessionSlot};
+use zeroclaw::channels::ChannelMsg;
 use zeroclaw::component::ChannelKind;
 use zeroclaw::config::{Config, DiscordConfig, Secret};
 use zeroclaw::daemon::wiring::Shared;
@@ -45,10 +45,10 @@ async fn spawn(ctx: &Ctx, watch: &Watch) -> ActorRef<ChannelMsg> {
 async fn spawn_with(ctx: &Ctx, watch: &Watch, slot: SessionSlot) -> ActorRef<ChannelMsg> {
     Actor::spawn_linked(
         None,
-        DiscordActor,
+        DiscordActor::default(),
         DiscordArgs {
-            ctx: ctx.channel_deps(ChannelKind::Discord),
-            session: slot,
+            deps: ctx.channel_deps(ChannelKind::Discord),
+            keep: slot,
         },
         watch.watcher.get_cell(),
     )

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use support::channel_watch::{Ended, Watch, wait_until};
 use support::slack::{APP_TOKEN, BOT_TOKEN, BOT_USER, FakeSlack, message_event};
-use zeroclaw::channels::ChannelMsg;
 use zeroclaw::channels::slack::{SeenEvents, SlackActor, SlackArgs};
+use zeroclaw::channels::ChannelMsg;
 use zeroclaw::component::ChannelKind;
 use zeroclaw::config::{Config, Secret, SlackConfig};
 use zeroclaw::daemon::wiring::Shared;
@@ -44,10 +44,10 @@ async fn spawn(ctx: &Ctx, watch: &Watch) -> ActorRef<ChannelMsg> {
 async fn spawn_seen(ctx: &Ctx, watch: &Watch, seen: SeenEvents) -> ActorRef<ChannelMsg> {
     Actor::spawn_linked(
         None,
-        SlackActor,
+        SlackActor::default(),
         SlackArgs {
-            ctx: ctx.channel_deps(ChannelKind::Slack),
-            seen,
+            deps: ctx.channel_deps(ChannelKind::Slack),
+            keep: seen,
         },
         watch.watcher.get_cell(),
     )

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use support::channel_watch::{Ended, Watch, wait_until};
 use support::telegram::{FakeTelegram, TOKEN};
-use zeroclaw::channels::ChannelMsg;
 use zeroclaw::channels::telegram::{TelegramActor, TelegramArgs};
+use zeroclaw::channels::ChannelMsg;
 use zeroclaw::component::ChannelKind;
 use zeroclaw::config::{Config, Secret, TelegramConfig};
 use zeroclaw::daemon::wiring::Shared;
@@ -50,9 +50,10 @@ async fn setup(edit: impl FnOnce(&mut TelegramConfig)) -> Setup {
 async fn spawn(ctx: &Ctx, watch: &Watch) -> ActorRef<ChannelMsg> {
     let (actor, _) = Actor::spawn_linked(
         None,
-        TelegramActor,
+        TelegramActor::default(),
         TelegramArgs {
-            ctx: ctx.channel_deps(ChannelKind::Telegram),
+            deps: ctx.channel_deps(ChannelKind::Telegram),
+            keep: (),
         },
         watch.watcher.get_cell(),
     )

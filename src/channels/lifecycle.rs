@@ -2,8 +2,8 @@
 //! ways its connection can end, kept in one place so Telegram, Discord and
 //! Slack fail, give up and deliver identically.
 
+use super::deps::ChannelDeps;
 use super::{ChannelError, REJECTED_PREFIX};
-use crate::channels::deps::ChannelDeps;
 use crate::channels::msg::ChannelMsg;
 use ractor::{ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::fmt::Display;
@@ -11,8 +11,8 @@ use std::future::Future;
 use tokio::task::JoinSet;
 
 /// A lost connection fails the actor, so the supervisor restarts it with backoff.
-pub fn connection_lost(ctx: &ChannelDeps, _child: &str, reason: String) -> ActorProcessingErr {
-    ctx.set_detail(format!("connection lost: {reason}"));
+pub fn connection_lost(deps: &ChannelDeps, reason: String) -> ActorProcessingErr {
+    deps.set_detail(format!("connection lost: {reason}"));
     ChannelError::ConnectionLost(reason).into()
 }
 
@@ -20,7 +20,7 @@ pub fn connection_lost(ctx: &ChannelDeps, _child: &str, reason: String) -> Actor
 /// marks it `failed` and does not restart it (a revoked token stays revoked).
 pub fn credential_rejected(
     myself: &ActorRef<ChannelMsg>,
-    ctx: &ChannelDeps,
+    deps: &ChannelDeps,
     child: &str,
     reason: &str,
 ) {
@@ -28,7 +28,7 @@ pub fn credential_rejected(
         channel = child,
         "{reason}; channel stopped until the config is fixed"
     );
-    ctx.set_detail(format!("failed: {reason}"));
+    deps.set_detail(format!("failed: {reason}"));
     myself.stop(Some(format!("{REJECTED_PREFIX}{reason}")));
 }
 

@@ -1,15 +1,20 @@
 //! Chat channels: Telegram, Discord and Slack, each a supervised actor.
 //!
-//! Per channel a plain protocol client (`api.rs`, ...) and the actor that owns
-//! it (`actor.rs`). Each channel is one [`Channel`] component (see "The
-//! component contract" in docs/architecture.md), built from its
-//! [`ChannelDeps`]; cron and the gateway reach a running channel by registry
-//! name with [`ChannelMsg`] (see [`deliver`]).
+//! Per channel a plain protocol client (`api.rs`, ...) and its protocol as a
+//! [`platform::Platform`] (`channel.rs`); one actor, [`ChannelActor`], runs
+//! any of them with the same lifecycle. Each channel is one [`Channel`]
+//! component (see "The component contract" in docs/architecture.md), built
+//! from its [`ChannelDeps`]; cron and the gateway reach a running channel by
+//! registry name with [`ChannelMsg`] (see [`deliver`]).
 //!
 //! Failure semantics, which the daemon's status relies on:
 //! - a lost connection (transport error, 5xx, dropped socket) makes the actor
 //!   *fail* (a handler returns `Err`), so the supervisor restarts it with
 //!   backoff; other channels are untouched;
+//! - the same trouble before the service answered a (re)start (an outage)
+//!   is retried in place with jittered exponential backoff, 0.5 s doubling
+//!   up to 60 s, shown as `reconnecting (attempt N): <error>`: an outage of
+//!   any length costs one restart, not the supervisor's start limit;
 //! - a credential the service rejects (Telegram 401, Discord close 4004,
 //!   Slack `invalid_auth`, a missing token) makes the actor stop with a reason
 //!   starting with [`REJECTED_PREFIX`] (which carries the kernel's
@@ -19,7 +24,9 @@
 //!   `RestartPreventExitStatus=`): retrying a revoked token cannot succeed,
 //!   and a restart storm would only hit the service's rate limits.
 
+pub mod actor;
 pub mod answer;
+pub mod call;
 pub mod cli;
 pub mod deliver;
 pub mod deps;
@@ -29,14 +36,18 @@ pub mod http;
 pub mod lifecycle;
 pub mod msg;
 pub mod pace;
+pub mod platform;
 pub mod send;
 pub mod slack;
 pub mod split;
 pub mod target;
 pub mod task;
 pub mod telegram;
+pub mod wire;
+pub mod worker;
 
 pub use deliver::{DeliverError, deliver, deliver_at};
+pub use actor::{ChannelActor, ChannelArgs};
 pub use deps::ChannelDeps;
 pub use msg::ChannelMsg;
 pub use target::DeliverTarget;
@@ -142,33 +153,11 @@ impl Channel {
     /// allow-list; what a channel keeps across its restarts (Discord's
     /// session, Slack's seen events) lives in the spec.
     pub fn child_spec(&self, policy: RestartPolicy) -> ChildSpec {
-        let name = self.kind().child_name();
-        let ctx = self.deps.clone();
+        let deps = self.deps.clone();
         match self.kind() {
-            ChannelKind::Telegram => ChildSpec::actor(name, policy, move || {
-                let args = telegram::TelegramArgs { ctx: ctx.clone() };
-                (telegram::TelegramActor, args)
-            }),
-            ChannelKind::Discord => {
-                let session = discord::SessionSlot::default();
-                ChildSpec::actor(name, policy, move || {
-                    let args = discord::DiscordArgs {
-                        ctx: ctx.clone(),
-                        session: session.clone(),
-                    };
-                    (discord::DiscordActor, args)
-                })
-            }
-            ChannelKind::Slack => {
-                let seen = slack::SeenEvents::default();
-                ChildSpec::actor(name, policy, move || {
-                    let args = slack::SlackArgs {
-                        ctx: ctx.clone(),
-                        seen: seen.clone(),
-                    };
-                    (slack::SlackActor, args)
-                })
-            }
+            ChannelKind::Telegram => actor::child_spec::<telegram::Telegram>(deps, policy),
+            ChannelKind::Discord => actor::child_spec::<discord::Discord>(deps, policy),
+            ChannelKind::Slack => actor::child_spec::<slack::Slack>(deps, policy),
         }
     }
 }
