@@ -3,15 +3,18 @@
 //! dropped connections and a server that never answers.
 #![allow(dead_code)]
 
+use super::scripted::{Script, drop_mid_body, json_reply, with_header};
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+/// A running fake Anthropic API.
+pub type Fake = super::scripted::Fake<Step>;
 
 /// The key the fake accepts; any other gets a 401 `authentication_error`.
 pub const KEY: &str = "sk-ant-test-key";
@@ -55,66 +58,18 @@ impl Step {
     }
 }
 
-/// A request as the fake received it.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    pub headers: HeaderMap,
-    pub body: Value,
-}
-
-#[derive(Default)]
-struct Inner {
-    steps: Mutex<VecDeque<Step>>,
-    requests: Mutex<Vec<Recorded>>,
-}
-
-/// A running fake; `base_url` goes into `[provider] base_url`.
-pub struct Fake {
-    pub base_url: String,
-    inner: Arc<Inner>,
-}
-
 impl Fake {
     pub async fn start(steps: Vec<Step>) -> Fake {
-        let inner = Arc::new(Inner {
-            steps: Mutex::new(steps.into()),
-            requests: Mutex::new(Vec::new()),
-        });
-        let app = Router::new()
+        let routes = Router::new()
             .route("/v1/messages", post(messages))
-            .route("/v1/models", get(models))
-            .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Fake {
-            base_url: format!("http://{addr}"),
-            inner,
-        }
-    }
-
-    /// Every `/v1/messages` request so far.
-    pub fn requests(&self) -> Vec<Recorded> {
-        self.inner.requests.lock().unwrap().clone()
-    }
-
-    pub fn hits(&self) -> usize {
-        self.inner.requests.lock().unwrap().len()
+            .route("/v1/models", get(models));
+        Fake::serve(steps, routes).await
     }
 }
 
 fn error_response(status: u16, kind: &str, message: &str, request_id: &str) -> Response {
     let body = json!({"type": "error", "error": {"type": kind, "message": message}, "request_id": request_id});
-    let mut r = (
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        axum::Json(body),
-    )
-        .into_response();
-    r.headers_mut()
-        .insert("request-id", request_id.parse().unwrap());
-    r
+    json_reply(status, body, "request-id", request_id)
 }
 
 /// `Some(rejection)` when the credentials are wrong.
@@ -150,29 +105,20 @@ async fn models(headers: HeaderMap) -> Response {
         .into_response()
 }
 
-async fn messages(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> Response {
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let n = {
-        let mut reqs = inner.requests.lock().unwrap();
-        reqs.push(Recorded {
-            headers: headers.clone(),
-            body: body.clone(),
-        });
-        reqs.len()
-    };
+async fn messages(
+    State(script): State<Arc<Script<Step>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (body, n) = script.record(&headers, &body);
     let request_id = format!("req_fake_{n}");
     if let Some(r) = authenticate(&headers, &request_id) {
         return r;
     }
-    let step = inner
-        .steps
-        .lock()
-        .unwrap()
-        .pop_front()
-        .unwrap_or(Step::text("ok"));
+    let step = script.next_or(Step::text("ok"));
     let model = body["model"].clone();
     let message = |content: Value, stop: &str| {
-        let mut r = axum::Json(json!({
+        let body = json!({
             "id": format!("msg_{n}"),
             "type": "message",
             "role": "assistant",
@@ -181,11 +127,8 @@ async fn messages(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Byt
             "stop_reason": stop,
             "stop_sequence": null,
             "usage": {"input_tokens": 10, "output_tokens": 5},
-        }))
-        .into_response();
-        r.headers_mut()
-            .insert("request-id", request_id.parse().unwrap());
-        r
+        });
+        json_reply(200, body, "request-id", &request_id)
     };
     match step {
         Step::Text(t) => message(json!([{"type": "text", "text": t}]), "end_turn"),
@@ -209,32 +152,18 @@ async fn messages(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Byt
             message,
             retry_after,
         } => {
-            let mut r = error_response(status, &kind, &message, &request_id);
-            if let Some(ra) = retry_after {
-                r.headers_mut().insert("retry-after", ra.parse().unwrap());
+            let r = error_response(status, &kind, &message, &request_id);
+            match retry_after {
+                Some(ra) => with_header(r, "retry-after", &ra),
+                None => r,
             }
-            r
         }
         Step::Malformed => (
             [("content-type", "application/json")],
             "{\"id\": \"msg_1\", \"content\": [ {\"type\": \"te",
         )
             .into_response(),
-        Step::DropMidBody => {
-            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                Ok(Bytes::from_static(
-                    b"{\"id\":\"msg_1\",\"type\":\"message\",\"content\":[",
-                )),
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "fake: connection cut",
-                )),
-            ];
-            Response::builder()
-                .header("content-type", "application/json")
-                .body(Body::from_stream(futures_util::stream::iter(chunks)))
-                .unwrap()
-        }
+        Step::DropMidBody => drop_mid_body(b"{\"id\":\"msg_1\",\"type\":\"message\",\"content\":["),
         Step::Hang => std::future::pending().await,
     }
 }

@@ -10,5 +10,6 @@ pub mod daemon;
 pub mod discord;
 pub mod faulty;
 pub mod openai;
+pub mod scripted;
 pub mod slack;
 pub mod telegram;

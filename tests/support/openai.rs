@@ -4,15 +4,18 @@
 //! dropped connections and a server that never answers.
 #![allow(dead_code)]
 
+use super::scripted::{Script, drop_mid_body, json_reply, with_header};
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+/// A running fake OpenAI-compatible API.
+pub type Fake = super::scripted::Fake<Step>;
 
 /// The key the fake accepts (`Authorization: Bearer <KEY>`).
 pub const KEY: &str = "sk-openai-test-key";
@@ -55,58 +58,12 @@ impl Step {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    pub headers: HeaderMap,
-    pub body: Value,
-}
-
-#[derive(Default)]
-struct Inner {
-    steps: Mutex<VecDeque<Step>>,
-    requests: Mutex<Vec<Recorded>>,
-    /// Every answer waits a random time in this range (milliseconds): a slow model.
-    latency_ms: Mutex<Option<(u64, u64)>>,
-}
-
-pub struct Fake {
-    pub base_url: String,
-    inner: Arc<Inner>,
-}
-
 impl Fake {
     pub async fn start(steps: Vec<Step>) -> Fake {
-        let inner = Arc::new(Inner {
-            steps: Mutex::new(steps.into()),
-            requests: Mutex::new(Vec::new()),
-            latency_ms: Mutex::new(None),
-        });
-        let app = Router::new()
+        let routes = Router::new()
             .route("/v1/chat/completions", post(completions))
-            .route("/v1/models", get(models))
-            .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Fake {
-            base_url: format!("http://{addr}"),
-            inner,
-        }
-    }
-
-    pub fn requests(&self) -> Vec<Recorded> {
-        self.inner.requests.lock().unwrap().clone()
-    }
-
-    pub fn hits(&self) -> usize {
-        self.inner.requests.lock().unwrap().len()
-    }
-
-    /// From now on every answer comes after a random delay in `min_ms..=max_ms`.
-    pub fn set_latency_ms(&self, min_ms: u64, max_ms: u64) {
-        *self.inner.latency_ms.lock().unwrap() = Some((min_ms, max_ms.max(min_ms)));
+            .route("/v1/models", get(models));
+        Fake::serve(steps, routes).await
     }
 }
 
@@ -118,14 +75,7 @@ fn error_response(
     request_id: &str,
 ) -> Response {
     let body = json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
-    let mut r = (
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        axum::Json(body),
-    )
-        .into_response();
-    r.headers_mut()
-        .insert("x-request-id", request_id.parse().unwrap());
-    r
+    json_reply(status, body, "x-request-id", request_id)
 }
 
 /// `Some(rejection)` when the credentials are wrong.
@@ -151,45 +101,29 @@ async fn models(headers: HeaderMap) -> Response {
         .into_response()
 }
 
-async fn completions(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> Response {
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let n = {
-        let mut reqs = inner.requests.lock().unwrap();
-        reqs.push(Recorded {
-            headers: headers.clone(),
-            body: body.clone(),
-        });
-        reqs.len()
-    };
+async fn completions(
+    State(script): State<Arc<Script<Step>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (body, n) = script.record(&headers, &body);
     let request_id = format!("req_oai_{n}");
-    let latency = *inner.latency_ms.lock().unwrap();
-    if let Some((min, max)) = latency {
-        let ms = rand::Rng::random_range(&mut rand::rng(), min..=max);
-        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-    }
+    script.latency().await;
     if let Some(r) = authenticate(&headers, &request_id) {
         return r;
     }
-    let step = inner
-        .steps
-        .lock()
-        .unwrap()
-        .pop_front()
-        .unwrap_or(Step::text("ok"));
+    let step = script.next_or(Step::text("ok"));
     let model = body["model"].clone();
     let completion = |message: Value, finish: &str| {
-        let mut r = axum::Json(json!({
+        let body = json!({
             "id": format!("chatcmpl-{n}"),
             "object": "chat.completion",
             "created": 1_700_000_000,
             "model": model,
             "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": finish}],
             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-        }))
-        .into_response();
-        r.headers_mut()
-            .insert("x-request-id", request_id.parse().unwrap());
-        r
+        });
+        json_reply(200, body, "x-request-id", &request_id)
     };
     match step {
         Step::Text(t) => completion(json!({"role": "assistant", "content": t}), "stop"),
@@ -225,11 +159,10 @@ async fn completions(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: 
                 &request_id,
             );
             if let Some(ra) = retry_after {
-                r.headers_mut().insert("retry-after", ra.parse().unwrap());
+                r = with_header(r, "retry-after", &ra);
             }
             if let Some(ms) = retry_after_ms {
-                r.headers_mut()
-                    .insert("retry-after-ms", ms.parse().unwrap());
+                r = with_header(r, "retry-after-ms", &ms);
             }
             r
         }
@@ -238,21 +171,7 @@ async fn completions(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: 
             "<html><body>502 Bad Gateway</body></html>",
         )
             .into_response(),
-        Step::DropMidBody => {
-            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                Ok(Bytes::from_static(
-                    b"{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,",
-                )),
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "fake: connection cut",
-                )),
-            ];
-            Response::builder()
-                .header("content-type", "application/json")
-                .body(Body::from_stream(futures_util::stream::iter(chunks)))
-                .unwrap()
-        }
+        Step::DropMidBody => drop_mid_body(b"{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,"),
         Step::Hang => std::future::pending().await,
     }
 }
