@@ -4,10 +4,10 @@ mod support;
 
 use std::time::Duration;
 use support::*;
+use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 use zeroclaw_actors::{
     ChildState, ExitKind, OnGiveUp, Restart, RestartPolicy, SupervisorExit, SupervisorHandle,
-    SupervisorOptions,
 };
 
 const LONG: Duration = Duration::from_secs(3600);
@@ -17,6 +17,22 @@ fn entered_at(ev: &Event) -> Option<Instant> {
         Event::Entered { at, .. } => Some(*at),
         _ => None,
     }
+}
+
+/// Crashes `child` and returns the seconds from its end to its next start.
+async fn crash_to_restart_secs(
+    tree: &SupervisorHandle,
+    rx: &mut UnboundedReceiver<Event>,
+    child: &str,
+) -> u64 {
+    tell(tree, child, ToyMsg::Exit(How::Err));
+    let crashed = next_matching(rx, LONG, |e| matches!(e, Event::Ending { .. })).await;
+    let next = next_matching(rx, LONG, |e| entered_at(e).is_some()).await;
+    let (Event::Ending { at: crash_at, .. }, Some(restart_at)) = (crashed, entered_at(&next))
+    else {
+        unreachable!()
+    };
+    (restart_at - crash_at).as_secs()
 }
 
 #[tokio::test(start_paused = true)]
@@ -31,13 +47,7 @@ async fn backoff_grows_geometrically_to_the_maximum() {
         start_limit_burst: 100,
         ..RestartPolicy::default()
     };
-    let tree = SupervisorHandle::start(
-        "backoff-seq",
-        vec![toy("flaky", policy, &probe, 0)],
-        SupervisorOptions::default(),
-    )
-    .await
-    .expect("tree starts");
+    let tree = start_tree("backoff-seq", vec![toy("flaky", policy, &probe, 0)]).await;
 
     let mut starts = Vec::new();
     while starts.len() < 8 {
@@ -45,10 +55,7 @@ async fn backoff_grows_geometrically_to_the_maximum() {
         starts.extend(entered_at(&ev));
         if starts.len() == 3 {
             // While waiting for the third restart: backoff with a countdown.
-            let snap = until(&tree, LONG, "backoff state", |s| {
-                state_of(s, "flaky").state == ChildState::Backoff
-            })
-            .await;
+            let snap = until_state(&tree, LONG, "flaky", ChildState::Backoff).await;
             let flaky = state_of(&snap, "flaky");
             assert_eq!(flaky.next_restart_ms, Some(40_000));
             assert_eq!(flaky.restarts, 2);
@@ -79,21 +86,16 @@ async fn start_limit_marks_the_child_failed_and_the_tree_keeps_running() {
     let (tx, mut rx) = channel();
     let steady = Probe::new("steady", &tx, |_| StartMode::Ok);
     let flaky = Probe::new("flaky", &tx, |_| StartMode::Panic);
-    let tree = SupervisorHandle::start(
+    let tree = start_tree(
         "limit-stay",
         vec![
             toy("steady", fast_policy(), &steady, 7),
             toy("flaky", limited(OnGiveUp::StayFailed), &flaky, 0),
         ],
-        SupervisorOptions::default(),
     )
-    .await
-    .expect("tree starts");
-
-    let snap = until(&tree, LONG, "flaky failed", |s| {
-        state_of(s, "flaky").state == ChildState::Failed
-    })
     .await;
+
+    let snap = until_state(&tree, LONG, "flaky", ChildState::Failed).await;
     // 3 starts allowed inside 10 s; the 4th would exceed the burst.
     assert_eq!(flaky.starts(), 3);
     let f = state_of(&snap, "flaky");
@@ -130,17 +132,15 @@ async fn give_up_with_exit_stops_the_tree_in_reverse_order() {
         }
     });
     let last = Probe::new("last", &tx, |_| StartMode::Ok);
-    let tree = SupervisorHandle::start(
+    let tree = start_tree(
         "limit-exit",
         vec![
             toy("first", fast_policy(), &first, 1),
             toy("flaky", limited(OnGiveUp::Exit), &flaky, 2),
             toy("last", fast_policy(), &last, 3),
         ],
-        SupervisorOptions::default(),
     )
-    .await
-    .expect("tree starts");
+    .await;
     tell(&tree, "flaky", ToyMsg::Exit(How::Err));
 
     let exit = tokio::time::timeout(LONG, tree.wait())
@@ -186,13 +186,7 @@ async fn backoff_resets_after_a_stable_run() {
         start_limit_interval: Duration::from_secs(10),
         ..RestartPolicy::default()
     };
-    let tree = SupervisorHandle::start(
-        "backoff-reset",
-        vec![toy("worker", policy, &probe, 0)],
-        SupervisorOptions::default(),
-    )
-    .await
-    .expect("tree starts");
+    let tree = start_tree("backoff-reset", vec![toy("worker", policy, &probe, 0)]).await;
 
     let mut starts = Vec::new();
     while starts.len() < 3 {
@@ -208,26 +202,12 @@ async fn backoff_resets_after_a_stable_run() {
 
     // A short run does not reset: the next delay is the third step (4 s).
     next_matching(&mut rx, LONG, |e| matches!(e, Event::Running { .. })).await;
-    tell(&tree, "worker", ToyMsg::Exit(How::Err));
-    let crashed = next_matching(&mut rx, LONG, |e| matches!(e, Event::Ending { .. })).await;
-    let next = next_matching(&mut rx, LONG, |e| entered_at(e).is_some()).await;
-    let (Event::Ending { at: crash_at, .. }, Some(restart_at)) = (crashed, entered_at(&next))
-    else {
-        unreachable!()
-    };
-    assert_eq!((restart_at - crash_at).as_secs(), 4);
+    assert_eq!(crash_to_restart_secs(&tree, &mut rx, "worker").await, 4);
 
     // A run longer than start_limit_interval resets it to restart_sec.
     next_matching(&mut rx, LONG, |e| matches!(e, Event::Running { .. })).await;
     tokio::time::sleep(Duration::from_secs(11)).await;
-    tell(&tree, "worker", ToyMsg::Exit(How::Err));
-    let crashed = next_matching(&mut rx, LONG, |e| matches!(e, Event::Ending { .. })).await;
-    let next = next_matching(&mut rx, LONG, |e| entered_at(e).is_some()).await;
-    let (Event::Ending { at: crash_at, .. }, Some(restart_at)) = (crashed, entered_at(&next))
-    else {
-        unreachable!()
-    };
-    assert_eq!((restart_at - crash_at).as_secs(), 1);
+    assert_eq!(crash_to_restart_secs(&tree, &mut rx, "worker").await, 1);
     tree.shutdown().await.expect("shutdown");
 }
 
@@ -246,17 +226,8 @@ async fn a_panic_in_pre_start_is_an_abort_and_a_failed_start() {
         restart: Restart::OnAbort,
         ..fast_policy()
     };
-    let tree = SupervisorHandle::start(
-        "prestart-panic",
-        vec![toy("boot", policy, &probe, 5)],
-        SupervisorOptions::default(),
-    )
-    .await
-    .expect("tree starts");
-    let snap = until(&tree, LONG, "boot running", |s| {
-        state_of(s, "boot").state == ChildState::Running
-    })
-    .await;
+    let tree = start_tree("prestart-panic", vec![toy("boot", policy, &probe, 5)]).await;
+    let snap = until_state(&tree, LONG, "boot", ChildState::Running).await;
     let boot = state_of(&snap, "boot");
     assert_eq!(probe.starts(), 2);
     assert_eq!(boot.restarts, 1);
@@ -279,17 +250,8 @@ async fn an_err_in_pre_start_is_a_failure() {
         restart: Restart::OnAbort,
         ..fast_policy()
     };
-    let tree = SupervisorHandle::start(
-        "prestart-err",
-        vec![toy("boot", policy, &probe, 5)],
-        SupervisorOptions::default(),
-    )
-    .await
-    .expect("tree starts");
-    let snap = until(&tree, LONG, "boot failed", |s| {
-        state_of(s, "boot").state == ChildState::Failed
-    })
-    .await;
+    let tree = start_tree("prestart-err", vec![toy("boot", policy, &probe, 5)]).await;
+    let snap = until_state(&tree, LONG, "boot", ChildState::Failed).await;
     let last = state_of(&snap, "boot")
         .last_exit
         .clone()
@@ -309,22 +271,10 @@ async fn a_fatal_stop_reason_marks_failed_without_restart_even_with_always() {
         restart_sec: Duration::from_millis(100),
         ..RestartPolicy::default()
     };
-    let tree = SupervisorHandle::start(
-        "fatal-reason",
-        vec![toy("tokened", policy, &probe, 0)],
-        SupervisorOptions::default(),
-    )
-    .await
-    .expect("tree starts");
-    until(&tree, LONG, "running", |s| {
-        state_of(s, "tokened").state == ChildState::Running
-    })
-    .await;
+    let tree = start_tree("fatal-reason", vec![toy("tokened", policy, &probe, 0)]).await;
+    until_state(&tree, LONG, "tokened", ChildState::Running).await;
     tell(&tree, "tokened", ToyMsg::Exit(How::Fatal));
-    let snap = until(&tree, LONG, "failed", |s| {
-        state_of(s, "tokened").state == ChildState::Failed
-    })
-    .await;
+    let snap = until_state(&tree, LONG, "tokened", ChildState::Failed).await;
     let child = state_of(&snap, "tokened");
     assert_eq!(child.restarts, 0);
     let exit = child.last_exit.as_ref().expect("last exit");
@@ -337,10 +287,7 @@ async fn a_fatal_stop_reason_marks_failed_without_restart_even_with_always() {
     tree.restart_child("tokened")
         .await
         .expect("restart on request");
-    until(&tree, LONG, "running again", |s| {
-        state_of(s, "tokened").state == ChildState::Running
-    })
-    .await;
+    until_state(&tree, LONG, "tokened", ChildState::Running).await;
     assert_eq!(probe.starts(), 2);
     drop(rx.try_recv());
     tree.shutdown().await.expect("shutdown");

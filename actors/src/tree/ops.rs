@@ -1,12 +1,13 @@
 //! Runtime operations: add, remove, restart and replace a child while the tree
 //! runs (`docs/architecture.md`, "Runtime operations").
 
-use super::state::{AfterStop, Phase};
+use super::state::{AfterStop, Child, Phase};
 use super::waiters::Settle;
 use super::{Msg, Reply, State};
 use crate::spec::ChildSpec;
 use crate::supervisor::SupervisorError;
 use ractor::ActorRef;
+use std::collections::HashMap;
 
 impl State {
     /// Append a child and start it; the caller is answered once the start settled.
@@ -30,12 +31,8 @@ impl State {
 
     /// Stop a child if it runs, then forget it.
     pub(super) fn remove(&mut self, myself: &ActorRef<Msg>, name: String, reply: Reply) {
-        if self.stopping.is_some() {
-            let _ = reply.send(Err(SupervisorError::NotRunning));
-            return;
-        }
-        let Some(child) = self.children.get_mut(&name) else {
-            let _ = reply.send(Err(SupervisorError::UnknownChild(name)));
+        let stopping = self.stopping.is_some();
+        let Some((child, reply)) = requested(&mut self.children, stopping, &name, reply) else {
             return;
         };
         tracing::info!(tree = %self.namespace, child = %name, "removing child");
@@ -78,12 +75,8 @@ impl State {
         spec: Option<ChildSpec>,
         reply: Reply,
     ) {
-        if self.stopping.is_some() {
-            let _ = reply.send(Err(SupervisorError::NotRunning));
-            return;
-        }
-        let Some(child) = self.children.get_mut(&name) else {
-            let _ = reply.send(Err(SupervisorError::UnknownChild(name)));
+        let stopping = self.stopping.is_some();
+        let Some((child, reply)) = requested(&mut self.children, stopping, &name, reply) else {
             return;
         };
         if let Phase::Starting { .. } = child.phase {
@@ -117,4 +110,25 @@ impl State {
             Phase::Failed | Phase::Stopped | Phase::Starting { .. } => self.start(myself, &name),
         }
     }
+}
+
+/// The child a runtime request names, with the reply to give once it is done;
+/// `None` once the caller is answered that the tree is stopping or has no such
+/// child. Takes the fields, not the state, so that the caller may still read
+/// the others.
+fn requested<'a>(
+    children: &'a mut HashMap<String, Child>,
+    stopping: bool,
+    name: &str,
+    reply: Reply,
+) -> Option<(&'a mut Child, Reply)> {
+    let err = if stopping {
+        SupervisorError::NotRunning
+    } else if let Some(child) = children.get_mut(name) {
+        return Some((child, reply));
+    } else {
+        SupervisorError::UnknownChild(name.to_string())
+    };
+    let _ = reply.send(Err(err));
+    None
 }

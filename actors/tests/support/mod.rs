@@ -8,7 +8,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use zeroclaw_actors::{ChildSpec, RestartPolicy, SupervisorHandle, TreeSnapshot};
+use zeroclaw_actors::{
+    ChildSnapshot, ChildSpec, ChildState, RestartPolicy, SupervisorHandle, SupervisorOptions,
+    TreeSnapshot,
+};
 
 /// What the n-th start (1-based) does in `pre_start`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,6 +217,13 @@ pub fn fast_policy() -> RestartPolicy {
     }
 }
 
+/// A tree of `children` under `name` with default options; panics if it does not start.
+pub async fn start_tree(name: &str, children: Vec<ChildSpec>) -> SupervisorHandle {
+    SupervisorHandle::start(name, children, SupervisorOptions::default())
+        .await
+        .expect("tree starts")
+}
+
 pub fn channel() -> (mpsc::UnboundedSender<Event>, mpsc::UnboundedReceiver<Event>) {
     mpsc::unbounded_channel()
 }
@@ -275,7 +285,18 @@ pub async fn next_matching(
     }
 }
 
-pub fn state_of<'a>(snap: &'a TreeSnapshot, child: &str) -> &'a zeroclaw_actors::ChildSnapshot {
+/// Poll until `child` is in `state`; fail after `within` (tokio time).
+pub async fn until_state(
+    tree: &SupervisorHandle,
+    within: Duration,
+    child: &str,
+    state: ChildState,
+) -> TreeSnapshot {
+    let what = format!("{child} {state:?}");
+    until(tree, within, &what, |s| state_of(s, child).state == state).await
+}
+
+pub fn state_of<'a>(snap: &'a TreeSnapshot, child: &str) -> &'a ChildSnapshot {
     snap.children
         .iter()
         .find(|c| c.name == child)
