@@ -117,6 +117,18 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The model's answer as the wire formats decode it.
+    pub fn assistant(blocks: Vec<Block>, stop: StopReason, request_id: Option<String>) -> Self {
+        Reply {
+            message: Message {
+                role: Role::Assistant,
+                blocks,
+            },
+            stop,
+            request_id,
+        }
+    }
+
     /// The tool calls the model made, in order.
     pub fn tool_calls(&self) -> Vec<(&str, &str, &Value)> {
         self.message

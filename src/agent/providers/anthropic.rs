@@ -1,9 +1,10 @@
 //! Anthropic Messages API (`POST /v1/messages`).
 
-use super::error::{ErrorKind, ProviderError};
+use super::error::ProviderError;
+use super::format::{self, Format, secret_header};
 use super::settings::ProviderSettings;
-use super::transport::{RetryPolicy, Success, decode_reply, post_json};
-use crate::agent::message::{Block, Completion, Message, Reply, Role, StopReason};
+use super::transport::Success;
+use crate::agent::message::{Block, Completion, Reply, Role, StopReason};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,14 +19,7 @@ pub fn headers(settings: &ProviderSettings) -> Result<HeaderMap, ProviderError> 
         HeaderValue::from_static(API_VERSION),
     );
     if let Some(key) = &settings.api_key {
-        let mut v = HeaderValue::from_str(key).map_err(|_| {
-            ProviderError::new(
-                ErrorKind::NotConfigured,
-                &settings.name,
-                "the API key contains characters not allowed in an HTTP header",
-            )
-        })?;
-        v.set_sensitive(true);
+        let v = secret_header(&settings.name, key)?;
         h.insert(HeaderName::from_static("x-api-key"), v);
     }
     Ok(h)
@@ -83,7 +77,7 @@ pub fn request_body(c: &Completion<'_>) -> Value {
 }
 
 #[derive(Deserialize)]
-struct Response {
+pub(crate) struct Response {
     content: Vec<ContentBlock>,
     stop_reason: Option<String>,
 }
@@ -105,31 +99,28 @@ enum ContentBlock {
     Other,
 }
 
-/// One completion against the Messages API.
-pub async fn complete(
-    client: &reqwest::Client,
-    settings: &ProviderSettings,
-    policy: RetryPolicy,
-    c: &Completion<'_>,
-) -> Result<Reply, ProviderError> {
-    let url = format!("{}/v1/messages", settings.base_url);
-    let ok = post_json::<Response>(
-        client,
-        &settings.name,
-        &url,
-        headers(settings)?,
-        "request-id",
-        &request_body(c),
-        policy,
-    )
-    .await?;
-    Ok(into_reply(ok))
+/// The Messages API.
+pub(crate) struct Messages;
+
+impl Format for Messages {
+    type Body = Response;
+    const PATH: &'static str = "/v1/messages";
+    const REQUEST_ID_HEADER: &'static str = "request-id";
+
+    fn headers(settings: &ProviderSettings) -> Result<HeaderMap, ProviderError> {
+        headers(settings)
+    }
+    fn request_body(_provider: &str, c: &Completion<'_>) -> Value {
+        request_body(c)
+    }
+    fn into_reply(_provider: &str, ok: Success<Response>) -> Result<Reply, ProviderError> {
+        Ok(into_reply(ok))
+    }
 }
 
-/// Turn one complete HTTP reply (status and body) into a reply or an error,
-/// exactly as [`complete`] does, without the network: for fuzzing and tests.
+/// A complete HTTP reply read as [`format::parse_reply`] does: for fuzzing.
 pub fn parse_reply(provider: &str, status: u16, body: &[u8]) -> Result<Reply, ProviderError> {
-    decode_reply::<Response>(provider, status, body, None, None).map(into_reply)
+    format::parse_reply::<Messages>(provider, status, body)
 }
 
 fn into_reply(ok: Success<Response>) -> Reply {
@@ -151,14 +142,7 @@ fn into_reply(ok: Success<Response>) -> Reply {
         Some("max_tokens") => StopReason::MaxTokens,
         _ => StopReason::Other,
     };
-    Reply {
-        message: Message {
-            role: Role::Assistant,
-            blocks,
-        },
-        stop,
-        request_id: ok.request_id,
-    }
+    Reply::assistant(blocks, stop, ok.request_id)
 }
 
 #[cfg(test)]
@@ -166,6 +150,7 @@ mod tests {
     use super::*;
     use crate::agent::message::ToolSpec;
     use crate::agent::message::tool_round_trip;
+    use crate::agent::providers::ErrorKind;
 
     #[test]
     fn parse_reply_reads_bodies_and_classifies_errors() {

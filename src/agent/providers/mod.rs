@@ -4,6 +4,7 @@
 pub mod anthropic;
 pub mod echo;
 pub mod error;
+pub mod format;
 pub mod openai;
 pub mod settings;
 pub mod transport;
@@ -22,8 +23,12 @@ pub async fn complete(
     completion: &Completion<'_>,
 ) -> Result<Reply, ProviderError> {
     match settings.wire {
-        Wire::Anthropic => anthropic::complete(client, settings, policy, completion).await,
-        Wire::OpenAi => openai::complete(client, settings, policy, completion).await,
+        Wire::Anthropic => {
+            format::complete::<anthropic::Messages>(client, settings, policy, completion).await
+        }
+        Wire::OpenAi => {
+            format::complete::<openai::ChatCompletions>(client, settings, policy, completion).await
+        }
         Wire::Echo => Ok(echo::complete(completion)),
     }
 }

@@ -2,10 +2,11 @@
 //! OpenRouter, Ollama's `/v1`, vLLM, llama.cpp server.
 
 use super::error::{ErrorKind, ProviderError};
+use super::format::{self, Format, secret_header};
 use super::settings::ProviderSettings;
-use super::transport::{RetryPolicy, Success, decode_reply, error_detail, post_json};
-use crate::agent::message::{Block, Completion, Message, Reply, Role, StopReason};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use super::transport::{Success, error_detail};
+use crate::agent::message::{Block, Completion, Reply, Role, StopReason};
+use reqwest::header::{AUTHORIZATION, HeaderMap};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -13,14 +14,7 @@ use serde_json::{Value, json};
 pub fn headers(settings: &ProviderSettings) -> Result<HeaderMap, ProviderError> {
     let mut h = HeaderMap::new();
     if let Some(key) = &settings.api_key {
-        let mut v = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
-            ProviderError::new(
-                ErrorKind::NotConfigured,
-                &settings.name,
-                "the API key contains characters not allowed in an HTTP header",
-            )
-        })?;
-        v.set_sensitive(true);
+        let v = secret_header(&settings.name, &format!("Bearer {key}"))?;
         h.insert(AUTHORIZATION, v);
     }
     Ok(h)
@@ -91,7 +85,7 @@ pub fn request_body(provider: &str, c: &Completion<'_>) -> Value {
 }
 
 #[derive(Deserialize)]
-struct Response {
+pub(crate) struct Response {
     #[serde(default)]
     choices: Vec<Choice>,
     /// OpenRouter reports some upstream failures in a 200 body.
@@ -127,32 +121,28 @@ struct FunctionCall {
     arguments: String,
 }
 
-/// One completion against chat completions.
-pub async fn complete(
-    client: &reqwest::Client,
-    settings: &ProviderSettings,
-    policy: RetryPolicy,
-    c: &Completion<'_>,
-) -> Result<Reply, ProviderError> {
-    let url = format!("{}/v1/chat/completions", settings.base_url);
-    let ok = post_json::<Response>(
-        client,
-        &settings.name,
-        &url,
-        headers(settings)?,
-        "x-request-id",
-        &request_body(&settings.name, c),
-        policy,
-    )
-    .await?;
-    into_reply(&settings.name, ok)
+/// Chat completions.
+pub(crate) struct ChatCompletions;
+
+impl Format for ChatCompletions {
+    type Body = Response;
+    const PATH: &'static str = "/v1/chat/completions";
+    const REQUEST_ID_HEADER: &'static str = "x-request-id";
+
+    fn headers(settings: &ProviderSettings) -> Result<HeaderMap, ProviderError> {
+        headers(settings)
+    }
+    fn request_body(provider: &str, c: &Completion<'_>) -> Value {
+        request_body(provider, c)
+    }
+    fn into_reply(provider: &str, ok: Success<Response>) -> Result<Reply, ProviderError> {
+        into_reply(provider, ok)
+    }
 }
 
-/// Turn one complete HTTP reply (status and body) into a reply or an error,
-/// exactly as [`complete`] does, without the network: for fuzzing and tests.
+/// A complete HTTP reply read as [`format::parse_reply`] does: for fuzzing.
 pub fn parse_reply(provider: &str, status: u16, body: &[u8]) -> Result<Reply, ProviderError> {
-    decode_reply::<Response>(provider, status, body, None, None)
-        .and_then(|ok| into_reply(provider, ok))
+    format::parse_reply::<ChatCompletions>(provider, status, body)
 }
 
 fn into_reply(provider: &str, ok: Success<Response>) -> Result<Reply, ProviderError> {
@@ -196,14 +186,7 @@ fn into_reply(provider: &str, ok: Success<Response>) -> Result<Reply, ProviderEr
         Some("length") => StopReason::MaxTokens,
         _ => StopReason::Other,
     };
-    Ok(Reply {
-        message: Message {
-            role: Role::Assistant,
-            blocks,
-        },
-        stop,
-        request_id,
-    })
+    Ok(Reply::assistant(blocks, stop, request_id))
 }
 
 #[cfg(test)]
