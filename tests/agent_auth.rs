@@ -130,8 +130,9 @@ fn entry<'a>(v: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {name} in {v}"))
 }
 
-#[tokio::test]
-async fn check_passes_when_every_service_accepts_its_credential() {
+/// `auth status --json --check` with every service faked: the providers'
+/// fakes accept their `KEY`, the chat fake `*-GOOD` tokens.
+async fn check_against_fakes(telegram_token: &str, anthropic_key: &str) -> (i32, String) {
     let anthropic = support::anthropic::Fake::start(vec![]).await;
     let openai = support::openai::Fake::start(vec![]).await;
     let chat = chat_fake().await;
@@ -141,14 +142,16 @@ async fn check_passes_when_every_service_accepts_its_credential() {
         &anthropic.base_url,
         &openai.base_url,
         &chat,
-        "123456:TELEGRAM-GOOD",
+        telegram_token,
     );
     let cfg = config.to_str().unwrap();
-    let (code, out) = zeroclaw(
-        &["--config", cfg, "auth", "status", "--json", "--check"],
-        support::anthropic::KEY,
-    )
-    .await;
+    let args = ["--config", cfg, "auth", "status", "--json", "--check"];
+    zeroclaw(&args, anthropic_key).await
+}
+
+#[tokio::test]
+async fn check_passes_when_every_service_accepts_its_credential() {
+    let (code, out) = check_against_fakes("123456:TELEGRAM-GOOD", support::anthropic::KEY).await;
     assert_eq!(code, 0, "{out}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["ok"], true);
@@ -185,23 +188,7 @@ async fn check_passes_when_every_service_accepts_its_credential() {
 
 #[tokio::test]
 async fn check_fails_with_exit_1_and_names_what_was_rejected() {
-    let anthropic = support::anthropic::Fake::start(vec![]).await;
-    let openai = support::openai::Fake::start(vec![]).await;
-    let chat = chat_fake().await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(
-        dir.path(),
-        &anthropic.base_url,
-        &openai.base_url,
-        &chat,
-        "999:TELEGRAM-BAD-TOKEN",
-    );
-    let cfg = config.to_str().unwrap();
-    let (code, out) = zeroclaw(
-        &["--config", cfg, "auth", "status", "--json", "--check"],
-        "sk-ant-wrong-key-000",
-    )
-    .await;
+    let (code, out) = check_against_fakes("999:TELEGRAM-BAD-TOKEN", "sk-ant-wrong-key-000").await;
     assert_eq!(code, 1, "{out}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["ok"], false);

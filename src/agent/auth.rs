@@ -152,50 +152,37 @@ pub async fn check(config: &Config, reports: &mut [CredentialReport], timeout: D
             )));
             continue;
         }
+        let token = r.secret.clone().unwrap_or_default();
+        let channel = &config.channel;
         let result = match (r.kind, r.name.as_str(), r.credential) {
             ("provider", name, _) => check_provider(&client, config, name, timeout).await,
             ("channel", "telegram", "bot_token") => {
-                let base = config
-                    .channel
-                    .telegram
-                    .as_ref()
-                    .map(|t| t.api_base.clone())
-                    .unwrap_or_default();
-                let token = r.secret.clone().unwrap_or_default();
-                let url = format!("{}/bot{token}/getMe", base.trim_end_matches('/'));
+                let base = channel.telegram.as_ref().map(|t| t.api_base.as_str());
+                let url = below(base, &format!("/bot{token}/getMe"));
                 json_ok(client.get(url), timeout, "result.username").await
             }
             ("channel", "discord", "bot_token") => {
-                let base = config
-                    .channel
-                    .discord
-                    .as_ref()
-                    .map(|d| d.api_base.clone())
-                    .unwrap_or_default();
-                let url = format!("{}/users/@me", base.trim_end_matches('/'));
-                let token = r.secret.clone().unwrap_or_default();
+                let base = channel.discord.as_ref().map(|d| d.api_base.as_str());
                 let req = client
-                    .get(url)
+                    .get(below(base, "/users/@me"))
                     .header("authorization", format!("Bot {token}"));
                 status_ok(req, timeout, "username").await
             }
             ("channel", "slack", "bot_token") => {
-                let base = config
-                    .channel
-                    .slack
-                    .as_ref()
-                    .map(|s| s.api_base.clone())
-                    .unwrap_or_default();
-                let url = format!("{}/auth.test", base.trim_end_matches('/'));
-                let req = client
-                    .post(url)
-                    .bearer_auth(r.secret.clone().unwrap_or_default());
+                let base = channel.slack.as_ref().map(|s| s.api_base.as_str());
+                let req = client.post(below(base, "/auth.test")).bearer_auth(token);
                 json_ok(req, timeout, "user").await
             }
             _ => None,
         };
         r.check = result;
     }
+}
+
+/// `path` below a channel's `api_base` (an empty base when it is not configured).
+fn below(api_base: Option<&str>, path: &str) -> String {
+    let base = api_base.unwrap_or_default().trim_end_matches('/');
+    format!("{base}{path}")
 }
 
 fn failed(detail: impl Into<String>) -> CheckResult {
