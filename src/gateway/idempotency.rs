@@ -135,12 +135,27 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn first_answer_is_replayed() {
+    /// A fresh store in which `key` with `body` has just been claimed first.
+    async fn claimed(key: &str, body: &[u8]) -> (IdempotencyStore, Pending) {
         let store = IdempotencyStore::new(DEFAULT_TTL, 10);
-        let Claim::First(p) = store.claim("k", b"body").await else {
+        let Claim::First(p) = store.claim(key, body).await else {
             panic!("expected first")
         };
+        (store, p)
+    }
+
+    /// Claims `k` with body `b` again in a task and maps the outcome with `f`.
+    fn claim_again<T: Send + 'static>(
+        store: &IdempotencyStore,
+        f: impl FnOnce(Claim) -> T + Send + 'static,
+    ) -> tokio::task::JoinHandle<T> {
+        let store = store.clone();
+        tokio::spawn(async move { f(store.claim("k", b"b").await) })
+    }
+
+    #[tokio::test]
+    async fn first_answer_is_replayed() {
+        let (store, p) = claimed("k", b"body").await;
         p.complete("answer".into());
         match store.claim("k", b"body").await {
             Claim::Replay(a) => assert_eq!(&*a, "answer"),
@@ -151,19 +166,13 @@ mod tests {
 
     #[tokio::test]
     async fn abandoned_claim_frees_the_key_and_waiters_retry() {
-        let store = IdempotencyStore::new(DEFAULT_TTL, 10);
-        let Claim::First(p) = store.claim("k", b"b").await else {
-            panic!("expected first")
-        };
-        let s2 = store.clone();
-        let waiter = tokio::spawn(async move {
-            match s2.claim("k", b"b").await {
-                Claim::First(p2) => {
-                    p2.complete("second".into());
-                    "took over"
-                }
-                _ => "other",
+        let (store, p) = claimed("k", b"b").await;
+        let waiter = claim_again(&store, |claim| match claim {
+            Claim::First(p2) => {
+                p2.complete("second".into());
+                "took over"
             }
+            _ => "other",
         });
         drop(p);
         assert_eq!(waiter.await.unwrap(), "took over");
@@ -172,16 +181,10 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_retry_waits_for_the_first_answer() {
-        let store = IdempotencyStore::new(DEFAULT_TTL, 10);
-        let Claim::First(p) = store.claim("k", b"b").await else {
-            panic!("expected first")
-        };
-        let s2 = store.clone();
-        let waiter = tokio::spawn(async move {
-            match s2.claim("k", b"b").await {
-                Claim::Replay(a) => a.to_string(),
-                _ => "not a replay".into(),
-            }
+        let (store, p) = claimed("k", b"b").await;
+        let waiter = claim_again(&store, |claim| match claim {
+            Claim::Replay(a) => a.to_string(),
+            _ => "not a replay".into(),
         });
         tokio::task::yield_now().await;
         p.complete("one".into());
