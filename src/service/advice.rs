@@ -139,16 +139,13 @@ fn hidden_from_service(init: InitSystem, path: &Path) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::layout::test_plan;
 
+    /// A binary still in the build tree, under `/tmp`.
     fn plan(root: &Path, init: InitSystem, scope: Scope) -> Plan {
         Plan {
-            init,
-            scope,
             binary: "/tmp/build/zeroclaw".into(),
-            config: "/etc/zeroclaw/config.toml".into(),
-            root: root.to_path_buf(),
-            config_home: "/home/ann/.config".into(),
-            user: Some("ann".into()),
+            ..test_plan(root, init, scope)
         }
     }
 

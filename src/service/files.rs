@@ -232,18 +232,11 @@ fn write_atomically(path: &Path, content: &[u8], mode: u32) -> Result<(), Servic
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::layout::test_plan;
     use crate::service::template::{InitSystem, Scope};
 
     fn plan(root: &Path, init: InitSystem) -> Plan {
-        Plan {
-            init,
-            scope: Scope::System,
-            binary: "/usr/bin/zeroclaw".into(),
-            config: "/etc/zeroclaw/config.toml".into(),
-            root: root.to_path_buf(),
-            config_home: "/home/ann/.config".into(),
-            user: Some("ann".into()),
-        }
+        test_plan(root, init, Scope::System)
     }
 
     #[test]

@@ -137,21 +137,26 @@ pub fn default_config(scope: Scope) -> PathBuf {
     }
 }
 
+/// The plan the unit tests of the service modules start from: an installed
+/// binary, the FHS config and user `ann`, with every path under `root`.
+#[cfg(test)]
+pub(crate) fn test_plan(root: &Path, init: InitSystem, scope: Scope) -> Plan {
+    Plan {
+        init,
+        scope,
+        binary: "/usr/bin/zeroclaw".into(),
+        config: "/etc/zeroclaw/config.toml".into(),
+        root: root.to_path_buf(),
+        config_home: "/home/ann/.config".into(),
+        user: Some("ann".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn plan(root: &Path, init: InitSystem, scope: Scope) -> Plan {
-        Plan {
-            init,
-            scope,
-            binary: "/usr/bin/zeroclaw".into(),
-            config: "/etc/zeroclaw/config.toml".into(),
-            root: root.to_path_buf(),
-            config_home: "/home/ann/.config".into(),
-            user: Some("ann".into()),
-        }
-    }
+    use test_plan as plan;
 
     #[test]
     fn paths_are_prefixed_by_the_root() {
