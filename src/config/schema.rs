@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
-use zeroclaw_actors::{OnGiveUp, Restart};
+use zeroclaw_actors::{OnGiveUp, Restart, RestartPolicy};
 
 /// The whole file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -82,15 +82,18 @@ pub struct SupervisorConfig {
 }
 
 impl Default for SupervisorConfig {
+    /// The kernel's defaults, so that a config without `[supervisor]` runs
+    /// every child exactly as `RestartPolicy::default()` describes.
     fn default() -> Self {
+        let kernel = RestartPolicy::default();
         Self {
-            restart: Restart::OnFailure,
-            restart_sec: Duration::from_secs(10),
-            restart_steps: 0,
-            restart_max_delay: None,
-            start_limit_burst: 5,
-            start_limit_interval: Duration::from_secs(10),
-            on_give_up: OnGiveUp::StayFailed,
+            restart: kernel.restart,
+            restart_sec: kernel.restart_sec,
+            restart_steps: kernel.restart_steps,
+            restart_max_delay: kernel.restart_max_delay,
+            start_limit_burst: kernel.start_limit_burst,
+            start_limit_interval: kernel.start_limit_interval,
+            on_give_up: kernel.on_give_up,
             children: BTreeMap::new(),
         }
     }
