@@ -2,10 +2,11 @@
 //! reopen, and the formats as they land in the file.
 
 use ractor::Actor;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tracing::dispatcher::DefaultGuard;
 use zeroclaw::config::schema::{LogFormat, LoggingConfig};
-use zeroclaw::logging::{LogSettings, LoggerActor, build};
+use zeroclaw::logging::{LogHandle, LogSettings, LoggerActor, build};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -32,12 +33,35 @@ fn settings(path: &Path, queue_bytes: usize, format: LogFormat) -> LogSettings {
     }
 }
 
-#[tokio::test]
-async fn a_full_queue_counts_drops_and_says_so_once() -> TestResult {
+/// A queue writing `daemon.log` in a fresh directory, its subscriber this
+/// thread's default while the value lives.
+struct Queue {
+    dir: tempfile::TempDir,
+    path: PathBuf,
+    handle: LogHandle,
+    _guard: DefaultGuard,
+}
+
+fn queue(
+    queue_bytes: usize,
+    format: LogFormat,
+    level: &str,
+) -> Result<Queue, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("daemon.log");
-    let (dispatch, handle) = build(settings(&path, 4096, LogFormat::Text), Some("info"), false)?;
-    let _guard = tracing::dispatcher::set_default(&dispatch);
+    let (dispatch, handle) = build(settings(&path, queue_bytes, format), Some(level), false)?;
+    let guard = tracing::dispatcher::set_default(&dispatch);
+    Ok(Queue {
+        dir,
+        path,
+        handle,
+        _guard: guard,
+    })
+}
+
+#[tokio::test]
+async fn a_full_queue_counts_drops_and_says_so_once() -> TestResult {
+    let Queue { path, handle, .. } = &queue(4096, LogFormat::Text, "info")?;
 
     // The logger has not started: the queue fills and then overflows.
     for n in 0..500 {
@@ -82,14 +106,9 @@ async fn a_full_queue_counts_drops_and_says_so_once() -> TestResult {
 
 #[tokio::test]
 async fn reopen_after_logrotate_writes_the_new_file() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("daemon.log");
-    let (dispatch, handle) = build(
-        settings(&path, 1 << 20, LogFormat::Text),
-        Some("info"),
-        false,
-    )?;
-    let _guard = tracing::dispatcher::set_default(&dispatch);
+    let Queue {
+        dir, path, handle, ..
+    } = &queue(1 << 20, LogFormat::Text, "info")?;
     let (logger, done) = Actor::spawn(None, LoggerActor, handle.clone()).await?;
 
     tracing::info!(target: "zeroclaw::test", "old-file");
@@ -120,14 +139,7 @@ async fn reopen_after_logrotate_writes_the_new_file() -> TestResult {
 
 #[tokio::test]
 async fn json_format_writes_one_object_per_line() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("daemon.log");
-    let (dispatch, handle) = build(
-        settings(&path, 1 << 20, LogFormat::Json),
-        Some("debug"),
-        false,
-    )?;
-    let _guard = tracing::dispatcher::set_default(&dispatch);
+    let Queue { path, handle, .. } = &queue(1 << 20, LogFormat::Json, "debug")?;
     let (logger, done) = Actor::spawn(None, LoggerActor, handle.clone()).await?;
 
     tracing::debug!(target: "zeroclaw::test", chat = 42, "multi\nline");
@@ -164,14 +176,7 @@ impl Actor for Parent {
 
 #[tokio::test]
 async fn child_spec_spawns_a_registered_linked_logger() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("daemon.log");
-    let (dispatch, handle) = build(
-        settings(&path, 1 << 20, LogFormat::Text),
-        Some("info"),
-        false,
-    )?;
-    let _guard = tracing::dispatcher::set_default(&dispatch);
+    let Queue { path, handle, .. } = &queue(1 << 20, LogFormat::Text, "info")?;
     let spec =
         zeroclaw::logging::child_spec(handle.clone(), zeroclaw_actors::RestartPolicy::default());
     assert_eq!(spec.name, "logger");
