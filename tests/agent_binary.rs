@@ -25,12 +25,7 @@ fn provider_config(fake: &Fake, key: &str) -> String {
 }
 
 fn client() -> reqwest::Client {
-    zeroclaw::tls::install_crypto_provider();
-    reqwest::Client::builder()
-        .timeout(T)
-        .no_proxy()
-        .build()
-        .expect("client")
+    support::http::client(T)
 }
 
 async fn ask(url: &str, message: &str) -> (u16, Value) {

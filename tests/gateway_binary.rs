@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use std::time::Duration;
 use support::daemon::{Daemon, Env, wait_for};
+use support::http::{SelfSigned, assert_error, assert_serves_over_tls, json_of};
 use support::slack::{BOT_TOKEN, FakeSlack, message_event};
 use support::telegram::{self, FakeTelegram};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -34,31 +35,13 @@ fn start_gateway(extra: &str) -> (Env, Daemon, String) {
     (env, d, url)
 }
 
-/// A client builder with the process-wide rustls provider in place (reqwest
-/// is built without one); every client in this file starts here.
+/// Every client in this file starts here.
 fn client_builder() -> reqwest::ClientBuilder {
-    zeroclaw::tls::install_crypto_provider();
-    reqwest::Client::builder().timeout(T).no_proxy()
+    support::http::client_builder(T)
 }
 
 fn client() -> reqwest::Client {
-    client_builder().build().expect("client")
-}
-
-async fn json_of(resp: reqwest::Response) -> (u16, Value) {
-    let status = resp.status().as_u16();
-    let body = resp.json::<Value>().await.expect("JSON body");
-    (status, body)
-}
-
-fn assert_error(body: &Value, code: &str) {
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
+    support::http::client(T)
 }
 
 /// `host:port` of an `http(s)://host:port` URL.
@@ -182,22 +165,7 @@ async fn body_over_max_body_size_is_413() {
     assert_error(&b, "payload_too_large");
 
     // Chunked (no Content-Length) over the limit is cut too.
-    let mut sock = TcpStream::connect(authority(&url)).await.unwrap();
-    let head = format!(
-        "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\
-         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-    );
-    sock.write_all(head.as_bytes()).await.unwrap();
-    for _ in 0..8 {
-        let chunk = format!("200\r\n{}\r\n", " ".repeat(512));
-        if sock.write_all(chunk.as_bytes()).await.is_err() {
-            break;
-        }
-    }
-    let _ = sock.write_all(b"0\r\n\r\n").await;
-    let mut got = Vec::new();
-    let _ = tokio::time::timeout(T, sock.read_to_end(&mut got)).await;
-    let text = String::from_utf8_lossy(&got);
+    let text = support::http::chunked_webhook(authority(&url), TOKEN, T).await;
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(text.contains("payload_too_large"), "{text}");
 
@@ -377,37 +345,15 @@ async fn more_clients_than_max_connections_all_get_served() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_with_a_certificate_generated_in_the_test() {
-    let certs = tempfile::tempdir().unwrap();
-    let ck =
-        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
-    let cert_pem = ck.cert.pem();
-    let cert_path = certs.path().join("cert.pem");
-    let key_path = certs.path().join("key.pem");
-    std::fs::write(&cert_path, &cert_pem).unwrap();
-    std::fs::write(&key_path, ck.signing_key.serialize_pem()).unwrap();
+    let cert = SelfSigned::new(&["localhost", "127.0.0.1"]);
     let (env, _d, url) = start_gateway(&format!(
         "tls_cert = \"{}\"\ntls_key = \"{}\"\n",
-        cert_path.display(),
-        key_path.display()
+        cert.cert.display(),
+        cert.key.display()
     ));
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     assert_eq!(gateway_detail(&env), url);
-
-    let c = client_builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap()])
-        .build()
-        .unwrap();
-    let (s, b) = json_of(c.get(format!("{url}/health")).send().await.unwrap()).await;
-    assert_eq!((s, &b["status"]), (200, &json!("ok")));
-    let resp = c
-        .post(format!("{url}/webhook"))
-        .bearer_auth(TOKEN)
-        .json(&json!({"message": "over tls"}))
-        .send()
-        .await
-        .unwrap();
-    let (s, b) = json_of(resp).await;
-    assert_eq!((s, &b["response"]), (200, &json!("echo: over tls")));
+    assert_serves_over_tls(&cert.client(T), &url, TOKEN).await;
 
     // A client that does not trust the certificate is refused...
     let untrusting = client().get(format!("{url}/health")).send().await;

@@ -8,12 +8,15 @@
 //! `zeroclaw gateway --port 0`, read the URL from stdout" and keeping the
 //! HTTP part as it is.
 
+mod support;
+
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use support::http::{SelfSigned, assert_error, assert_serves_over_tls, json_of};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
@@ -98,28 +101,7 @@ fn config() -> Config {
 }
 
 fn client() -> reqwest::Client {
-    zeroclaw::tls::install_crypto_provider();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .no_proxy()
-        .build()
-        .expect("client")
-}
-
-async fn json_of(resp: reqwest::Response) -> (u16, Value) {
-    let status = resp.status().as_u16();
-    let body = resp.json::<Value>().await.expect("JSON body");
-    (status, body)
-}
-
-fn assert_error(body: &Value, code: &str) {
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
+    support::http::client(Duration::from_secs(20))
 }
 
 /// Poll `f` until it yields `Some`, or fail after `deadline`.
@@ -234,22 +216,7 @@ async fn errors_are_json_with_the_right_status() {
     assert_error(&b, "bad_request");
 
     // A chunked body (no Content-Length) over the limit is cut too.
-    let mut sock = TcpStream::connect(gw.addr).await.unwrap();
-    let head = format!(
-        "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\
-         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-    );
-    sock.write_all(head.as_bytes()).await.unwrap();
-    for _ in 0..8 {
-        let chunk = format!("200\r\n{}\r\n", " ".repeat(512));
-        if sock.write_all(chunk.as_bytes()).await.is_err() {
-            break;
-        }
-    }
-    let _ = sock.write_all(b"0\r\n\r\n").await;
-    let mut got = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(5), sock.read_to_end(&mut got)).await;
-    let text = String::from_utf8_lossy(&got);
+    let text = support::http::chunked_webhook(gw.addr, TOKEN, Duration::from_secs(5)).await;
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(text.contains("payload_too_large"), "{text}");
     gw.shutdown().await;
@@ -353,38 +320,14 @@ async fn idle_keep_alive_connections_are_closed() {
 
 #[tokio::test]
 async fn tls_with_a_generated_certificate() {
-    let dir = tempfile::tempdir().unwrap();
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let cert_pem = ck.cert.pem();
-    let cert_path = dir.path().join("cert.pem");
-    let key_path = dir.path().join("key.pem");
-    std::fs::write(&cert_path, &cert_pem).unwrap();
-    std::fs::write(&key_path, ck.signing_key.serialize_pem()).unwrap();
+    let cert = SelfSigned::new(&["localhost"]);
     let mut cfg = config();
-    cfg.gateway.tls_cert = Some(cert_path);
-    cfg.gateway.tls_key = Some(key_path);
+    cfg.gateway.tls_cert = Some(cert.cert.clone());
+    cfg.gateway.tls_key = Some(cert.key.clone());
     let gw = Gw::start(cfg).await;
     assert!(gw.url.starts_with("https://"));
-    zeroclaw::tls::install_crypto_provider();
-    let c = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap()])
-        .no_proxy()
-        .build()
-        .unwrap();
     let url = format!("https://localhost:{}", gw.addr.port());
-    let (s, b) = json_of(c.get(format!("{url}/health")).send().await.unwrap()).await;
-    assert_eq!(s, 200);
-    assert_eq!(b["status"], "ok");
-    let resp = c
-        .post(format!("{url}/webhook"))
-        .bearer_auth(TOKEN)
-        .json(&json!({"message": "over tls"}))
-        .send()
-        .await
-        .unwrap();
-    let (s, b) = json_of(resp).await;
-    assert_eq!(s, 200);
-    assert_eq!(b["response"], "echo: over tls");
+    assert_serves_over_tls(&cert.client(Duration::from_secs(20)), &url, TOKEN).await;
     // Plain HTTP on the TLS port gets no answer.
     let plain = client()
         .get(format!("http://{}/health", gw.addr))

@@ -9,6 +9,7 @@ pub mod channel_watch;
 pub mod daemon;
 pub mod discord;
 pub mod faulty;
+pub mod http;
 pub mod openai;
 pub mod scripted;
 pub mod slack;
