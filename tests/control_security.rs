@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use support::daemon::Env;
+use support::daemon::{Env, output_text};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -135,11 +135,7 @@ fn idle_control_clients_are_disconnected() {
 fn zero_control_limits_are_refused_by_config_check() {
     let env = env_with_daemon("control_max_connections = 0\ncontrol_idle_timeout = \"0s\"");
     let out = env.cli(&["config", "check"]);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = output_text(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("control_max_connections"), "{text}");
     assert!(text.contains("control_idle_timeout"), "{text}");

@@ -8,7 +8,8 @@ mod support;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::time::Duration;
-use support::daemon::{Daemon, Env};
+use support::daemon::{Daemon, Env, output_text};
+use support::http::json_of;
 use support::slack::{BOT_TOKEN, FakeSlack};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -32,10 +33,7 @@ fn addr_of(url: &str) -> SocketAddr {
 }
 
 fn client_from(local: [u8; 4]) -> reqwest::Client {
-    zeroclaw::tls::install_crypto_provider();
-    reqwest::Client::builder()
-        .timeout(T)
-        .no_proxy()
+    support::http::client_builder(T)
         .local_address(std::net::IpAddr::from(local))
         .build()
         .expect("client")
@@ -64,10 +62,16 @@ async fn answer_to(to: SocketAddr, head: &str) -> String {
     text
 }
 
-async fn json_of(resp: reqwest::Response) -> (u16, Value) {
-    let status = resp.status().as_u16();
-    let body = resp.json::<Value>().await.expect("JSON body");
-    (status, body)
+/// `/health` from 127.0.0.1, which must be answered within `PROMPT`;
+/// `failure` says what a timeout would mean.
+async fn health_from_127_0_0_1(url: &str, d: &Daemon, failure: &str) -> reqwest::Response {
+    let get = client_from([127, 0, 0, 1])
+        .get(format!("{url}/health"))
+        .send();
+    tokio::time::timeout(PROMPT, get)
+        .await
+        .unwrap_or_else(|_| panic!("{failure} within {PROMPT:?}:\n{}", d.stderr()))
+        .expect("/health")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,15 +87,7 @@ async fn idle_sockets_from_one_address_do_not_starve_another() {
         idle.push(connect_from([127, 0, 0, 2], addr).await);
     }
     let started = tokio::time::Instant::now();
-    let r = tokio::time::timeout(
-        PROMPT,
-        client_from([127, 0, 0, 1])
-            .get(format!("{url}/health"))
-            .send(),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("/health not answered within {PROMPT:?}:\n{}", d.stderr()))
-    .expect("/health");
+    let r = health_from_127_0_0_1(&url, &d, "/health not answered").await;
     assert_eq!(r.status(), 200);
     eprintln!("/health answered in {:?}", started.elapsed());
     // The sockets over the cap were turned away with a reason.
@@ -135,15 +131,7 @@ async fn idle_keep_alive_connections_make_room_when_full() {
         assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
         kept.push(s);
     }
-    let r = tokio::time::timeout(
-        PROMPT,
-        client_from([127, 0, 0, 1])
-            .get(format!("{url}/health"))
-            .send(),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("/health waited behind idle connections:\n{}", d.stderr()))
-    .expect("/health");
+    let r = health_from_127_0_0_1(&url, &d, "/health waited behind idle connections").await;
     assert_eq!(r.status(), 200);
     // At least one of the idle ones was closed to make room.
     let mut closed = 0;
@@ -224,19 +212,20 @@ async fn slack_route_checks_headers_before_reading_a_body() {
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
 }
 
+/// `/webhook` from 127.0.0.1 without a bearer token.
+async fn unauthenticated_webhook(url: &str, body: &Value) -> (u16, Value) {
+    let post = client_from([127, 0, 0, 1])
+        .post(format!("{url}/webhook"))
+        .json(body)
+        .send();
+    json_of(post.await.unwrap()).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_without_a_token_fails_closed_unless_allowed() {
     let body = json!({"message": "hello"});
     let (_env, _d, url) = start("", "");
-    let (s, b) = json_of(
-        client_from([127, 0, 0, 1])
-            .post(format!("{url}/webhook"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, b) = unauthenticated_webhook(&url, &body).await;
     assert_eq!(s, 403, "{b}");
     assert_eq!(b["error"]["code"], "auth_not_configured", "{b}");
     let msg = b["error"]["message"].as_str().unwrap_or_default();
@@ -246,15 +235,7 @@ async fn webhook_without_a_token_fails_closed_unless_allowed() {
     );
 
     let (_env, d, url) = start("allow_unauthenticated = true", "");
-    let (s, b) = json_of(
-        client_from([127, 0, 0, 1])
-            .post(format!("{url}/webhook"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, b) = unauthenticated_webhook(&url, &body).await;
     assert_eq!((s, &b["response"]), (200, &json!("echo: hello")), "{b}");
     let log = d.stderr();
     assert!(
@@ -369,11 +350,7 @@ fn bad_security_keys_are_named_by_config_check() {
          header_timeout = 0\nmax_unauthenticated_body_size = 0\n",
     );
     let out = env.cli(&["config", "check"]);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = output_text(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     for key in [
         "trusted_proxies",
@@ -391,11 +368,7 @@ fn bad_security_keys_are_named_by_config_check() {
     // allow_unauthenticated without a token loads, with a warning.
     let env = Env::new("[gateway]\nallow_unauthenticated = true\n");
     let out = env.cli(&["config", "check"]);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = output_text(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
         text.contains("allow_unauthenticated") && text.contains("anyone"),
