@@ -112,6 +112,19 @@ impl Env {
     }
 
     pub fn start_with(&self, extra_args: &[&str], tweak: impl FnOnce(&mut Command)) -> Daemon {
+        self.spawn("daemon", extra_args, Stdio::null(), tweak)
+    }
+
+    /// `zeroclaw --config <config> <subcommand> <args>` with no stdin,
+    /// stderr appended to `stderr.log` and no inherited `NOTIFY_SOCKET` or
+    /// `RUST_LOG`.
+    fn spawn(
+        &self,
+        subcommand: &str,
+        args: &[&str],
+        stdout: Stdio,
+        tweak: impl FnOnce(&mut Command),
+    ) -> Daemon {
         let log = self.path("stderr.log");
         let stderr = std::fs::OpenOptions::new()
             .create(true)
@@ -121,15 +134,17 @@ impl Env {
         let mut cmd = Command::new(BIN);
         cmd.arg("--config")
             .arg(&self.config)
-            .arg("daemon")
-            .args(extra_args)
+            .arg(subcommand)
+            .args(args)
             .env_remove("NOTIFY_SOCKET")
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(stderr);
         tweak(&mut cmd);
-        let child = cmd.spawn().expect("spawn daemon");
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn zeroclaw {subcommand}: {e}"));
         Daemon {
             child: Some(child),
             stderr: log,
@@ -161,24 +176,8 @@ impl Env {
     /// The rest of stdout is drained in the background so the process never
     /// blocks or fails on a full or closed pipe.
     pub fn start_gateway(&self, args: &[&str]) -> (Daemon, String) {
-        let log = self.path("stderr.log");
-        let stderr = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .expect("stderr log");
-        let mut child = Command::new(BIN)
-            .arg("--config")
-            .arg(&self.config)
-            .arg("gateway")
-            .args(args)
-            .env_remove("NOTIFY_SOCKET")
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("spawn zeroclaw gateway");
+        let mut d = self.spawn("gateway", args, Stdio::piped(), |_| {});
+        let child = d.child.as_mut().expect("just spawned");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -188,10 +187,6 @@ impl Env {
             }
             lines.for_each(drop);
         });
-        let mut d = Daemon {
-            child: Some(child),
-            stderr: log,
-        };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             match rx.recv_timeout(Duration::from_millis(50)) {
