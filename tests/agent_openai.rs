@@ -3,7 +3,9 @@
 mod support;
 
 use std::time::Duration;
-use support::agent::{ask, new_agent, provider_config};
+use support::agent::{
+    ask, ask_with_shell, assert_reports_this_year, new_agent, provider_config, respond_err,
+};
 use support::openai::{Fake, KEY, Step};
 use tokio::time::Instant;
 use zeroclaw::config::{Config, parse_str};
@@ -85,15 +87,8 @@ async fn tool_call_round_trip_runs_date_and_answers() {
     ])
     .await;
     let agent = new_agent(&config("openai", &fake, KEY, "5s", 0));
-    let mut req = ask("what year is it?");
-    req.tools = vec!["shell".into()];
-    let answer = agent.respond(req).await.unwrap();
-    let year = chrono::Utc::now().format("%Y").to_string();
-    assert!(
-        answer.starts_with("The tool said: exit status 0"),
-        "{answer}"
-    );
-    assert!(answer.contains(&year), "{answer}");
+    let answer = ask_with_shell(&agent, "what year is it?").await;
+    assert_reports_this_year(&answer);
     let reqs = fake.requests();
     assert_eq!(reqs[0].body["tools"][0]["type"], "function");
     assert_eq!(reqs[0].body["tools"][0]["function"]["name"], "shell");
@@ -247,10 +242,7 @@ async fn connection_dropped_mid_body_is_retried_then_reported() {
 async fn slow_server_hits_the_timeout_without_hanging() {
     let fake = Fake::start(vec![Step::Hang; 4]).await;
     let agent = new_agent(&config("openai", &fake, KEY, "300ms", 3));
-    let err = tokio::time::timeout(Duration::from_secs(10), agent.respond(ask("hi")))
-        .await
-        .expect("respond must not hang")
-        .unwrap_err();
+    let err = respond_err(&agent, "hi").await;
     assert_eq!(
         err.user_message(),
         "the model provider did not answer in time"
