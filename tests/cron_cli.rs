@@ -1,10 +1,12 @@
 //! `zeroclaw cron ...` through the real binary with no daemon running: the
 //! CLI reads the database itself and persists enable/disable overrides.
 
-use assert_cmd::Command;
+mod support;
+
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use support::daemon::zeroclaw_at;
 use zeroclaw::cron::{RunStatus, Store, job_id};
 
 fn setup() -> (tempfile::TempDir, PathBuf) {
@@ -38,17 +40,6 @@ timezone = "UTC"
     (dir, config)
 }
 
-fn zeroclaw(config: &Path, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("zeroclaw")
-        .unwrap()
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("ZEROCLAW_CONFIG")
-        .output()
-        .unwrap()
-}
-
 fn json(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
@@ -57,7 +48,7 @@ fn json(out: &std::process::Output) -> Value {
 #[test]
 fn list_works_without_a_daemon_and_says_so() {
     let (_dir, config) = setup();
-    let out = zeroclaw(&config, &["cron", "list", "--json"]);
+    let out = zeroclaw_at(&config, &["cron", "list", "--json"]);
     assert!(out.status.success(), "{out:?}");
     let v = json(&out);
     assert_eq!(v["daemon"], "stopped");
@@ -73,7 +64,7 @@ fn list_works_without_a_daemon_and_says_so() {
             .ends_with("T01:00:00Z")
     );
 
-    let out = zeroclaw(&config, &["cron", "list"]);
+    let out = zeroclaw_at(&config, &["cron", "list"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("daemon is stopped"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("备份提醒"));
 }
@@ -81,19 +72,19 @@ fn list_works_without_a_daemon_and_says_so() {
 #[test]
 fn disable_persists_and_enable_returns_to_config() {
     let (_dir, config) = setup();
-    let out = zeroclaw(&config, &["cron", "disable", "备份提醒"]);
+    let out = zeroclaw_at(&config, &["cron", "disable", "备份提醒"]);
     assert!(out.status.success(), "{out:?}");
-    let out = zeroclaw(&config, &["cron", "status", &job_id("备份提醒"), "--json"]);
+    let out = zeroclaw_at(&config, &["cron", "status", &job_id("备份提醒"), "--json"]);
     let v = json(&out);
     assert_eq!(v["job"]["enabled"], false);
     assert_eq!(v["job"]["enabled_source"], "override");
     assert!(v["job"]["next_run"].is_null());
 
-    let out = zeroclaw(&config, &["cron", "enable", "备份提醒", "--json"]);
+    let out = zeroclaw_at(&config, &["cron", "enable", "备份提醒", "--json"]);
     let v = json(&out);
     assert_eq!(v["job"]["enabled"], true);
     assert_eq!(v["job"]["enabled_source"], "config");
-    let upcoming = zeroclaw(&config, &["cron", "status", "备份提醒", "--json"]);
+    let upcoming = zeroclaw_at(&config, &["cron", "status", "备份提醒", "--json"]);
     let v = json(&upcoming);
     let times = v["job"]["detail"]["upcoming"].as_array().unwrap();
     assert_eq!(times.len(), 5);
@@ -107,14 +98,14 @@ fn disable_persists_and_enable_returns_to_config() {
 fn unknown_name_exits_1_with_suggestions() {
     let (_dir, config) = setup();
     for cmd in ["status", "disable", "enable", "run"] {
-        let out = zeroclaw(&config, &["cron", cmd, "备份"]);
+        let out = zeroclaw_at(&config, &["cron", cmd, "备份"]);
         assert_eq!(out.status.code(), Some(1), "{cmd}: {out:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         if cmd != "run" {
             assert!(err.contains("did you mean `备份提醒`"), "{cmd}: {err}");
         }
     }
-    let out = zeroclaw(
+    let out = zeroclaw_at(
         &config,
         &["cron", "runs", "--name", "nothing-like-it", "--json"],
     );
@@ -140,14 +131,14 @@ fn runs_reads_history_from_the_database() {
             .record(&id, "每日新闻推送", t(3), RunStatus::Missed, "down", t(4))
             .unwrap();
     }
-    let out = zeroclaw(&config, &["cron", "runs", "--id", &id, "--json"]);
+    let out = zeroclaw_at(&config, &["cron", "runs", "--id", &id, "--json"]);
     assert!(out.status.success(), "{out:?}");
     let runs = json(&out)["runs"].as_array().unwrap().clone();
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[0]["status"], "missed");
     assert_eq!(runs[1]["status"], "ok");
     assert_eq!(runs[1]["output"], "今日新闻");
-    let out = zeroclaw(
+    let out = zeroclaw_at(
         &config,
         &["cron", "runs", "--name", "每日新闻推送", "--limit", "1"],
     );
@@ -156,6 +147,6 @@ fn runs_reads_history_from_the_database() {
         text.contains("missed") && !text.contains("今日新闻"),
         "{text}"
     );
-    let out = zeroclaw(&config, &["cron", "list", "--json"]);
+    let out = zeroclaw_at(&config, &["cron", "list", "--json"]);
     assert_eq!(json(&out)["jobs"][0]["last_run"]["status"], "missed");
 }

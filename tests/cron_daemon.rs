@@ -5,11 +5,14 @@
 //! `zeroclaw daemon` and of the control client). After the merge:
 //! `cargo test --test cron_daemon -- --ignored`.
 
+mod support;
+
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::daemon::zeroclaw_at;
 
 struct Daemon {
     child: Child,
@@ -72,14 +75,7 @@ fn wait_until(within: Duration, mut cond: impl FnMut() -> bool) -> bool {
 }
 
 fn cli(config: &Path, args: &[&str]) -> Option<Value> {
-    let out = Command::cargo_bin("zeroclaw")
-        .unwrap()
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("ZEROCLAW_CONFIG")
-        .output()
-        .ok()?;
+    let out = zeroclaw_at(config, args);
     serde_json::from_slice(&out.stdout).ok()
 }
 
@@ -175,13 +171,7 @@ fn run_prints_the_result_and_runs_lists_it() {
         "[[cron.jobs]]\nname = \"备份提醒\"\nschedule = \"0 18 * * 5\"\nmessage = \"提醒用户进行数据备份\"\n",
     );
     let _d = Daemon::start(&config);
-    let out = Command::cargo_bin("zeroclaw")
-        .unwrap()
-        .args(["--config"])
-        .arg(&config)
-        .args(["cron", "run", "备份提醒"])
-        .output()
-        .unwrap();
+    let out = zeroclaw_at(&config, &["cron", "run", "备份提醒"]);
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -10,6 +10,18 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_zeroclaw");
 
+/// `zeroclaw --config <config> <args>` run to its end, not reading
+/// `ZEROCLAW_CONFIG` from the test's environment.
+pub fn zeroclaw_at(config: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("ZEROCLAW_CONFIG")
+        .output()
+        .expect("run zeroclaw")
+}
+
 /// A command's stdout then stderr, as one text to search and to show.
 pub fn output_text(out: &Output) -> String {
     format!(
