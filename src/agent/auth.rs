@@ -159,19 +159,25 @@ pub async fn check(config: &Config, reports: &mut [CredentialReport], timeout: D
             ("channel", "telegram", "bot_token") => {
                 let base = channel.telegram.as_ref().map(|t| t.api_base.as_str());
                 let url = below(base, &format!("/bot{token}/getMe"));
-                json_ok(client.get(url), timeout, "result.username").await
+                probe(
+                    client.get(url),
+                    timeout,
+                    Accepts::OkField,
+                    "result.username",
+                )
+                .await
             }
             ("channel", "discord", "bot_token") => {
                 let base = channel.discord.as_ref().map(|d| d.api_base.as_str());
                 let req = client
                     .get(below(base, "/users/@me"))
                     .header("authorization", format!("Bot {token}"));
-                status_ok(req, timeout, "username").await
+                probe(req, timeout, Accepts::Status, "username").await
             }
             ("channel", "slack", "bot_token") => {
                 let base = channel.slack.as_ref().map(|s| s.api_base.as_str());
                 let req = client.post(below(base, "/auth.test")).bearer_auth(token);
-                json_ok(req, timeout, "user").await
+                probe(req, timeout, Accepts::OkField, "user").await
             }
             _ => None,
         };
@@ -212,7 +218,8 @@ async fn check_provider(
         Err(e) => return Some(failed(e.detail)),
     };
     let url = format!("{}/v1/models", s.base_url);
-    status_ok(client.get(url).headers(headers), timeout, "").await
+    let req = client.get(url).headers(headers);
+    probe(req, timeout, Accepts::Status, "").await
 }
 
 async fn send(
@@ -242,40 +249,40 @@ async fn send(
     Ok((status, serde_json::from_slice(&bytes).unwrap_or_default()))
 }
 
-/// Success = a 2xx status; `field` (dotted path) names the identity shown.
-async fn status_ok(
-    req: reqwest::RequestBuilder,
-    timeout: Duration,
-    field: &str,
-) -> Option<CheckResult> {
-    Some(match send(req, timeout).await {
-        Err(e) => e,
-        Ok((status, body)) => CheckResult {
-            ok: true,
-            detail: identity(&body, field).unwrap_or_else(|| format!("HTTP {status}")),
-        },
-    })
+/// How a probed service says that a credential is good.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Accepts {
+    /// Any 2xx status.
+    Status,
+    /// `{"ok": true}`: Telegram and Slack answer 200 with `ok: false` on errors.
+    OkField,
 }
 
-/// Success = `{"ok": true}` (Telegram, Slack answer 200 with `ok: false` on errors).
-async fn json_ok(
+/// One probe; `field` (dotted path) names the identity shown on success.
+async fn probe(
     req: reqwest::RequestBuilder,
     timeout: Duration,
+    accepts: Accepts,
     field: &str,
 ) -> Option<CheckResult> {
-    Some(match send(req, timeout).await {
-        Err(e) => e,
-        Ok((_, body)) if body["ok"] == true => CheckResult {
-            ok: true,
-            detail: identity(&body, field).unwrap_or_else(|| "ok".into()),
-        },
-        Ok((_, body)) => failed(
-            body["error"]
-                .as_str()
-                .or_else(|| body["description"].as_str())
-                .unwrap_or("the service answered ok: false")
-                .to_string(),
-        ),
+    let (status, body) = match send(req, timeout).await {
+        Ok(reply) => reply,
+        Err(e) => return Some(e),
+    };
+    if accepts == Accepts::OkField && body["ok"] != true {
+        let why = body["error"]
+            .as_str()
+            .or_else(|| body["description"].as_str())
+            .unwrap_or("the service answered ok: false");
+        return Some(failed(why));
+    }
+    let fallback = match accepts {
+        Accepts::Status => format!("HTTP {status}"),
+        Accepts::OkField => "ok".into(),
+    };
+    Some(CheckResult {
+        ok: true,
+        detail: identity(&body, field).unwrap_or(fallback),
     })
 }
 
