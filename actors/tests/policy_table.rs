@@ -9,24 +9,7 @@ use zeroclaw_actors::{
     ChildState, ExitKind, Restart, RestartPolicy, SupervisorHandle, SupervisorOptions,
 };
 
-const KINDS: [ExitKind; 4] = [
-    ExitKind::Success,
-    ExitKind::Failure,
-    ExitKind::Abort,
-    ExitKind::Timeout,
-];
-
-/// Rows of systemd.service(5) "Table 2. Exit causes and the effect of the
-/// Restart= settings", columns in the order of `KINDS`:
-/// clean exit, unclean exit code, unclean signal, timeout.
-const TABLE: [(Restart, [bool; 4]); 6] = [
-    (Restart::No, [false, false, false, false]),
-    (Restart::Always, [true, true, true, true]),
-    (Restart::OnSuccess, [true, false, false, false]),
-    (Restart::OnFailure, [false, true, true, true]),
-    (Restart::OnAbnormal, [false, false, true, true]),
-    (Restart::OnAbort, [false, false, true, false]),
-];
+include!("../src/tree/systemd_table.rs");
 
 #[test]
 fn the_function_matches_the_table() {

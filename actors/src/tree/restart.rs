@@ -195,21 +195,12 @@ mod tests {
         RestartState::default().exited(policy, kind, message, Some(secs(1)), false, now)
     }
 
+    include!("systemd_table.rs");
+
     #[test]
     fn each_restart_setting_restarts_after_the_exits_of_systemds_table() {
-        use ExitKind::*;
-        // systemd.service(5), "Table 2. Exit causes and the effect of the Restart= settings".
-        let table: [(Restart, [bool; 4]); 6] = [
-            //                      Success Failure Abort  Timeout
-            (Restart::No, [false, false, false, false]),
-            (Restart::Always, [true, true, true, true]),
-            (Restart::OnSuccess, [true, false, false, false]),
-            (Restart::OnFailure, [false, true, true, true]),
-            (Restart::OnAbnormal, [false, false, true, true]),
-            (Restart::OnAbort, [false, false, true, false]),
-        ];
-        for (restart, row) in table {
-            for (kind, expected) in [Success, Failure, Abort, Timeout].into_iter().zip(row) {
+        for (restart, row) in TABLE {
+            for (kind, expected) in KINDS.into_iter().zip(row) {
                 let verdict = decide(&policy(restart), kind, "ended");
                 let expected_next = if expected {
                     Next::Restart(secs(1))
