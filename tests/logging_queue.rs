@@ -79,11 +79,11 @@ async fn a_full_queue_counts_drops_and_says_so_once() -> TestResult {
     .await;
     tracing::info!(target: "zeroclaw::test", "n=0500 after");
     wait_until("the line after", || {
-        std::fs::read_to_string(&path).is_ok_and(|t| t.contains("n=0500"))
+        std::fs::read_to_string(path).is_ok_and(|t| t.contains("n=0500"))
     })
     .await;
 
-    let text = std::fs::read_to_string(&path)?;
+    let text = std::fs::read_to_string(path)?;
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), kept + 2, "{text}");
     for (i, line) in lines[..kept].iter().enumerate() {
@@ -115,14 +115,14 @@ async fn reopen_after_logrotate_writes_the_new_file() -> TestResult {
     wait_until("the first line", || handle.stats().written == 1).await;
     // logrotate with `create`: move the file away, create an empty one, signal.
     let moved = dir.path().join("daemon.log.20261125");
-    std::fs::rename(&path, &moved)?;
-    std::fs::write(&path, "")?;
+    std::fs::rename(path, &moved)?;
+    std::fs::write(path, "")?;
     handle.reopen();
     tracing::info!(target: "zeroclaw::test", "new-file");
     wait_until("the second line", || handle.stats().written == 2).await;
 
     let old = std::fs::read_to_string(&moved)?;
-    let new = std::fs::read_to_string(&path)?;
+    let new = std::fs::read_to_string(path)?;
     assert!(
         old.contains("old-file") && !old.contains("new-file"),
         "{old}"
@@ -148,7 +148,7 @@ async fn json_format_writes_one_object_per_line() -> TestResult {
     logger.stop(None);
     done.await?;
 
-    let text = std::fs::read_to_string(&path)?;
+    let text = std::fs::read_to_string(path)?;
     assert_eq!(text.lines().count(), 1, "{text}");
     let v: serde_json::Value = serde_json::from_str(text.trim_end())?;
     assert_eq!(v["level"], "DEBUG");
@@ -190,7 +190,7 @@ async fn child_spec_spawns_a_registered_linked_logger() -> TestResult {
     assert!(ractor::registry::where_is("logging-test.logger").is_some());
     tracing::info!(target: "zeroclaw::test", "via child spec");
     wait_until("the line", || handle.stats().written == 1).await;
-    assert!(std::fs::read_to_string(&path)?.contains("via child spec"));
+    assert!(std::fs::read_to_string(path)?.contains("via child spec"));
 
     cell.stop(None);
     parent.stop(None);
