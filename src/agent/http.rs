@@ -15,9 +15,14 @@ pub struct ClientError(#[from] reqwest::Error);
 /// A client with sane connect timeout and user agent; per-request timeouts are
 /// set by the caller because they differ (LLM calls take minutes, probes seconds).
 pub fn client() -> Result<reqwest::Client, ClientError> {
+    Ok(builder().build()?)
+}
+
+/// The same settings, for a caller that adds its own (the `web_fetch` tool's
+/// resolver and redirect policy).
+pub fn builder() -> reqwest::ClientBuilder {
     crate::tls::install_crypto_provider();
-    Ok(reqwest::Client::builder()
+    reqwest::Client::builder()
         .user_agent(concat!("zeroclaw/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10))
-        .build()?)
 }

@@ -105,7 +105,7 @@ impl Agent {
                 max_delay: p.retry_max_delay.max(p.retry_min_delay),
             },
             client: http::client()?,
-            toolbox: Toolbox::new(&config.tools, &workdir),
+            toolbox: Toolbox::new(&config.tools, &workdir)?,
             sessions: Mutex::new(HashMap::new()),
             permits: Semaphore::new(config.agent.max_concurrent.max(1)),
             metrics: None,

@@ -455,6 +455,8 @@ pub enum LogFormat {
 #[serde(deny_unknown_fields, default)]
 pub struct ToolsConfig {
     pub shell: ShellToolConfig,
+    pub web_fetch: super::schema_web::WebFetchToolConfig,
+    pub web_search: super::schema_web::WebSearchToolConfig,
 }
 
 /// `[tools.shell]`: what the model may run, argv only, no shell.
