@@ -72,7 +72,35 @@ pub fn run(config_path: Option<&Path>) -> Vec<Check> {
         checks.push(gateway_port(&config, running));
     }
     checks.extend(channel_credentials(&config));
+    checks.extend(tools(&config));
     checks
+}
+
+/// Whether each tool a job or channel offers can run (`tool <name>`).
+fn tools(config: &Config) -> Vec<Check> {
+    let workdir = config
+        .daemon
+        .workdir
+        .clone()
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let Ok(runtime) = runtime else {
+        return Vec::new();
+    };
+    runtime
+        .block_on(crate::agent::tools::doctor::run(config, &workdir))
+        .into_iter()
+        .map(|c| {
+            let name = format!("tool {}", c.tool);
+            match c.fix {
+                None => pass(&name, c.detail),
+                Some(fix) => fail(&name, c.detail, fix),
+            }
+        })
+        .collect()
 }
 
 /// One authenticated probe per configured channel (the same as `channel doctor`).

@@ -1,6 +1,7 @@
 //! Tools the model may call. Which ones are offered is decided per request
 //! (`tools = ["shell"]` on a cron job or channel); none by default.
 
+pub mod doctor;
 pub mod shell;
 pub mod web_fetch;
 pub mod web_search;
