@@ -181,3 +181,39 @@ async fn backup_reminder_is_delivered() {
     assert!(reqs[0].body.to_string().contains("提醒用户进行数据备份"));
     assert!(reqs[0].body.get("tools").is_none_or(|t| t.as_array().is_some_and(|a| a.is_empty())));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_in_a_search_result_reaches_the_model_masked() {
+    use support::search::BRAVE_KEY;
+    let world = World::start(|_| {
+        let gpt = vec![
+            openai::Step::ToolCall {
+                name: "web_search".into(),
+                arguments: json!({"query": "leak"}).to_string(),
+            },
+            openai::Step::EchoToolResult,
+        ];
+        (vec![], gpt)
+    })
+    .await;
+    let brave = FakeSearch::brave(vec![result(
+        "Pasted keys",
+        "https://paste.example/1",
+        &format!("token {BRAVE_KEY} and bot {}", support::telegram::TOKEN),
+    )])
+    .await;
+    let workdir = tempfile::tempdir().unwrap();
+    let config = world
+        .config(workdir.path())
+        .replace(
+            &format!("backend = \"searxng\"\nbase_url = \"{}\"", world.searx.base_url),
+            &format!("backend = \"brave\"\nbase_url = \"{}\"\napi_key = \"{BRAVE_KEY}\"", brave.base_url),
+        );
+    let env = Env::new(&config);
+    let _d = env.start_ready(&[]);
+    run(&env, "每日新闻推送");
+    let reqs = world.gpt.requests();
+    let second = reqs[1].body.to_string();
+    assert!(second.contains("Pasted keys") && second.contains("token ***"), "{second}");
+    assert!(!second.contains(BRAVE_KEY) && !second.contains(support::telegram::TOKEN), "{second}");
+}
