@@ -23,6 +23,11 @@ pub async fn read(
     deadline: Instant,
 ) -> Result<Body, String> {
     let mut body = Body::default();
+    // Sized once from Content-Length when it is given (never past the cap),
+    // else grown without overshooting the cap: the buffer is the fetch's
+    // main cost in memory.
+    let expected = response.content_length().and_then(|n| usize::try_from(n).ok());
+    body.bytes.reserve_exact(expected.unwrap_or(64 * 1024).min(cap));
     loop {
         let chunk = match tokio::time::timeout_at(deadline, response.chunk()).await {
             Err(_) if body.bytes.is_empty() => {
@@ -44,6 +49,11 @@ pub async fn read(
             Ok(Ok(Some(chunk))) => chunk,
         };
         let room = cap.saturating_sub(body.bytes.len());
+        let needed = body.bytes.len() + chunk.len().min(room);
+        if needed > body.bytes.capacity() {
+            let target = (body.bytes.capacity() * 2).max(needed).min(cap);
+            body.bytes.reserve_exact(target - body.bytes.len());
+        }
         if chunk.len() > room {
             body.bytes.extend_from_slice(&chunk[..room]);
             body.capped = true;

@@ -68,7 +68,7 @@ fn meta_charset(head: &[u8]) -> Option<String> {
 /// Bytes to text in the page's charset (byte-order mark, then the header's
 /// charset, then `<meta charset>` for HTML, then UTF-8); invalid sequences
 /// become U+FFFD. Binary data (NUL bytes) is refused.
-pub fn decode(bytes: &[u8], kind: Kind, charset: Option<&str>) -> Result<String, String> {
+pub fn decode(bytes: Vec<u8>, kind: Kind, charset: Option<&str>) -> Result<String, String> {
     let sample = &bytes[..bytes.len().min(4096)];
     let utf16_bom = sample.starts_with(&[0xff, 0xfe]) || sample.starts_with(&[0xfe, 0xff]);
     if !utf16_bom && sample.contains(&0) {
@@ -79,11 +79,19 @@ pub fn decode(bytes: &[u8], kind: Kind, charset: Option<&str>) -> Result<String,
     }
     let label = charset
         .map(str::to_string)
-        .or_else(|| (kind == Kind::Html).then(|| meta_charset(bytes)).flatten());
+        .or_else(|| (kind == Kind::Html).then(|| meta_charset(&bytes)).flatten());
     let encoding = label
         .and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
         .unwrap_or(encoding_rs::UTF_8);
-    let (text, _, _) = encoding.decode(bytes);
+    let bom = encoding_rs::Encoding::for_bom(&bytes).map(|(e, _)| e);
+    if encoding == encoding_rs::UTF_8 && bom.is_none_or(|e| e == encoding_rs::UTF_8) {
+        // The common case keeps the buffer: no second copy of the page.
+        return Ok(match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        });
+    }
+    let (text, _, _) = encoding.decode(&bytes);
     Ok(text.into_owned())
 }
 
@@ -161,6 +169,12 @@ impl TextDecorator for Markdownish {
 /// thread for minutes. Such a page gets the plain-text reading instead.
 const MAX_DEPTH: usize = 512;
 
+/// HTML larger than this is read by the plain-text reading too: html2text
+/// takes on the order of a hundred times its input in memory, and twenty
+/// sessions fetching 2 MiB pages at once must not cost gigabytes
+/// (benches/web_fetch.rs).
+const MAX_LAYOUT_BYTES: usize = 256 * 1024;
+
 /// Elements that never hold others, or that pages leave unclosed routinely.
 const NOT_NESTING: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
@@ -174,11 +188,17 @@ const HIDDEN: &[&str] = &["script", "style", "noscript", "template", "head"];
 #[derive(Default)]
 struct Scan {
     in_title: Cell<bool>,
+    title_text: RefCell<String>,
     title: RefCell<Option<String>>,
     hidden: Cell<usize>,
+    /// `href`s of the links open now, to close them as `](url)`.
+    links: RefCell<Vec<String>>,
     depth: Cell<usize>,
     max_depth: Cell<usize>,
     text: RefCell<String>,
+    /// Bytes of text kept; past it only characters are counted.
+    keep: usize,
+    dropped_chars: Cell<usize>,
 }
 
 impl TokenSink for Scan {
@@ -194,7 +214,7 @@ impl TokenSink for Scan {
                     if start {
                         return TokenSinkResult::RawData(RawKind::Rcdata);
                     }
-                    let text = std::mem::take(&mut *self.text.borrow_mut());
+                    let text = self.title_text.borrow();
                     let title = text.split_whitespace().collect::<Vec<_>>().join(" ");
                     *self.title.borrow_mut() = Some(title);
                 } else if HIDDEN.contains(&name) && !tag.self_closing {
@@ -211,12 +231,37 @@ impl TokenSink for Scan {
                     let d = if start { d + 1 } else { d.saturating_sub(1) };
                     self.depth.set(d);
                     self.max_depth.set(self.max_depth.get().max(d));
-                } else if start && matches!(name, "p" | "li" | "br" | "tr") {
-                    self.text.borrow_mut().push('\n');
+                }
+                if self.hidden.get() == 0 {
+                    self.mark(&tag);
                 }
             }
-            CharacterTokens(text) if self.in_title.get() || self.hidden.get() == 0 => {
-                self.text.borrow_mut().push_str(&text);
+            CharacterTokens(text) if self.in_title.get() => {
+                self.title_text.borrow_mut().push_str(&text);
+            }
+            CharacterTokens(text) if self.hidden.get() == 0 => {
+                let mut out = self.text.borrow_mut();
+                if out.len() >= self.keep {
+                    let n = text.chars().filter(|c| !c.is_whitespace()).count();
+                    self.dropped_chars.set(self.dropped_chars.get() + n);
+                    return TokenSinkResult::Continue;
+                }
+                // Source line breaks and indentation are not the page's layout.
+                let mut space = false;
+                for c in text.chars() {
+                    if c.is_whitespace() {
+                        space = true;
+                    } else {
+                        if space && !out.ends_with([' ', '\n', '[']) {
+                            out.push(' ');
+                        }
+                        space = false;
+                        out.push(c);
+                    }
+                }
+                if space && !out.ends_with([' ', '\n']) {
+                    out.push(' ');
+                }
             }
             _ => {}
         }
@@ -224,21 +269,89 @@ impl TokenSink for Scan {
     }
 }
 
-fn scan(html: &str) -> Scan {
+impl Scan {
+    /// The plain-text reading's structure: line breaks at blocks, `#` for
+    /// headings, `* ` for list items and links as `[text](url)`.
+    fn mark(&self, tag: &html5ever::tokenizer::Tag) {
+        let name = &*tag.name;
+        let start = tag.kind == StartTag;
+        let mut text = self.text.borrow_mut();
+        if text.len() >= self.keep {
+            return;
+        }
+        match name {
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" if start => {
+                let level = usize::from(name.as_bytes()[1] - b'0');
+                while !text.is_empty() && !text.ends_with("\n\n") {
+                    text.push('\n');
+                }
+                text.push_str(&"#".repeat(level));
+                text.push(' ');
+            }
+            "li" if start => text.push_str("\n* "),
+            "p" | "div" | "br" | "tr" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "ul" | "ol"
+            | "table" | "article" | "section" | "header" | "footer" | "nav" => {
+                // One blank line however many blocks open or close here.
+                while !text.is_empty() && !text.ends_with("\n\n") {
+                    text.push('\n');
+                }
+            }
+            "a" if start => {
+                let href = tag
+                    .attrs
+                    .iter()
+                    .find(|a| &*a.name.local == "href")
+                    .map(|a| a.value.to_string());
+                if let Some(href) = href {
+                    text.push('[');
+                    self.links.borrow_mut().push(href);
+                }
+            }
+            "a" => {
+                if let Some(href) = self.links.borrow_mut().pop() {
+                    text.push_str(&format!("]({href})"));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Fed in pieces so the tokenizer never holds a copy of the whole page.
+const SCAN_PIECE: usize = 64 * 1024;
+
+fn scan(html: &str, keep: usize) -> Scan {
+    let sink = Scan {
+        keep,
+        ..Scan::default()
+    };
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let input = BufferQueue::default();
-    input.push_back(StrTendril::from_slice(html));
-    let tokenizer = Tokenizer::new(Scan::default(), TokenizerOpts::default());
-    let _ = tokenizer.feed(&input);
+    let mut rest = html;
+    while !rest.is_empty() {
+        let mut end = rest.len().min(SCAN_PIECE);
+        while !rest.is_char_boundary(end) {
+            end += 1;
+        }
+        let (piece, tail) = rest.split_at(end);
+        input.push_back(StrTendril::from_slice(piece));
+        let _ = tokenizer.feed(&input);
+        rest = tail;
+    }
     tokenizer.end();
     tokenizer.sink
 }
 
-/// The page's title and its body as readable text.
-pub fn html_to_text(html: &str) -> Result<(Option<String>, String), String> {
-    let scanned = scan(html);
+/// The page's title and its body as readable text, and how many characters
+/// of it were left out: of a large page only about `keep` bytes of text are
+/// kept (the model is shown fewer anyway).
+pub fn html_to_text(html: &str, keep: usize) -> Result<(Option<String>, String, usize), String> {
+    let scanned = scan(html, keep);
     let title = scanned.title.take().filter(|t| !t.is_empty());
-    if scanned.max_depth.get() > MAX_DEPTH {
-        return Ok((title, tidy(&scanned.text.take())));
+    if scanned.max_depth.get() > MAX_DEPTH || html.len() > MAX_LAYOUT_BYTES {
+        let text = scanned.text.take();
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        return Ok((title, tidy(&lines.join("\n")), scanned.dropped_chars.get()));
     }
     drop(scanned);
     let config = html2text::config::with_decorator(Markdownish::default())
@@ -247,7 +360,7 @@ pub fn html_to_text(html: &str) -> Result<(Option<String>, String), String> {
     let text = config
         .string_from_read(html.as_bytes(), WIDTH)
         .map_err(|e| format!("cannot read the HTML: {e}"))?;
-    Ok((title, tidy(&text)))
+    Ok((title, tidy(&text), 0))
 }
 
 /// Trailing spaces off every line and runs of blank lines down to one.
@@ -282,7 +395,7 @@ mod tests {
             <h1>Rust 2.0 released</h1><p>The <b>team</b> announced it
             <a href="https://example.com/rust">today</a>.</p>
             <ul><li>one</li><li>two</li></ul><script>var hidden = 1;</script></body></html>"#;
-        let (title, text) = html_to_text(html).unwrap();
+        let (title, text, _) = html_to_text(html, usize::MAX).unwrap();
         assert_eq!(title.as_deref(), Some("Today in Tech"));
         assert!(text.contains("# Rust 2.0 released"), "{text}");
         assert!(
@@ -299,10 +412,23 @@ mod tests {
         let html = "<div>".repeat(100_000) + "deep" + &"</div>".repeat(100_000);
         let handle = std::thread::Builder::new()
             .stack_size(2 * 1024 * 1024)
-            .spawn(move || html_to_text(&html).map(|(_, t)| t.contains("deep")))
+            .spawn(move || html_to_text(&html, usize::MAX).map(|(_, t, _)| t.contains("deep")))
             .unwrap();
         // Read as plain text, quickly, on a small stack.
         assert_eq!(handle.join().unwrap(), Ok(true));
+    }
+
+    #[test]
+    fn large_pages_get_the_plain_text_reading() {
+        let mut html = String::from("<html><head><title>Big</title><script>var x;</script></head><body>");
+        html.push_str("<h2>Section</h2><ul><li>item</li></ul><p>Read <a href=\"/more\">more</a>.</p>");
+        while html.len() <= MAX_LAYOUT_BYTES {
+            html.push_str("<p>filler paragraph</p>");
+        }
+        let (title, text, _) = html_to_text(&html, usize::MAX).unwrap();
+        assert_eq!(title.as_deref(), Some("Big"));
+        assert!(text.starts_with("## Section\n\n* item\n\nRead [more](/more)."), "{}", &text[..200]);
+        assert!(!text.contains("var x"));
     }
 
     #[test]
@@ -319,11 +445,11 @@ mod tests {
     #[test]
     fn charsets_and_binary() {
         let latin1 = b"caf\xe9";
-        assert_eq!(decode(latin1, Kind::Text, Some("iso-8859-1")).unwrap(), "café");
+        assert_eq!(decode(latin1.to_vec(), Kind::Text, Some("iso-8859-1")).unwrap(), "café");
         let gbk = b"<meta charset=\"gbk\"><p>\xc4\xe3\xba\xc3</p>";
-        assert!(decode(gbk, Kind::Html, None).unwrap().contains("你好"));
+        assert!(decode(gbk.to_vec(), Kind::Html, None).unwrap().contains("你好"));
         let broken = b"ok \xff\xfe bad";
-        assert_eq!(decode(broken, Kind::Text, None).unwrap(), "ok \u{fffd}\u{fffd} bad");
-        assert!(decode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", Kind::Text, None).unwrap_err().contains("binary"));
+        assert_eq!(decode(broken.to_vec(), Kind::Text, None).unwrap(), "ok \u{fffd}\u{fffd} bad");
+        assert!(decode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(), Kind::Text, None).unwrap_err().contains("binary"));
     }
 }

@@ -30,7 +30,7 @@ use tokio::time::Instant;
 pub const MAX_REDIRECTS: usize = 5;
 /// Fetches reading a body at once, whatever the number of sessions: bounds
 /// the memory twenty concurrent 50 MB pages can take (benches/web_fetch.rs).
-const MAX_CONCURRENT: usize = 4;
+const MAX_CONCURRENT: usize = 2;
 const ACCEPTED: &str =
     "text/html, application/xhtml+xml, application/json;q=0.9, text/plain;q=0.8, */*;q=0.1";
 
@@ -148,15 +148,19 @@ impl WebFetchTool {
             .map(str::to_string);
         let (kind, charset) = extract::classify(content_type.as_deref())?;
         let body = body::read(response, self.max_bytes, deadline).await?;
-        let text = extract::decode(&body.bytes, kind, charset.as_deref())?;
-        drop(body.bytes);
-        let (title, text) = match kind {
-            Kind::Html => tokio::task::spawn_blocking(move || extract::html_to_text(&text))
-                .await
-                .map_err(|_| "the page could not be turned into text".to_string())??,
-            Kind::Text => (None, text),
+        let (capped, timed_out) = (body.capped, body.timed_out);
+        let text = extract::decode(body.bytes, kind, charset.as_deref())?;
+        // Text beyond what the model is shown is not kept (one char is up to 4 bytes).
+        let keep = self.max_chars.saturating_mul(4).saturating_add(4);
+        let (title, text, dropped) = match kind {
+            Kind::Html => {
+                tokio::task::spawn_blocking(move || extract::html_to_text(&text, keep))
+                    .await
+                    .map_err(|_| "the page could not be turned into text".to_string())??
+            }
+            Kind::Text => (None, text, 0),
         };
-        let page = self.compose(&final_url, title, &text, body.capped, body.timed_out);
+        let page = self.compose(&final_url, title, &text, dropped, capped, timed_out);
         self.cache.put(url.as_str(), &page);
         Ok(page)
     }
@@ -206,6 +210,7 @@ impl WebFetchTool {
         url: &Url,
         title: Option<String>,
         text: &str,
+        dropped: usize,
         capped: bool,
         timed_out: bool,
     ) -> String {
@@ -214,13 +219,20 @@ impl WebFetchTool {
             page.push_str(&format!("Title: {t}\n"));
         }
         page.push('\n');
-        let total = text.chars().count();
+        let total = text.chars().count() + dropped;
         match text.char_indices().nth(self.max_chars) {
             Some((end, _)) => {
                 page.push_str(&text[..end]);
                 page.push_str(&format!(
                     "\n\n[cut: showing the first {} of {total} characters]",
                     self.max_chars
+                ));
+            }
+            None if dropped > 0 => {
+                page.push_str(text);
+                page.push_str(&format!(
+                    "\n\n[cut: showing the first {} of about {total} characters]",
+                    text.chars().count()
                 ));
             }
             None => page.push_str(text),
