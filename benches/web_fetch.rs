@@ -49,8 +49,10 @@ async fn model(body: Bytes) -> axum::response::Response {
         json!({"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
             "function": {"name": "web_fetch", "arguments": json!({"url": url}).to_string()}}]})
     };
-    axum::Json(json!({"id": "x", "object": "chat.completion", "created": 0, "model": "m",
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}))
+    axum::Json(
+        json!({"id": "x", "object": "chat.completion", "created": 0, "model": "m",
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}),
+    )
     .into_response()
 }
 
@@ -98,7 +100,9 @@ fn main() {
     let site = rt.block_on(web::FakeSite::start());
     let model_url = rt.block_on(async {
         let app = Router::new().route("/v1/chat/completions", post(model));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -127,7 +131,9 @@ fn main() {
     // VmHWM is the peak since start; reset it to now (Linux 4.0+).
     let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
     let t0 = Instant::now();
-    let runs: Vec<_> = (0..JOBS).map(|i| cron_run(&config, &format!("fetch-{i}"))).collect();
+    let runs: Vec<_> = (0..JOBS)
+        .map(|i| cron_run(&config, &format!("fetch-{i}")))
+        .collect();
     for mut r in runs {
         let _ = r.wait();
     }
@@ -146,7 +152,11 @@ fn main() {
     );
     println!(
         "growth {} the {LIMIT_KIB} KiB budget",
-        if growth <= LIMIT_KIB { "within" } else { "OVER" }
+        if growth <= LIMIT_KIB {
+            "within"
+        } else {
+            "OVER"
+        }
     );
     let _ = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid as i32),

@@ -33,8 +33,16 @@ impl World {
         let site = FakeSite::start().await;
         let (claude, gpt) = script(&site);
         let searx = FakeSearch::searxng(vec![
-            result(HEADLINE, &site.url("/article/1"), "The Rust team shipped 2.0 today."),
-            result("Kernel 7.1 adds a scheduler", &site.url("/article/2"), "Linux news."),
+            result(
+                HEADLINE,
+                &site.url("/article/1"),
+                "The Rust team shipped 2.0 today.",
+            ),
+            result(
+                "Kernel 7.1 adds a scheduler",
+                &site.url("/article/2"),
+                "Linux news.",
+            ),
         ])
         .await;
         World {
@@ -120,7 +128,9 @@ async fn news_job_searches_fetches_and_delivers_the_headline() {
     let v = run(&env, "每日新闻推送");
     let output = v["run"]["output"].as_str().unwrap_or_default();
     assert!(output.contains(HEADLINE), "{v} {}", d.stderr());
-    wait_for("the headline in the Telegram chat", T, || delivered(&world, HEADLINE));
+    wait_for("the headline in the Telegram chat", T, || {
+        delivered(&world, HEADLINE)
+    });
     // The search came first, with the model's query, and its results reached the model.
     assert_eq!(world.searx.queries()[0]["q"], "今日 技术新闻");
     let reqs = world.gpt.requests();
@@ -130,7 +140,10 @@ async fn news_job_searches_fetches_and_delivers_the_headline() {
     assert_eq!(world.site.hits("/article/1"), 1);
     // The page's script never reached the model.
     let third = reqs[2].body.to_string();
-    assert!(third.contains(HEADLINE) && !third.contains("secret-tracker"), "{third}");
+    assert!(
+        third.contains(HEADLINE) && !third.contains("secret-tracker"),
+        "{third}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,7 +166,9 @@ async fn health_check_runs_df_free_and_uptime_through_the_shell_tool() {
     let env = Env::new(&world.config(workdir.path()));
     let d = env.start_ready(&[]);
     run(&env, "系统健康检查");
-    wait_for("the health report in the chat", T, || delivered(&world, "负载正常"));
+    wait_for("the health report in the chat", T, || {
+        delivered(&world, "负载正常")
+    });
     let reqs = world.claude.requests();
     assert_eq!(reqs.len(), 4, "{}", d.stderr());
     let results: Vec<String> = reqs[1..]
@@ -163,23 +178,47 @@ async fn health_check_runs_df_free_and_uptime_through_the_shell_tool() {
             msgs.last().unwrap().to_string()
         })
         .collect();
-    assert!(results[0].contains("Filesystem") && results[0].contains("exit status 0"), "{}", results[0]);
-    assert!(results[1].contains("Mem:") && results[1].contains("exit status 0"), "{}", results[1]);
-    assert!(results[2].contains("load average") && results[2].contains("exit status 0"), "{}", results[2]);
+    assert!(
+        results[0].contains("Filesystem") && results[0].contains("exit status 0"),
+        "{}",
+        results[0]
+    );
+    assert!(
+        results[1].contains("Mem:") && results[1].contains("exit status 0"),
+        "{}",
+        results[1]
+    );
+    assert!(
+        results[2].contains("load average") && results[2].contains("exit status 0"),
+        "{}",
+        results[2]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_reminder_is_delivered() {
-    let world =
-        World::start(|_| (vec![anthropic::Step::text("提醒：今天是周五，请备份数据。")], vec![])).await;
+    let world = World::start(|_| {
+        (
+            vec![anthropic::Step::text("提醒：今天是周五，请备份数据。")],
+            vec![],
+        )
+    })
+    .await;
     let workdir = tempfile::tempdir().unwrap();
     let env = Env::new(&world.config(workdir.path()));
     let _d = env.start_ready(&[]);
     run(&env, "备份提醒");
-    wait_for("the reminder in the chat", T, || delivered(&world, "请备份数据"));
+    wait_for("the reminder in the chat", T, || {
+        delivered(&world, "请备份数据")
+    });
     let reqs = world.claude.requests();
     assert!(reqs[0].body.to_string().contains("提醒用户进行数据备份"));
-    assert!(reqs[0].body.get("tools").is_none_or(|t| t.as_array().is_some_and(|a| a.is_empty())));
+    assert!(
+        reqs[0]
+            .body
+            .get("tools")
+            .is_none_or(|t| t.as_array().is_some_and(|a| a.is_empty()))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,17 +242,27 @@ async fn a_secret_in_a_search_result_reaches_the_model_masked() {
     )])
     .await;
     let workdir = tempfile::tempdir().unwrap();
-    let config = world
-        .config(workdir.path())
-        .replace(
-            &format!("backend = \"searxng\"\nbase_url = \"{}\"", world.searx.base_url),
-            &format!("backend = \"brave\"\nbase_url = \"{}\"\napi_key = \"{BRAVE_KEY}\"", brave.base_url),
-        );
+    let config = world.config(workdir.path()).replace(
+        &format!(
+            "backend = \"searxng\"\nbase_url = \"{}\"",
+            world.searx.base_url
+        ),
+        &format!(
+            "backend = \"brave\"\nbase_url = \"{}\"\napi_key = \"{BRAVE_KEY}\"",
+            brave.base_url
+        ),
+    );
     let env = Env::new(&config);
     let _d = env.start_ready(&[]);
     run(&env, "每日新闻推送");
     let reqs = world.gpt.requests();
     let second = reqs[1].body.to_string();
-    assert!(second.contains("Pasted keys") && second.contains("token ***"), "{second}");
-    assert!(!second.contains(BRAVE_KEY) && !second.contains(support::telegram::TOKEN), "{second}");
+    assert!(
+        second.contains("Pasted keys") && second.contains("token ***"),
+        "{second}"
+    );
+    assert!(
+        !second.contains(BRAVE_KEY) && !second.contains(support::telegram::TOKEN),
+        "{second}"
+    );
 }

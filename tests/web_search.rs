@@ -5,13 +5,19 @@
 mod support;
 
 use std::time::{Duration, Instant};
-use support::search::{BRAVE_KEY, FakeSearch, Failure, result};
+use support::search::{BRAVE_KEY, Failure, FakeSearch, result};
 use zeroclaw::agent::tools::web_search::WebSearchTool;
 use zeroclaw::config::{SearchBackend, Secret, WebSearchToolConfig};
 
 fn results() -> Vec<support::search::Result> {
     (1..=8)
-        .map(|i| result(&format!("Story {i}"), &format!("https://news.example/{i}"), &format!("snippet {i}")))
+        .map(|i| {
+            result(
+                &format!("Story {i}"),
+                &format!("https://news.example/{i}"),
+                &format!("snippet {i}"),
+            )
+        })
         .collect()
 }
 
@@ -45,8 +51,14 @@ async fn searxng_results_are_titles_urls_and_snippets() {
     let t = searxng(&fake);
     let (err, text) = search(&t, serde_json::json!({"query": "tech news", "count": 3})).await;
     assert!(!err, "{text}");
-    assert!(text.contains("1. Story 1\n   URL: https://news.example/1\n   snippet 1"), "{text}");
-    assert!(text.contains("3. Story 3") && !text.contains("Story 4"), "{text}");
+    assert!(
+        text.contains("1. Story 1\n   URL: https://news.example/1\n   snippet 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("3. Story 3") && !text.contains("Story 4"),
+        "{text}"
+    );
     let q = &fake.queries()[0];
     assert_eq!(q["q"], "tech news");
     assert_eq!(q["format"], "json");
@@ -66,17 +78,30 @@ async fn searxng_failures_are_retried_or_explained() {
     let started = Instant::now();
     let (err, text) = search(&t, serde_json::json!({"query": "q"})).await;
     assert!(!err && text.contains("Story 1"), "{text}");
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was not waited");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not waited"
+    );
     assert_eq!(fake.queries().len(), 3);
     // Three 503s: retried twice (max_retries = 2), then a clear error.
-    fake.fail_next([Failure::Status(503), Failure::Status(503), Failure::Status(503)]);
+    fake.fail_next([
+        Failure::Status(503),
+        Failure::Status(503),
+        Failure::Status(503),
+    ]);
     let (err, text) = search(&t, serde_json::json!({"query": "q"})).await;
-    assert!(err && text.contains("503") && text.contains("tried 3 times"), "{text}");
+    assert!(
+        err && text.contains("503") && text.contains("tried 3 times"),
+        "{text}"
+    );
     // A wait longer than we accept is not waited for.
     fake.fail_next([Failure::RateLimited(3600)]);
     let started = Instant::now();
     let (err, text) = search(&t, serde_json::json!({"query": "q"})).await;
-    assert!(err && text.contains("rate-limiting") && text.contains("3600s"), "{text}");
+    assert!(
+        err && text.contains("rate-limiting") && text.contains("3600s"),
+        "{text}"
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
     // Malformed JSON: not retried.
     let before = fake.queries().len();
@@ -96,20 +121,29 @@ async fn brave_results_keys_and_rate_limits() {
     let t = brave(&fake, BRAVE_KEY);
     let (err, text) = search(&t, serde_json::json!({"query": "rust", "count": 2})).await;
     assert!(!err, "{text}");
-    assert!(text.contains("2. Story 2\n   URL: https://news.example/2\n   snippet 2"), "{text}");
+    assert!(
+        text.contains("2. Story 2\n   URL: https://news.example/2\n   snippet 2"),
+        "{text}"
+    );
     assert_eq!(fake.queries()[0]["count"], "2");
     fake.fail_next([Failure::RateLimited(1)]);
     let (err, text) = search(&t, serde_json::json!({"query": "rust"})).await;
     assert!(!err && text.contains("Story 1"), "{text}");
     fake.fail_next([Failure::Malformed]);
     let (err, text) = search(&t, serde_json::json!({"query": "rust"})).await;
-    assert!(err && text.contains("Brave answered something that is not its JSON"), "{text}");
+    assert!(
+        err && text.contains("Brave answered something that is not its JSON"),
+        "{text}"
+    );
 
     let wrong = brave(&fake, "BSA-wrong");
     let before = fake.queries().len();
     let (err, text) = search(&wrong, serde_json::json!({"query": "rust"})).await;
     assert!(err, "{text}");
-    assert!(text.contains("401") && text.contains("SUBSCRIPTION_TOKEN_INVALID"), "{text}");
+    assert!(
+        text.contains("401") && text.contains("SUBSCRIPTION_TOKEN_INVALID"),
+        "{text}"
+    );
     assert!(text.contains("api_key"), "{text}");
     assert_eq!(fake.queries().len(), before + 1, "a 401 is not retried");
 }

@@ -43,7 +43,12 @@ fn config_check_names_an_unknown_tool_and_suggests_the_right_one() {
         job("[\"web_search\", \"web_fetch\"]")
     ));
     let out = env.cli(&["config", "check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn doctor(env: &Env) -> Vec<Value> {
@@ -81,6 +86,12 @@ async fn doctor_says_whether_each_offered_tool_can_run() {
     let checks = doctor(&env);
     let c = check(&checks, "tool web_search");
     assert_eq!(c["ok"], false, "{c}");
-    assert!(c["detail"].as_str().unwrap().contains("cannot be reached"), "{c}");
-    assert!(c["fix"].as_str().unwrap().contains("[tools.web_search]"), "{c}");
+    assert!(
+        c["detail"].as_str().unwrap().contains("cannot be reached"),
+        "{c}"
+    );
+    assert!(
+        c["fix"].as_str().unwrap().contains("[tools.web_search]"),
+        "{c}"
+    );
 }

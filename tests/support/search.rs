@@ -105,7 +105,10 @@ fn record(inner: &Inner, q: &HashMap<String, String>) -> Option<Failure> {
     inner.failures.lock().unwrap().pop_front()
 }
 
-async fn searxng(State(inner): State<Arc<Inner>>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn searxng(
+    State(inner): State<Arc<Inner>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let failure = record(&inner, &q);
     if q.get("format").map(String::as_str) != Some("json") {
         return (StatusCode::FORBIDDEN, "403 Forbidden").into_response();
@@ -158,10 +161,18 @@ async fn brave(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let failure = record(&inner, &q);
-    if headers.get("x-subscription-token").and_then(|v| v.to_str().ok()) != Some(BRAVE_KEY) {
+    if headers
+        .get("x-subscription-token")
+        .and_then(|v| v.to_str().ok())
+        != Some(BRAVE_KEY)
+    {
         return (
             StatusCode::UNAUTHORIZED,
-            axum::Json(brave_error(401, "SUBSCRIPTION_TOKEN_INVALID", "The provided subscription token is invalid.")),
+            axum::Json(brave_error(
+                401,
+                "SUBSCRIPTION_TOKEN_INVALID",
+                "The provided subscription token is invalid.",
+            )),
         )
             .into_response();
     }
@@ -174,7 +185,11 @@ async fn brave(
                     ("x-ratelimit-remaining", "0, 1969".to_string()),
                     ("x-ratelimit-reset", format!("{secs}, 1419704")),
                 ],
-                axum::Json(brave_error(429, "RATE_LIMITED", "Request rate limit exceeded for plan.")),
+                axum::Json(brave_error(
+                    429,
+                    "RATE_LIMITED",
+                    "Request rate limit exceeded for plan.",
+                )),
             )
                 .into_response();
         }

@@ -79,12 +79,23 @@ impl FakeSite {
     }
 
     pub fn hits(&self, path: &str) -> usize {
-        self.inner.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+        self.inner
+            .hits
+            .lock()
+            .unwrap()
+            .get(path)
+            .copied()
+            .unwrap_or(0)
     }
 }
 
 fn count(inner: &Inner, path: &str) {
-    *inner.hits.lock().unwrap().entry(path.to_string()).or_default() += 1;
+    *inner
+        .hits
+        .lock()
+        .unwrap()
+        .entry(path.to_string())
+        .or_default() += 1;
 }
 
 fn html(body: String) -> Response {
@@ -144,7 +155,8 @@ async fn big(State(inner): State<Arc<Inner>>) -> Response {
     let n = BIG_PAGE / chunk.len();
     let sent = inner.clone();
     let body = stream::iter((0..n).map(move |_| {
-        sent.big_bytes_sent.fetch_add(chunk.len(), Ordering::Relaxed);
+        sent.big_bytes_sent
+            .fetch_add(chunk.len(), Ordering::Relaxed);
         Ok::<_, std::io::Error>(chunk.clone())
     }));
     (
@@ -161,7 +173,11 @@ async fn big(State(inner): State<Arc<Inner>>) -> Response {
 async fn endless() -> Response {
     let chunk = Bytes::from("all work and no play\n".repeat(512));
     let body = stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
-    ([(header::CONTENT_TYPE, "text/plain")], Body::from_stream(body)).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain")],
+        Body::from_stream(body),
+    )
+        .into_response()
 }
 
 /// One byte every 100 ms, forever.
@@ -170,7 +186,11 @@ async fn trickle() -> Response {
         tokio::time::sleep(Duration::from_millis(100)).await;
         Some((Ok::<_, std::io::Error>(Bytes::from_static(b"x")), ()))
     });
-    ([(header::CONTENT_TYPE, "text/plain")], Body::from_stream(body)).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain")],
+        Body::from_stream(body),
+    )
+        .into_response()
 }
 
 /// 32 MiB of text compressed to a few tens of KiB.

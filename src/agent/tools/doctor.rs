@@ -25,7 +25,12 @@ pub fn offered(config: &Config) -> BTreeSet<String> {
         ch.discord.as_ref().map(|c| &c.tools),
         ch.slack.as_ref().map(|c| &c.tools),
     ];
-    let jobs = config.cron.jobs.iter().filter(|j| j.enabled).map(|j| &j.tools);
+    let jobs = config
+        .cron
+        .jobs
+        .iter()
+        .filter(|j| j.enabled)
+        .map(|j| &j.tools);
     channels
         .into_iter()
         .flatten()
@@ -83,7 +88,10 @@ async fn web_search(config: &Config) -> Result<String, (String, String)> {
         return Err((problem.to_string(), fix.to_string()));
     }
     match tool.search("zeroclaw", 1).await {
-        Ok(hits) => Ok(format!("the backend answered a test query ({} result)", hits.len())),
+        Ok(hits) => Ok(format!(
+            "the backend answered a test query ({} result)",
+            hits.len()
+        )),
         Err(e) => Err((e, fix.to_string())),
     }
 }

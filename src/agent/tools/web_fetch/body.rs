@@ -26,8 +26,11 @@ pub async fn read(
     // Sized once from Content-Length when it is given (never past the cap),
     // else grown without overshooting the cap: the buffer is the fetch's
     // main cost in memory.
-    let expected = response.content_length().and_then(|n| usize::try_from(n).ok());
-    body.bytes.reserve_exact(expected.unwrap_or(64 * 1024).min(cap));
+    let expected = response
+        .content_length()
+        .and_then(|n| usize::try_from(n).ok());
+    body.bytes
+        .reserve_exact(expected.unwrap_or(64 * 1024).min(cap));
     loop {
         let chunk = match tokio::time::timeout_at(deadline, response.chunk()).await {
             Err(_) if body.bytes.is_empty() => {

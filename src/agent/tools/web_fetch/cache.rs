@@ -45,7 +45,10 @@ impl Cache {
         let mut entries = self.lock();
         let now = Instant::now();
         entries.retain(|e| now.duration_since(e.stored) < self.ttl);
-        entries.iter().find(|e| e.url == url).map(|e| e.text.clone())
+        entries
+            .iter()
+            .find(|e| e.url == url)
+            .map(|e| e.text.clone())
     }
 
     pub fn put(&self, url: &str, text: &str) {
@@ -89,7 +92,11 @@ mod tests {
         let big = "y".repeat(MAX_BYTES / 2);
         cache.put("https://big/1", &big);
         cache.put("https://big/2", &big);
-        let total: usize = cache.lock().iter().map(|e| e.text.len() + e.url.len()).sum();
+        let total: usize = cache
+            .lock()
+            .iter()
+            .map(|e| e.text.len() + e.url.len())
+            .sum();
         assert!(total <= MAX_BYTES);
         assert!(Cache::new(Duration::ZERO).get("https://a/").is_none());
     }

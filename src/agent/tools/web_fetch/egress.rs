@@ -277,7 +277,10 @@ mod tests {
             "64:ff9b::10.0.0.1",
             "2002:7f00:1::",
         ] {
-            assert!(is_forbidden(ip.parse().unwrap()), "{ip} should be forbidden");
+            assert!(
+                is_forbidden(ip.parse().unwrap()),
+                "{ip} should be forbidden"
+            );
         }
         for ip in [
             "93.184.216.34",
@@ -293,23 +296,55 @@ mod tests {
 
     #[test]
     fn literal_hosts_schemes_and_lists() {
-        let e = Egress::new(&["127.0.0.1:8080".into(), "intranet.lan".into()], &["evil.example".into()]);
-        assert!(matches!(e.check_url(&url("file:///etc/passwd")), Err(Refusal::Scheme(s)) if s == "file"));
-        assert!(matches!(e.check_url(&url("ftp://example.com/")), Err(Refusal::Scheme(_))));
-        assert!(matches!(e.check_url(&url("gopher://example.com/")), Err(Refusal::Scheme(_))));
-        assert!(matches!(e.check_url(&url("http://127.0.0.1:9000/")), Err(Refusal::Private { .. })));
-        assert!(matches!(e.check_url(&url("http://[::ffff:7f00:1]/")), Err(Refusal::Private { .. })));
+        let e = Egress::new(
+            &["127.0.0.1:8080".into(), "intranet.lan".into()],
+            &["evil.example".into()],
+        );
+        assert!(
+            matches!(e.check_url(&url("file:///etc/passwd")), Err(Refusal::Scheme(s)) if s == "file")
+        );
+        assert!(matches!(
+            e.check_url(&url("ftp://example.com/")),
+            Err(Refusal::Scheme(_))
+        ));
+        assert!(matches!(
+            e.check_url(&url("gopher://example.com/")),
+            Err(Refusal::Scheme(_))
+        ));
+        assert!(matches!(
+            e.check_url(&url("http://127.0.0.1:9000/")),
+            Err(Refusal::Private { .. })
+        ));
+        assert!(matches!(
+            e.check_url(&url("http://[::ffff:7f00:1]/")),
+            Err(Refusal::Private { .. })
+        ));
         // The WHATWG parser reads a bare number as an IPv4 address.
-        assert!(matches!(e.check_url(&url("http://2130706433/")), Err(Refusal::Private { .. })));
-        assert!(matches!(e.check_url(&url("http://0x7f.1/")), Err(Refusal::Private { .. })));
+        assert!(matches!(
+            e.check_url(&url("http://2130706433/")),
+            Err(Refusal::Private { .. })
+        ));
+        assert!(matches!(
+            e.check_url(&url("http://0x7f.1/")),
+            Err(Refusal::Private { .. })
+        ));
         assert_eq!(e.check_url(&url("http://127.0.0.1:8080/x")), Ok(()));
         assert_eq!(e.check_url(&url("https://example.com/")), Ok(()));
-        assert!(matches!(e.check_url(&url("https://news.evil.example/")), Err(Refusal::Denied(_))));
-        assert!(matches!(e.check_url(&url("https://EVIL.example./")), Err(Refusal::Denied(_))));
+        assert!(matches!(
+            e.check_url(&url("https://news.evil.example/")),
+            Err(Refusal::Denied(_))
+        ));
+        assert!(matches!(
+            e.check_url(&url("https://EVIL.example./")),
+            Err(Refusal::Denied(_))
+        ));
         assert_eq!(e.check_url(&url("https://notevil.example/")), Ok(()));
         let e = Egress::new(&["intranet.lan:8080".into()], &[]);
         assert_eq!(e.check_url(&url("http://intranet.lan:8080/")), Ok(()));
-        assert!(matches!(e.check_url(&url("http://intranet.lan:22/")), Err(Refusal::OtherPort { .. })));
+        assert!(matches!(
+            e.check_url(&url("http://intranet.lan:22/")),
+            Err(Refusal::OtherPort { .. })
+        ));
     }
 
     #[test]
@@ -317,9 +352,18 @@ mod tests {
         let e = Egress::new(&["intranet.lan".into()], &[]);
         let private: SocketAddr = "10.0.0.5:0".parse().unwrap();
         let public: SocketAddr = "93.184.216.34:0".parse().unwrap();
-        assert!(matches!(e.filter("rebind.example", vec![private]), Err(Refusal::Private { .. })));
-        assert_eq!(e.filter("mixed.example", vec![private, public]), Ok(vec![public]));
+        assert!(matches!(
+            e.filter("rebind.example", vec![private]),
+            Err(Refusal::Private { .. })
+        ));
+        assert_eq!(
+            e.filter("mixed.example", vec![private, public]),
+            Ok(vec![public])
+        );
         assert_eq!(e.filter("intranet.lan", vec![private]), Ok(vec![private]));
-        assert!(matches!(e.filter("nothing.example", vec![]), Err(Refusal::Unresolved(_))));
+        assert!(matches!(
+            e.filter("nothing.example", vec![]),
+            Err(Refusal::Unresolved(_))
+        ));
     }
 }

@@ -7,8 +7,8 @@ use html2text::render::TextDecorator;
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{
-    BufferQueue, CharacterTokens, StartTag, TagToken, Token, TokenSink, TokenSinkResult,
-    Tokenizer, TokenizerOpts,
+    BufferQueue, CharacterTokens, StartTag, TagToken, Token, TokenSink, TokenSinkResult, Tokenizer,
+    TokenizerOpts,
 };
 use std::cell::{Cell, RefCell};
 
@@ -177,8 +177,8 @@ const MAX_LAYOUT_BYTES: usize = 256 * 1024;
 
 /// Elements that never hold others, or that pages leave unclosed routinely.
 const NOT_NESTING: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-    "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option",
 ];
 /// Elements whose text is not shown.
 const HIDDEN: &[&str] = &["script", "style", "noscript", "template", "head"];
@@ -219,7 +219,8 @@ impl TokenSink for Scan {
                     *self.title.borrow_mut() = Some(title);
                 } else if HIDDEN.contains(&name) && !tag.self_closing {
                     let h = self.hidden.get();
-                    self.hidden.set(if start { h + 1 } else { h.saturating_sub(1) });
+                    self.hidden
+                        .set(if start { h + 1 } else { h.saturating_sub(1) });
                     if start && name == "script" {
                         return TokenSinkResult::RawData(RawKind::ScriptData);
                     }
@@ -403,7 +404,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("* one"), "{text}");
-        assert!(!text.contains("alert") && !text.contains("hidden"), "{text}");
+        assert!(
+            !text.contains("alert") && !text.contains("hidden"),
+            "{text}"
+        );
         assert!(!text.contains("color"), "{text}");
     }
 
@@ -420,24 +424,38 @@ mod tests {
 
     #[test]
     fn large_pages_get_the_plain_text_reading() {
-        let mut html = String::from("<html><head><title>Big</title><script>var x;</script></head><body>");
-        html.push_str("<h2>Section</h2><ul><li>item</li></ul><p>Read <a href=\"/more\">more</a>.</p>");
+        let mut html =
+            String::from("<html><head><title>Big</title><script>var x;</script></head><body>");
+        html.push_str(
+            "<h2>Section</h2><ul><li>item</li></ul><p>Read <a href=\"/more\">more</a>.</p>",
+        );
         while html.len() <= MAX_LAYOUT_BYTES {
             html.push_str("<p>filler paragraph</p>");
         }
         let (title, text, _) = html_to_text(&html, usize::MAX).unwrap();
         assert_eq!(title.as_deref(), Some("Big"));
-        assert!(text.starts_with("## Section\n\n* item\n\nRead [more](/more)."), "{}", &text[..200]);
+        assert!(
+            text.starts_with("## Section\n\n* item\n\nRead [more](/more)."),
+            "{}",
+            &text[..200]
+        );
         assert!(!text.contains("var x"));
     }
 
     #[test]
     fn content_types() {
-        assert_eq!(classify(Some("text/html; charset=ISO-8859-1")).unwrap(), (Kind::Html, Some("ISO-8859-1".into())));
+        assert_eq!(
+            classify(Some("text/html; charset=ISO-8859-1")).unwrap(),
+            (Kind::Html, Some("ISO-8859-1".into()))
+        );
         assert_eq!(classify(Some("application/json")).unwrap().0, Kind::Text);
         assert_eq!(classify(Some("application/rss+xml")).unwrap().0, Kind::Text);
         assert_eq!(classify(Some("text/plain")).unwrap().0, Kind::Text);
-        assert!(classify(Some("image/png")).unwrap_err().contains("image/png"));
+        assert!(
+            classify(Some("image/png"))
+                .unwrap_err()
+                .contains("image/png")
+        );
         assert!(classify(Some("application/octet-stream")).is_err());
         assert!(classify(Some("application/pdf")).is_err());
     }
@@ -445,11 +463,25 @@ mod tests {
     #[test]
     fn charsets_and_binary() {
         let latin1 = b"caf\xe9";
-        assert_eq!(decode(latin1.to_vec(), Kind::Text, Some("iso-8859-1")).unwrap(), "café");
+        assert_eq!(
+            decode(latin1.to_vec(), Kind::Text, Some("iso-8859-1")).unwrap(),
+            "café"
+        );
         let gbk = b"<meta charset=\"gbk\"><p>\xc4\xe3\xba\xc3</p>";
-        assert!(decode(gbk.to_vec(), Kind::Html, None).unwrap().contains("你好"));
+        assert!(
+            decode(gbk.to_vec(), Kind::Html, None)
+                .unwrap()
+                .contains("你好")
+        );
         let broken = b"ok \xff\xfe bad";
-        assert_eq!(decode(broken.to_vec(), Kind::Text, None).unwrap(), "ok \u{fffd}\u{fffd} bad");
-        assert!(decode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(), Kind::Text, None).unwrap_err().contains("binary"));
+        assert_eq!(
+            decode(broken.to_vec(), Kind::Text, None).unwrap(),
+            "ok \u{fffd}\u{fffd} bad"
+        );
+        assert!(
+            decode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(), Kind::Text, None)
+                .unwrap_err()
+                .contains("binary")
+        );
     }
 }

@@ -153,11 +153,9 @@ impl WebFetchTool {
         // Text beyond what the model is shown is not kept (one char is up to 4 bytes).
         let keep = self.max_chars.saturating_mul(4).saturating_add(4);
         let (title, text, dropped) = match kind {
-            Kind::Html => {
-                tokio::task::spawn_blocking(move || extract::html_to_text(&text, keep))
-                    .await
-                    .map_err(|_| "the page could not be turned into text".to_string())??
-            }
+            Kind::Html => tokio::task::spawn_blocking(move || extract::html_to_text(&text, keep))
+                .await
+                .map_err(|_| "the page could not be turned into text".to_string())??,
             Kind::Text => (None, text, 0),
         };
         let page = self.compose(&final_url, title, &text, dropped, capped, timed_out);
@@ -187,7 +185,10 @@ impl WebFetchTool {
                 .get(LOCATION)
                 .and_then(|v| v.to_str().ok())
             else {
-                return Err(format!("{url} answered {} without a Location", response.status()));
+                return Err(format!(
+                    "{url} answered {} without a Location",
+                    response.status()
+                ));
             };
             let next = url
                 .join(location)
@@ -200,7 +201,9 @@ impl WebFetchTool {
             }
             visited.push(std::mem::replace(&mut url, next));
         }
-        Err(format!("more than {MAX_REDIRECTS} redirects, stopped at {url}"))
+        Err(format!(
+            "more than {MAX_REDIRECTS} redirects, stopped at {url}"
+        ))
     }
 
     /// The tool result: where the text came from, the text, and notes on what

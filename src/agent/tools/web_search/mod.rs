@@ -65,12 +65,15 @@ fn backend(config: &WebSearchToolConfig) -> Result<Backend, String> {
             "set [tools.web_search] base_url to the SearXNG instance (e.g. \"http://127.0.0.1:8888\")"
                 .to_string()
         })?;
-        Url::parse(text).map_err(|e| format!("[tools.web_search] base_url `{text}` is not a URL: {e}"))
+        Url::parse(text)
+            .map_err(|e| format!("[tools.web_search] base_url `{text}` is not a URL: {e}"))
     };
     match config.backend {
-        None => Err("no search backend is configured; set [tools.web_search] backend = \
+        None => Err(
+            "no search backend is configured; set [tools.web_search] backend = \
                      \"searxng\" or \"brave\""
-            .to_string()),
+                .to_string(),
+        ),
         Some(SearchBackend::Searxng) => Ok(Backend::Searxng(base(None)?)),
         Some(SearchBackend::Brave) => {
             let key = config
@@ -208,10 +211,14 @@ impl WebSearchTool {
             },
         };
         let deadline = Instant::now() + self.timeout;
-        let sent = tokio::time::timeout_at(deadline, request.header(ACCEPT, "application/json").send()).await;
+        let sent =
+            tokio::time::timeout_at(deadline, request.header(ACCEPT, "application/json").send())
+                .await;
         let response = match sent {
             Err(_) => return Attempt::Retry(format!("{name} did not answer in time"), None),
-            Ok(Err(e)) => return Attempt::Retry(format!("{name} cannot be reached: {}", describe(&e)), None),
+            Ok(Err(e)) => {
+                return Attempt::Retry(format!("{name} cannot be reached: {}", describe(&e)), None);
+            }
             Ok(Ok(r)) => r,
         };
         let status = response.status();
@@ -230,7 +237,9 @@ impl WebSearchTool {
                 Err(e) => Attempt::Fail(e),
             };
         }
-        let detail = brave::error_detail(&body).map(|d| format!(" ({d})")).unwrap_or_default();
+        let detail = brave::error_detail(&body)
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
         let code = status.as_u16();
         let hint = match backend {
             Backend::Searxng(_) => searxng::hint(code),
@@ -255,7 +264,12 @@ fn render(query: &str, hits: &[Hit]) -> String {
     }
     let mut out = format!("Results for \"{query}\":\n");
     for (i, h) in hits.iter().enumerate() {
-        out.push_str(&format!("{}. {}\n   URL: {}\n", i + 1, h.title.trim(), h.url));
+        out.push_str(&format!(
+            "{}. {}\n   URL: {}\n",
+            i + 1,
+            h.title.trim(),
+            h.url
+        ));
         let snippet = h.snippet.split_whitespace().collect::<Vec<_>>().join(" ");
         if !snippet.is_empty() {
             out.push_str(&format!("   {snippet}\n"));

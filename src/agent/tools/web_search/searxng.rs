@@ -52,7 +52,9 @@ pub fn parse(body: &[u8]) -> std::result::Result<Vec<Hit>, String> {
 pub fn hint(status: u16) -> &'static str {
     match status {
         403 => "; enable `json` under `search.formats` in the SearXNG settings",
-        429 => "; the instance's limiter refused the request (set `server.limiter: false` for a private instance)",
+        429 => {
+            "; the instance's limiter refused the request (set `server.limiter: false` for a private instance)"
+        }
         _ => "",
     }
 }
@@ -68,9 +70,11 @@ mod tests {
             url(&base, "rust 2.0 & more").unwrap().as_str(),
             "http://127.0.0.1:8888/searx/search?q=rust+2.0+%26+more&format=json"
         );
-        let hits = parse(br#"{"query":"q","number_of_results":0,"results":[
+        let hits = parse(
+            br#"{"query":"q","number_of_results":0,"results":[
             {"url":"https://a.example/","title":"A","content":"about a","engine":"duckduckgo"},
-            {"url":"https://b.example/","title":"B"}],"answers":[],"suggestions":[]}"#)
+            {"url":"https://b.example/","title":"B"}],"answers":[],"suggestions":[]}"#,
+        )
         .unwrap();
         assert_eq!(hits.len(), 2);
         assert_eq!(hits[0].snippet, "about a");
