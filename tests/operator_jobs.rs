@@ -266,3 +266,48 @@ async fn a_secret_in_a_search_result_reaches_the_model_masked() {
         "{second}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn news_job_with_anthropic_server_side_search() {
+    let blocks = json!([
+        {"type": "text", "text": "Searching."},
+        {"type": "server_tool_use", "id": "srvtoolu_01", "name": "web_search",
+         "input": {"query": "今日 技术新闻"}},
+        {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_01", "content": [
+            {"type": "web_search_result", "url": "https://news.example/rust-2", "title": HEADLINE,
+             "encrypted_content": "EqgfCioIARgBIiQ3YTAwMjY1Mi1mZjM5", "page_age": "1 hour ago"}]},
+        {"type": "text", "text": format!("今日头条：{HEADLINE}"),
+         "citations": [{"type": "web_search_result_location", "url": "https://news.example/rust-2",
+                        "title": HEADLINE, "encrypted_index": "Eo8BCioIAhgB", "cited_text": "Rust 2.0"}]}
+    ]);
+    let world = World::start(|_| (vec![anthropic::Step::Blocks(blocks)], vec![])).await;
+    let workdir = tempfile::tempdir().unwrap();
+    let config = world
+        .config(workdir.path())
+        .replace(
+            &format!(
+                "backend = \"searxng\"\nbase_url = \"{}\"",
+                world.searx.base_url
+            ),
+            "backend = \"anthropic\"",
+        )
+        .replace("provider = \"openai\"\nmodel = \"gpt-test\"\n", "");
+    let env = Env::new(&config);
+    let _d = env.start_ready(&[]);
+    run(&env, "每日新闻推送");
+    wait_for("the headline in the chat", T, || {
+        delivered(&world, HEADLINE)
+    });
+    let reqs = world.claude.requests();
+    assert_eq!(reqs.len(), 1, "Anthropic ran the search inside one turn");
+    let tools = reqs[0].body["tools"].as_array().unwrap();
+    let search = tools.iter().find(|t| t["name"] == "web_search").unwrap();
+    assert_eq!(search["type"], "web_search_20250305", "{search}");
+    assert!(search.get("input_schema").is_none(), "{search}");
+    assert!(
+        tools
+            .iter()
+            .any(|t| t["name"] == "web_fetch" && t["input_schema"].is_object())
+    );
+    assert!(world.searx.queries().is_empty());
+}

@@ -37,6 +37,27 @@ fn config_check_names_an_unknown_tool_and_suggests_the_right_one() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("needs api_key"), "{err}");
 
+    // Anthropic's server-side search needs an Anthropic provider.
+    let env = Env::new(&format!(
+        "{}[tools.web_search]\nbackend = \"anthropic\"\n",
+        job("[\"web_search\"]")
+    ));
+    let out = env.cli(&["config", "check"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("this provider is not anthropic"), "{err}");
+    let env = Env::new(&format!(
+        "[provider]\nname = \"anthropic\"\napi_key = \"k\"\n{}[tools.web_search]\nbackend = \"anthropic\"\n",
+        job("[\"web_search\"]")
+    ));
+    let out = env.cli(&["config", "check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     let env = Env::new(&format!(
         "{}[tools.web_search]\nbackend = \"searxng\"\nbase_url = \"http://127.0.0.1:8888\"\n\
          [tools.web_fetch]\nmax_bytes = \"1MiB\"\nallowed_hosts = [\"intranet.lan:8080\"]\n",

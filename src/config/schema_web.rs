@@ -81,4 +81,7 @@ pub enum SearchBackend {
     Searxng,
     /// The Brave Search API.
     Brave,
+    /// Anthropic's server-side web search: Anthropic runs the search inside
+    /// the model's turn. Only where the provider is Anthropic.
+    Anthropic,
 }

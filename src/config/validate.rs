@@ -121,6 +121,20 @@ fn providers(config: &Config, f: &mut Findings) {
     }
 }
 
+/// The provider answering where `path` (a `tools` list) is: a cron job's own
+/// or the default one.
+fn provider_of<'c>(config: &'c Config, path: &[Seg]) -> &'c str {
+    let job = match path {
+        [Seg::Key(c), Seg::Key(j), Seg::Index(i), ..] if c == "cron" && j == "jobs" => {
+            config.cron.jobs.get(*i)
+        }
+        _ => None,
+    };
+    job.and_then(|j| j.provider.as_deref())
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or(&config.provider.name)
+}
+
 /// Every `tools = [...]` names a tool the agent has, and a tool it names
 /// can run as configured.
 fn tool_lists(config: &Config, f: &mut Findings) {
@@ -148,6 +162,15 @@ fn tool_lists(config: &Config, f: &mut Findings) {
                 f.error(
                     path.clone(),
                     format!("unknown tool `{tool}` (one of: {}){hint}", known.join(", ")),
+                );
+            } else if tool == "web_search"
+                && search.backend == Some(super::schema_web::SearchBackend::Anthropic)
+                && provider_of(config, &path) != "anthropic"
+            {
+                f.error(
+                    path.clone(),
+                    "web_search with backend = \"anthropic\" runs inside Anthropic's models, \
+                     but this provider is not anthropic; use backend \"searxng\" or \"brave\"",
                 );
             } else if tool == "web_search" && search.backend.is_none() {
                 f.error(

@@ -27,6 +27,9 @@ pub enum Step {
     },
     /// Answer with the content of the last `tool_result` the request carried.
     EchoToolResult,
+    /// `stop_reason: end_turn` with these content blocks as they are (server
+    /// tool blocks such as `server_tool_use` and `web_search_tool_result`).
+    Blocks(Value),
     Error {
         status: u16,
         kind: String,
@@ -196,6 +199,7 @@ async fn messages(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Byt
             ]),
             "tool_use",
         ),
+        Step::Blocks(content) => message(content, "end_turn"),
         Step::EchoToolResult => {
             let result = last_tool_result(&body).unwrap_or_else(|| "NO TOOL RESULT".into());
             message(

@@ -87,6 +87,12 @@ async fn web_search(config: &Config) -> Result<String, (String, String)> {
     if let Some(problem) = tool.config_problem() {
         return Err((problem.to_string(), fix.to_string()));
     }
+    if tool.runs_at_provider() {
+        return Ok(format!(
+            "Anthropic runs the searches ({}); web search must be enabled for the API key's organisation",
+            super::web_search::ANTHROPIC_TOOL_TYPE
+        ));
+    }
     match tool.search("zeroclaw", 1).await {
         Ok(hits) => Ok(format!(
             "the backend answered a test query ({} result)",

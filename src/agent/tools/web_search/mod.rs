@@ -12,7 +12,7 @@ pub mod searxng;
 use super::ToolOutput;
 use super::web_fetch::{body, describe};
 use crate::agent::http::ClientError;
-use crate::agent::message::ToolSpec;
+use crate::agent::message::{PROVIDER_TOOL, ToolSpec};
 use crate::config::{SearchBackend, Secret, WebSearchToolConfig};
 use reqwest::Url;
 use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER};
@@ -38,7 +38,12 @@ pub struct Hit {
 enum Backend {
     Searxng(Url),
     Brave(Url, Secret),
+    /// Run by Anthropic inside the model's turn; never called here.
+    Anthropic,
 }
+
+/// Anthropic's server-side web search tool, as its Messages API names it.
+pub const ANTHROPIC_TOOL_TYPE: &str = "web_search_20250305";
 
 /// `[tools.web_search]` made ready to run.
 #[derive(Debug, Clone)]
@@ -83,6 +88,7 @@ fn backend(config: &WebSearchToolConfig) -> Result<Backend, String> {
                 .ok_or("set [tools.web_search] api_key to the Brave Search API key")?;
             Ok(Backend::Brave(base(Some(brave::DEFAULT_BASE))?, key))
         }
+        Some(SearchBackend::Anthropic) => Ok(Backend::Anthropic),
     }
 }
 
@@ -116,7 +122,22 @@ impl WebSearchTool {
         self.backend.as_ref().err().map(String::as_str)
     }
 
+    /// True when Anthropic runs the searches (nothing to probe from here).
+    pub fn runs_at_provider(&self) -> bool {
+        matches!(self.backend, Ok(Backend::Anthropic))
+    }
+
     pub fn spec(&self) -> ToolSpec {
+        if self.runs_at_provider() {
+            let max_uses = u32::try_from(self.max_results).unwrap_or(u32::MAX);
+            return ToolSpec {
+                name: "web_search".into(),
+                description: "Anthropic's server-side web search".into(),
+                schema: json!({ PROVIDER_TOOL: {
+                    "type": ANTHROPIC_TOOL_TYPE, "name": "web_search", "max_uses": max_uses
+                }}),
+            };
+        }
         ToolSpec {
             name: "web_search".into(),
             description: format!(
@@ -196,6 +217,14 @@ impl WebSearchTool {
 
     async fn attempt(&self, backend: &Backend, query: &str, count: usize) -> Attempt {
         let (name, request) = match backend {
+            Backend::Anthropic => {
+                return Attempt::Fail(
+                    "backend = \"anthropic\" searches inside Anthropic's models only; this \
+                     request uses another provider (set the job's provider to anthropic, or \
+                     choose backend \"searxng\" or \"brave\")"
+                        .to_string(),
+                );
+            }
             Backend::Searxng(base) => match searxng::url(base, query) {
                 Ok(u) => ("SearXNG", self.client.get(u)),
                 Err(e) => return Attempt::Fail(e),
@@ -229,8 +258,8 @@ impl WebSearchTool {
         };
         if status.is_success() {
             let parsed = match backend {
-                Backend::Searxng(_) => searxng::parse(&body),
                 Backend::Brave(..) => brave::parse(&body),
+                _ => searxng::parse(&body),
             };
             return match parsed {
                 Ok(hits) => Attempt::Done(hits),
@@ -242,11 +271,11 @@ impl WebSearchTool {
             .unwrap_or_default();
         let code = status.as_u16();
         let hint = match backend {
-            Backend::Searxng(_) => searxng::hint(code),
             Backend::Brave(..) if code == 401 || code == 403 => {
                 "; check [tools.web_search] api_key"
             }
             Backend::Brave(..) => "",
+            _ => searxng::hint(code),
         };
         let message = format!("{name} answered {status}{detail}{hint}");
         match code {
