@@ -311,3 +311,65 @@ async fn news_job_with_anthropic_server_side_search() {
     );
     assert!(world.searx.queries().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_pages_are_tool_errors_or_cut_and_the_daemon_carries_on() {
+    let fetch = |url: String| openai::Step::ToolCall {
+        name: "web_fetch".into(),
+        arguments: json!({ "url": url }).to_string(),
+    };
+    let world = World::start(|site| {
+        let gpt = vec![
+            fetch(site.url("/big")),
+            fetch(site.url("/bomb")),
+            fetch(site.url("/to-metadata")),
+            fetch("file:///etc/passwd".into()),
+            fetch(site.url("/image.png")),
+            openai::Step::text("survived"),
+        ];
+        (vec![], gpt)
+    })
+    .await;
+    let workdir = tempfile::tempdir().unwrap();
+    let env = Env::new(&world.config(workdir.path()));
+    let d = env.start_ready(&[]);
+    let v = run(&env, "每日新闻推送");
+    assert_eq!(v["run"]["output"], "survived", "{v}");
+    let results: Vec<String> = world.gpt.requests()[1..]
+        .iter()
+        .map(|r| {
+            r.body["messages"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        results[0].contains("[the page is larger than 2.0 MiB"),
+        "{}",
+        results[0]
+    );
+    assert!(
+        results[1].contains("[the page is larger than 2.0 MiB"),
+        "{}",
+        results[1]
+    );
+    assert!(
+        results[2].contains("169.254.169.254") && results[2].contains("refused"),
+        "{}",
+        results[2]
+    );
+    assert!(results[3].contains("only http and https"), "{}", results[3]);
+    assert!(results[4].contains("image/png"), "{}", results[4]);
+    assert!(
+        results.iter().all(|r| r.len() < 200_000),
+        "results are capped"
+    );
+    for child in ["control", "channel:telegram"] {
+        let c = env.child(child).unwrap();
+        assert_eq!(c["state"], "running", "{child}: {c} {}", d.stderr());
+        assert_eq!(c["restarts"], 0, "{child}: {c}");
+    }
+}
