@@ -75,7 +75,18 @@ pub fn validate(config: &Config) -> Vec<Finding> {
     channels(config, &mut f);
     cron(config, &mut f);
     logging(config, &mut f);
+    tools(config, &mut f);
     f.0
+}
+
+fn tools(config: &Config, f: &mut Findings) {
+    if config.tools.shell.sandbox == super::schema::ShellSandbox::Off {
+        f.warn(
+            p(&["tools", "shell", "sandbox"]),
+            "sandbox = \"off\": shell commands run without Landlock and can read every file \
+             the daemon can (docs/security.md); remove the line where the kernel has Landlock",
+        );
+    }
 }
 
 fn provider_name_error(name: &str) -> String {

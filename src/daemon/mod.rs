@@ -4,6 +4,7 @@ pub mod background;
 pub mod cli;
 pub mod context;
 pub mod doctor;
+pub mod harden;
 pub mod lifecycle;
 pub mod notify;
 pub mod pidfile;
