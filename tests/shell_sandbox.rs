@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use support::anthropic::{Fake, KEY, Step};
 use support::daemon::{Daemon, Env};
@@ -202,4 +202,55 @@ async fn the_daemons_files_inside_the_workdir_refuse_the_tool() {
         "no warning at start:\n{}",
         d.stderr()
     );
+}
+
+/// The pid a command wrote into the workdir.
+fn pid_in(rig: &Rig, file: &str) -> i32 {
+    std::fs::read_to_string(rig.work.join(file))
+        .unwrap_or_else(|e| panic!("{file}: {e}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Wait until no process `pid` exists, not even a zombie.
+fn gone(pid: i32, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        assert!(Instant::now() < deadline, "{what} {pid} survived: {stat}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_detached_process_dies_with_its_timed_out_command() {
+    let rig = Rig::new("allowed_commands = [\"sh\"]\ntimeout = \"1s\"").await;
+    let d = rig.start();
+    let started = Instant::now();
+    let r = rig.shell(
+        &d,
+        "sh -c 'setsid sleep 1000 > /dev/null 2>&1 & echo $! > detached.pid; sleep 1000'",
+    );
+    assert!(r.contains("timed out after 1s and was killed"), "{r}");
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    gone(pid_in(&rig, "detached.pid"), "the setsid sleep");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_background_process_holding_stdout_neither_hangs_the_call_nor_survives_it() {
+    let rig = Rig::new("allowed_commands = [\"sh\"]\ntimeout = \"20s\"").await;
+    let d = rig.start();
+    let started = Instant::now();
+    let r = rig.shell(
+        &d,
+        "sh -c 'setsid sleep 1000 & echo $! > held.pid; echo first-process-done'",
+    );
+    let took = started.elapsed();
+    assert!(
+        r.starts_with("exit status 0\n") && r.contains("first-process-done"),
+        "{r}"
+    );
+    assert!(took < Duration::from_secs(10), "the call waited for the background process: {took:?}");
+    gone(pid_in(&rig, "held.pid"), "the background sleep");
 }

@@ -223,10 +223,15 @@ impl std::fmt::Debug for Confinement {
 impl Confinement {
     /// The confinement `mode` asks for with `workdir` writable.
     pub fn new(mode: ShellSandbox, workdir: &Path) -> Result<Self, SandboxError> {
+        Self::on(support(), mode, workdir)
+    }
+
+    /// As [`Confinement::new`] on a kernel that offers `kernel`.
+    fn on(kernel: Support, mode: ShellSandbox, workdir: &Path) -> Result<Self, SandboxError> {
         if mode == ShellSandbox::Off {
             return Ok(Self { ruleset: None });
         }
-        if let Support::Unavailable(why) = support() {
+        if let Support::Unavailable(why) = kernel {
             return Err(SandboxError::Unavailable(why));
         }
         check_exposure(workdir)?;
@@ -325,6 +330,21 @@ mod tests {
             Support::Landlock { abi } => assert!(abi >= 1, "{abi}"),
             Support::Unavailable(why) => panic!("no Landlock on this machine: {why}"),
         }
+    }
+
+    #[test]
+    fn without_landlock_only_an_explicit_off_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let none = || Support::Unavailable("the kernel is built without it".into());
+        let err = Confinement::on(none(), ShellSandbox::Landlock, dir.path()).unwrap_err();
+        assert!(
+            err.to_string().contains("sandbox = \"off\"") && err.to_string().contains("refused"),
+            "{err}"
+        );
+        let off = Confinement::on(none(), ShellSandbox::Off, dir.path()).unwrap();
+        assert!(off.ruleset.is_none());
+        let on = Confinement::on(support(), ShellSandbox::Landlock, dir.path()).unwrap();
+        assert!(on.ruleset.is_some());
     }
 
     #[test]
