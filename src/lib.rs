@@ -10,6 +10,7 @@ pub mod config;
 pub mod control;
 pub mod cron;
 pub mod daemon;
+pub mod file_mode;
 pub mod gateway;
 pub mod logging;
 pub mod metrics;
