@@ -254,3 +254,41 @@ async fn a_background_process_holding_stdout_neither_hangs_the_call_nor_survives
     assert!(took < Duration::from_secs(10), "the call waited for the background process: {took:?}");
     gone(pid_in(&rig, "held.pid"), "the background sleep");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_and_config_check_say_how_commands_are_confined() {
+    let check = |rig: &Rig| -> Value {
+        let out = rig.env.cli(&["doctor", "--json"]);
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {out:?}"));
+        let found = v["checks"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["name"] == "shell sandbox").cloned());
+        found.unwrap_or_else(|| panic!("no shell sandbox check: {v}"))
+    };
+    let rig = Rig::new("").await;
+    let c = check(&rig);
+    assert_eq!(c["ok"], true, "{c}");
+    assert!(c["detail"].as_str().unwrap().contains("Landlock ABI"), "{c}");
+
+    let rig = Rig::new("sandbox = \"off\"").await;
+    let c = check(&rig);
+    assert_eq!(c["ok"], false, "{c}");
+    assert!(c["fix"].as_str().unwrap().contains("remove `sandbox = \"off\"`"), "{c}");
+    let out = rig.env.cli(&["config", "check"]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("without Landlock"), "{text}");
+    // Off still runs, in the workdir, with the other defences.
+    let d = rig.start();
+    assert!(
+        d.stderr().contains("sandbox = \"off\": commands run without Landlock"),
+        "{}",
+        d.stderr()
+    );
+    let r = rig.shell(&d, "ls");
+    assert!(r.starts_with("exit status 0"), "{r}");
+}
