@@ -85,7 +85,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f");
         std::fs::write(&p, "x").unwrap();
-        for (before, after) in [(0o666, 0o640), (0o600, 0o600), (0o604, 0o600), (0o4755, 0o640)] {
+        for (before, after) in [
+            (0o666, 0o640),
+            (0o600, 0o600),
+            (0o604, 0o600),
+            (0o4755, 0o640),
+        ] {
             std::fs::set_permissions(&p, Permissions::from_mode(before)).unwrap();
             clamp_path(&p, LOG).unwrap();
             assert_eq!(mode(&p), after, "{before:o}");

@@ -30,7 +30,10 @@ fn stop(d: &mut support::daemon::Daemon) {
 fn databases_are_0600_on_create_and_on_reopen() {
     let env = Env::new("");
     let db = env.path("state/cron.sqlite3");
-    let sidecars = [env.path("state/cron.sqlite3-wal"), env.path("state/cron.sqlite3-shm")];
+    let sidecars = [
+        env.path("state/cron.sqlite3-wal"),
+        env.path("state/cron.sqlite3-shm"),
+    ];
     let mut d = env.start_ready(&[]);
     assert_eq!(mode(&db), 0o600, "new database");
     for s in &sidecars {
@@ -42,7 +45,11 @@ fn databases_are_0600_on_create_and_on_reopen() {
     // As an older version, a restore or a umask of 0 would have left them.
     set(&db, 0o644);
     for s in &sidecars {
-        std::fs::OpenOptions::new().create(true).append(true).open(s).unwrap();
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(s)
+            .unwrap();
         set(s, 0o666);
     }
     let mut d = env.start_ready(&[]);
@@ -57,7 +64,10 @@ fn databases_are_0600_on_create_and_on_reopen() {
 fn an_existing_0666_log_becomes_0640() {
     let env = Env::new("[logging]\nfile = \"LOG\"\nmax_files = 2\n");
     let log = env.path("logs/daemon.log");
-    env.write_config(&format!("[logging]\nfile = \"{}\"\nmax_files = 2\n", log.display()));
+    env.write_config(&format!(
+        "[logging]\nfile = \"{}\"\nmax_files = 2\n",
+        log.display()
+    ));
     std::fs::create_dir_all(log.parent().unwrap()).unwrap();
     let rotated = env.path("logs/daemon.log.1");
     for p in [&log, &rotated] {

@@ -26,9 +26,15 @@ fn a_symlink_to_a_secret_is_refused_and_its_content_never_logged() {
     std::os::unix::fs::symlink(&secret, &pid).unwrap();
     let (status, stderr) = env.start_failing(&["--pid-file", &arg]);
     assert!(!status.success(), "{stderr}");
-    assert!(!stderr.contains(SECRET), "the secret reached the log:\n{stderr}");
+    assert!(
+        !stderr.contains(SECRET),
+        "the secret reached the log:\n{stderr}"
+    );
     assert!(stderr.contains("is a symbolic link"), "{stderr}");
-    assert_eq!(std::fs::read_to_string(&secret).unwrap(), format!("{SECRET}\n"));
+    assert_eq!(
+        std::fs::read_to_string(&secret).unwrap(),
+        format!("{SECRET}\n")
+    );
 }
 
 #[test]
@@ -49,8 +55,16 @@ fn a_fifo_is_refused_without_hanging_start_up() {
     nix::unistd::mkfifo(&pid, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
     let (status, stderr) = env.start_failing(&["--pid-file", &arg]);
     assert!(!status.success(), "{stderr}");
-    assert!(stderr.contains("is not a regular file (a FIFO)"), "{stderr}");
-    assert!(std::fs::symlink_metadata(&pid).unwrap().file_type().is_fifo());
+    assert!(
+        stderr.contains("is not a regular file (a FIFO)"),
+        "{stderr}"
+    );
+    assert!(
+        std::fs::symlink_metadata(&pid)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
 }
 
 #[test]
@@ -72,7 +86,10 @@ fn a_symlink_planted_at_a_temporary_name_is_never_written_through() {
     }
     let mut d = env.start_ready(&["--pid-file", &arg]);
     let pid = d.pid();
-    assert!(range.contains(&pid), "the daemon's pid {pid} is outside the planted range");
+    assert!(
+        range.contains(&pid),
+        "the daemon's pid {pid} is outside the planted range"
+    );
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched\n");
     let meta = std::fs::symlink_metadata(&pid_path).unwrap();
     assert!(meta.file_type().is_file(), "{meta:?}");

@@ -95,7 +95,10 @@ fn denied(command: &str, result: &str, secret: &str) {
 }
 
 fn ok(command: &str, result: &str) {
-    assert!(result.starts_with("exit status 0\n"), "`{command}`: {result}");
+    assert!(
+        result.starts_with("exit status 0\n"),
+        "`{command}`: {result}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,12 +129,18 @@ async fn files_outside_the_workdir_are_out_of_reach() {
     assert!(!rig.env.path("escaped.txt").exists());
 
     // What the workdir and the health checks need still works.
-    assert_eq!(rig.shell(&d, "cat inside.txt"), "exit status 0\ninside-content");
+    assert_eq!(
+        rig.shell(&d, "cat inside.txt"),
+        "exit status 0\ninside-content"
+    );
     ok("touch", &rig.shell(&d, "touch made-here.txt"));
     assert!(rig.work.join("made-here.txt").exists());
     let ls = rig.shell(&d, "ls");
     ok("ls", &ls);
-    assert!(ls.contains("inside.txt") && ls.contains("made-here.txt"), "{ls}");
+    assert!(
+        ls.contains("inside.txt") && ls.contains("made-here.txt"),
+        "{ls}"
+    );
     for command in ["df -h", "uptime", "date"] {
         ok(command, &rig.shell(&d, command));
     }
@@ -233,7 +242,11 @@ async fn a_detached_process_dies_with_its_timed_out_command() {
         "sh -c 'setsid sleep 1000 > /dev/null 2>&1 & echo $! > detached.pid; sleep 1000'",
     );
     assert!(r.contains("timed out after 1s and was killed"), "{r}");
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     gone(pid_in(&rig, "detached.pid"), "the setsid sleep");
 }
 
@@ -251,7 +264,10 @@ async fn a_background_process_holding_stdout_neither_hangs_the_call_nor_survives
         r.starts_with("exit status 0\n") && r.contains("first-process-done"),
         "{r}"
     );
-    assert!(took < Duration::from_secs(10), "the call waited for the background process: {took:?}");
+    assert!(
+        took < Duration::from_secs(10),
+        "the call waited for the background process: {took:?}"
+    );
     gone(pid_in(&rig, "held.pid"), "the background sleep");
 }
 
@@ -259,8 +275,8 @@ async fn a_background_process_holding_stdout_neither_hangs_the_call_nor_survives
 async fn doctor_and_config_check_say_how_commands_are_confined() {
     let check = |rig: &Rig| -> Value {
         let out = rig.env.cli(&["doctor", "--json"]);
-        let v: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {out:?}"));
+        let v: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
         let found = v["checks"]
             .as_array()
             .and_then(|c| c.iter().find(|c| c["name"] == "shell sandbox").cloned());
@@ -269,12 +285,21 @@ async fn doctor_and_config_check_say_how_commands_are_confined() {
     let rig = Rig::new("").await;
     let c = check(&rig);
     assert_eq!(c["ok"], true, "{c}");
-    assert!(c["detail"].as_str().unwrap().contains("Landlock ABI"), "{c}");
+    assert!(
+        c["detail"].as_str().unwrap().contains("Landlock ABI"),
+        "{c}"
+    );
 
     let rig = Rig::new("sandbox = \"off\"").await;
     let c = check(&rig);
     assert_eq!(c["ok"], false, "{c}");
-    assert!(c["fix"].as_str().unwrap().contains("remove `sandbox = \"off\"`"), "{c}");
+    assert!(
+        c["fix"]
+            .as_str()
+            .unwrap()
+            .contains("remove `sandbox = \"off\"`"),
+        "{c}"
+    );
     let out = rig.env.cli(&["config", "check"]);
     let text = format!(
         "{}{}",
@@ -285,7 +310,8 @@ async fn doctor_and_config_check_say_how_commands_are_confined() {
     // Off still runs, in the workdir, with the other defences.
     let d = rig.start();
     assert!(
-        d.stderr().contains("sandbox = \"off\": commands run without Landlock"),
+        d.stderr()
+            .contains("sandbox = \"off\": commands run without Landlock"),
         "{}",
         d.stderr()
     );

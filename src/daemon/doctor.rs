@@ -129,7 +129,9 @@ fn shell_sandbox(config: &Config) -> Check {
         (false, ShellSandbox::Off, Support::Landlock { abi }) => fail(
             "shell sandbox",
             detail,
-            format!("this kernel has Landlock ABI {abi}: remove `sandbox = \"off\"` from [tools.shell]"),
+            format!(
+                "this kernel has Landlock ABI {abi}: remove `sandbox = \"off\"` from [tools.shell]"
+            ),
         ),
         (false, ShellSandbox::Off, Support::Unavailable(why)) => pass(
             "shell sandbox",

@@ -26,9 +26,7 @@ pub enum PidFileError {
         "pid file {path} is a symbolic link; zeroclaw does not follow it (someone may have planted it): remove it, or use another --pid-file"
     )]
     Symlink { path: String },
-    #[error(
-        "pid file {path} is not a regular file ({kind}); remove it, or use another --pid-file"
-    )]
+    #[error("pid file {path} is not a regular file ({kind}); remove it, or use another --pid-file")]
     NotRegular { path: String, kind: &'static str },
     #[error("pid file {path}: {source}")]
     Io {
@@ -75,11 +73,17 @@ fn open_existing(path: &Path) -> Result<Option<File>, PidFileError> {
         Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => {
             return Err(PidFileError::Symlink { path: shown() });
         }
-        Err(source) => return Err(PidFileError::Io { path: shown(), source }),
+        Err(source) => {
+            return Err(PidFileError::Io {
+                path: shown(),
+                source,
+            });
+        }
     };
-    let meta = file
-        .metadata()
-        .map_err(|source| PidFileError::Io { path: shown(), source })?;
+    let meta = file.metadata().map_err(|source| PidFileError::Io {
+        path: shown(),
+        source,
+    })?;
     if !meta.is_file() {
         return Err(PidFileError::NotRegular {
             path: shown(),

@@ -164,7 +164,12 @@ fn prepare_process(
         source,
     })?;
     super::harden::harden_process();
-    super::harden::shell_sandbox(&config, config_path.as_deref(), pid_path.as_deref(), log.file());
+    super::harden::shell_sandbox(
+        &config,
+        config_path.as_deref(),
+        pid_path.as_deref(),
+        log.file(),
+    );
 
     Ok(Prepared {
         config,

@@ -354,7 +354,13 @@ mod tests {
         protect(vec![("config file", inside.clone())]);
         let err = check_exposure(dir.path()).unwrap_err();
         assert!(
-            matches!(&err, SandboxError::Exposed { what: "config file", .. }),
+            matches!(
+                &err,
+                SandboxError::Exposed {
+                    what: "config file",
+                    ..
+                }
+            ),
             "{err}"
         );
         protect(vec![("config file", PathBuf::from("/nonexistent/zc.toml"))]);
