@@ -210,6 +210,9 @@ pub fn check_exposure(workdir: &Path) -> Result<(), SandboxError> {
 /// What the child applies to itself between fork and exec.
 pub struct Confinement {
     ruleset: Option<RulesetCreated>,
+    /// Landlock is to be entered: a ruleset already used is an error, never
+    /// a silent unconfined run.
+    landlock: bool,
 }
 
 impl std::fmt::Debug for Confinement {
@@ -229,7 +232,10 @@ impl Confinement {
     /// As [`Confinement::new`] on a kernel that offers `kernel`.
     fn on(kernel: Support, mode: ShellSandbox, workdir: &Path) -> Result<Self, SandboxError> {
         if mode == ShellSandbox::Off {
-            return Ok(Self { ruleset: None });
+            return Ok(Self {
+                ruleset: None,
+                landlock: false,
+            });
         }
         if let Support::Unavailable(why) = kernel {
             return Err(SandboxError::Unavailable(why));
@@ -238,6 +244,7 @@ impl Confinement {
         let ruleset = build(workdir).map_err(|e| SandboxError::Ruleset(e.to_string()))?;
         Ok(Self {
             ruleset: Some(ruleset),
+            landlock: true,
         })
     }
 
@@ -250,6 +257,9 @@ impl Confinement {
                 Ok(_) => return Err(std::io::Error::from_raw_os_error(nix::libc::ENOSYS)),
                 Err(_) => return Err(std::io::Error::from_raw_os_error(nix::libc::EPERM)),
             },
+            None if self.landlock => {
+                return Err(std::io::Error::from_raw_os_error(nix::libc::EINVAL));
+            }
             None => nix::sys::prctl::set_no_new_privs()?,
         }
         drop_capabilities()

@@ -12,6 +12,8 @@ use super::reaper;
 use super::sandbox::Confinement;
 use crate::agent::message::ToolSpec;
 use crate::config::{ShellSandbox, ShellToolConfig};
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -36,27 +38,32 @@ pub struct ShellTool {
     sandbox: ShellSandbox,
 }
 
-/// Kills the command's tree when dropped while armed: a cancelled request must
-/// not leave its command running. Disarmed once the leader has been reaped
-/// (after that its pid could belong to someone else).
+/// Kills the command's process group at once when asked, and its whole tree
+/// when dropped while armed: a cancelled request must not leave its command
+/// running. Disarmed once the leader has been reaped (after that its pid
+/// could belong to someone else).
 struct TreeGuard(Option<i32>);
 
 impl TreeGuard {
     fn kill(&self) {
         if let Some(pid) = self.0 {
-            reaper::kill_tree(pid);
+            // ESRCH (already gone) is the normal case.
+            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
         }
     }
 }
 
 impl Drop for TreeGuard {
     fn drop(&mut self) {
+        self.kill();
         if let Some(pid) = self.0.take() {
-            reaper::kill_tree(pid);
-            // tokio reaps the leader; what it detached is swept meanwhile.
+            // tokio reaps the leader; the rest is killed and reaped meanwhile.
             reaper::forget(pid);
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                rt.spawn_blocking(reaper::sweep);
+                rt.spawn_blocking(move || {
+                    reaper::kill_tree(pid);
+                    reaper::sweep();
+                });
             }
         }
     }
@@ -189,6 +196,9 @@ impl ShellTool {
         };
         let Ok(status) = finished else {
             guard.kill();
+            if let Some(pid) = guard.0 {
+                let _ = tokio::task::spawn_blocking(move || reaper::kill_tree(pid)).await;
+            }
             // The leader is dead now; reap it so no zombie remains.
             let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
             clean_up(&mut guard).await;
