@@ -319,3 +319,16 @@ async fn doctor_and_config_check_say_how_commands_are_confined() {
     let r = rig.shell(&d, "ls");
     assert!(r.starts_with("exit status 0"), "{r}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_sandbox_value_is_refused_with_its_line() {
+    let rig = Rig::new("sandbox = \"none\"").await;
+    let out = rig.env.cli(&["config", "check"]);
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("sandbox") && text.contains("landlock"),
+        "{text}"
+    );
+}
