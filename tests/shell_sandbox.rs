@@ -318,6 +318,12 @@ async fn doctor_and_config_check_say_how_commands_are_confined() {
     );
     let r = rig.shell(&d, "ls");
     assert!(r.starts_with("exit status 0"), "{r}");
+    // Without Landlock the daemon's being non-dumpable (and the command's
+    // having no capabilities, should the daemon run as root) still keeps
+    // its environment out of reach.
+    let environ = format!("cat /proc/{}/environ", d.pid());
+    let r = rig.shell(&d, &environ);
+    denied(&environ, &r, ENV_SECRET);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
