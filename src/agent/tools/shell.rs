@@ -154,27 +154,11 @@ impl ShellTool {
                 self.workdir.display()
             ));
         }
-        let mut confinement = match Confinement::new(self.sandbox, &self.workdir) {
+        let confinement = match Confinement::new(self.sandbox, &self.workdir) {
             Ok(c) => c,
             Err(e) => return ToolOutput::error(e.to_string()),
         };
-        let mut cmd = tokio::process::Command::new(program);
-        cmd.args(args)
-            .current_dir(&self.workdir)
-            .env_clear()
-            .envs(self.environment())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        // SAFETY: between fork and exec the closure makes only system calls
-        // (setsid, then those of `Confinement::enter`, see sandbox.rs).
-        unsafe {
-            cmd.pre_exec(move || {
-                nix::unistd::setsid()?;
-                confinement.enter()
-            });
-        }
+        let mut cmd = self.command(program, args, confinement);
         let mut child = match reaper::spawn(&mut cmd) {
             Ok(c) => c,
             Err(e) => return ToolOutput::error(format!("cannot start `{program}`: {e}")),
@@ -209,6 +193,33 @@ impl ShellTool {
         };
         clean_up(&mut guard).await;
         report(status, out, err, cap)
+    }
+
+    /// `program args` in the workdir, entering `confinement` before exec.
+    fn command(
+        &self,
+        program: &str,
+        args: &[String],
+        mut confinement: Confinement,
+    ) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args)
+            .current_dir(&self.workdir)
+            .env_clear()
+            .envs(self.environment())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        // SAFETY: between fork and exec the closure makes only system calls
+        // (setsid, then those of `Confinement::enter`, see sandbox.rs).
+        unsafe {
+            cmd.pre_exec(move || {
+                nix::unistd::setsid()?;
+                confinement.enter()
+            });
+        }
+        cmd
     }
 
     /// The child's whole environment: allow-listed variables only.
