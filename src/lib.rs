@@ -14,6 +14,7 @@ pub mod file_mode;
 pub mod gateway;
 pub mod logging;
 pub mod metrics;
+pub mod secrets;
 pub mod service;
 pub mod tls;
 

@@ -6,6 +6,10 @@
 //! so that an operator who knows systemd already knows how a crashed child
 //! behaves. It knows nothing about the daemon's domain.
 //!
+//! What a tree guarantees (start and stop order, the restart decision, the
+//! start limit, backoff, what a caller sees while a child restarts, runtime
+//! operations) is written down in `docs/architecture.md`.
+//!
 //! # How an exit is classified
 //! - the child stopped cleanly (`SupervisionEvent::ActorTerminated`): success;
 //! - `Err` from a handler, `post_start`, `pre_start`, or a spawn function that
@@ -27,6 +31,8 @@
 //! registered as `ns`, and its child `c` is expected under `ns/c`
 //! ([`SupervisorHandle::registered_name`]), so trees coexist (parallel tests).
 
+#![warn(missing_docs)]
+
 mod panics;
 pub mod policy;
 pub mod snapshot;
@@ -42,5 +48,6 @@ pub use supervisor::{SupervisorError, SupervisorExit, SupervisorHandle, Supervis
 /// A child that stops (or fails) with a reason starting with this is marked
 /// `failed` and not restarted, whatever its `restart` setting: the equivalent
 /// of systemd's `RestartPreventExitStatus=`, for causes a restart cannot cure
-/// (a revoked credential). `restart_child` still starts it on request.
+/// (a revoked credential). `restart_child` still starts it on request
+/// (`docs/architecture.md`, "How an exit is classified").
 pub const FATAL_PREFIX: &str = "fatal: ";

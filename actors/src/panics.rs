@@ -16,6 +16,7 @@
 //! can push a child's panic out before the supervisor looks (it then counts as
 //! a failure, which restarts under the same settings except `on-abort`).
 
+use std::any::Any;
 use std::collections::VecDeque;
 use std::panic::PanicHookInfo;
 use std::sync::{Mutex, Once};
@@ -34,20 +35,21 @@ pub(crate) fn install_hook() {
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info: &PanicHookInfo<'_>| {
-            record(payload_message(info));
+            let message =
+                payload_message(info.payload()).unwrap_or_else(|| RACTOR_UNKNOWN_PANIC.to_string());
+            record(message);
             previous(info);
         }));
     });
 }
 
-fn payload_message(info: &PanicHookInfo<'_>) -> String {
-    let payload = info.payload();
+/// The message of a panic payload, when it is text (`panic!` with a literal
+/// or with format arguments); `None` for any other payload.
+pub(crate) fn payload_message(payload: &(dyn Any + Send)) -> Option<String> {
     if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
+        Some((*s).to_string())
     } else {
-        RACTOR_UNKNOWN_PANIC.to_string()
+        payload.downcast_ref::<String>().cloned()
     }
 }
 

@@ -3,16 +3,28 @@
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// systemd's `Restart=` values, with the same meaning (systemd.service(5)).
+/// systemd's `Restart=` values, with the same meaning (systemd.service(5)),
+/// so that an operator reads a child's setting as they would a unit's. Which
+/// exits each one restarts after is the table in `docs/architecture.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Restart {
+    /// Never restart: for a child whose end is final (a one-shot task).
     No,
+    /// Restart only after a clean stop: a child meant to run again and again.
     OnSuccess,
+    /// Restart after anything but a clean stop: a child that stops cleanly
+    /// meant to, one that failed did not. The default, as systemd's for
+    /// long-running services.
     #[default]
     OnFailure,
+    /// Restart after a panic or a start timeout, not after an `Err`: for a
+    /// child whose `Err` means bad input a restart would only repeat, while a
+    /// panic or a hang may be transient.
     OnAbnormal,
+    /// Restart only after a panic.
     OnAbort,
+    /// Restart after every exit.
     Always,
 }
 
@@ -41,18 +53,31 @@ pub enum OnGiveUp {
     Exit,
 }
 
-/// Per-child restart policy; defaults follow DESIGN.md.
+/// Per-child restart policy, field for field systemd's unit settings of the
+/// same names; what each guarantees is in `docs/architecture.md` and the
+/// defaults are systemd's where it has one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RestartPolicy {
+    /// After which exits the child is restarted (`Restart=`).
     pub restart: Restart,
+    /// Delay before the first restart of a run (`RestartSec=`), so a child
+    /// whose upstream is down does not spin.
     #[serde(with = "humantime_serde")]
     pub restart_sec: Duration,
+    /// In how many restarts the delay grows from `restart_sec` to
+    /// `restart_max_delay` (`RestartSteps=`); 0 keeps it constant.
     pub restart_steps: u32,
+    /// The longest delay (`RestartMaxDelaySec=`); unset keeps it constant.
     #[serde(with = "humantime_serde")]
     pub restart_max_delay: Option<Duration>,
+    /// How many starts are allowed within `start_limit_interval` before the
+    /// child is given up on (`StartLimitBurst=`); 0 disables the limit.
     pub start_limit_burst: u32,
+    /// The window of the start limit (`StartLimitIntervalSec=`); zero disables
+    /// the limit. A run longer than this also resets the backoff.
     #[serde(with = "humantime_serde")]
     pub start_limit_interval: Duration,
+    /// What hitting the start limit does to the rest of the tree.
     pub on_give_up: OnGiveUp,
     /// A start that takes longer than this counts as `ExitKind::Timeout`.
     #[serde(with = "humantime_serde")]
@@ -79,7 +104,9 @@ impl Default for RestartPolicy {
 }
 
 impl Restart {
-    /// The table of systemd.service(5): does this setting restart after this exit?
+    /// The table of systemd.service(5): does this setting restart after this
+    /// exit? Public so that `status` and tests can state the table without
+    /// running a tree.
     pub fn restarts_after(self, exit: ExitKind) -> bool {
         use ExitKind::*;
         match self {

@@ -15,15 +15,23 @@ pub struct SpawnContext {
     pub registered_name: String,
 }
 
+/// What a spawn function returns: boxed so that children with different
+/// actor types fit in one tree.
 pub type SpawnFuture = Pin<Box<dyn Future<Output = Result<ActorCell, SpawnErr>> + Send>>;
 
-type SpawnFn = Arc<dyn Fn(SpawnContext) -> SpawnFuture + Send + Sync>;
+/// Shared, because the same function starts every restart of the child.
+pub(crate) type SpawnFn = Arc<dyn Fn(SpawnContext) -> SpawnFuture + Send + Sync>;
 
 /// Everything the supervisor needs to (re)start one child.
 #[derive(Clone)]
 pub struct ChildSpec {
+    /// Unique in the tree; the child is registered as `<namespace>/<name>`
+    /// and operated on (`restart_child`, `status`) under this name.
     pub name: String,
+    /// When it is restarted and how it is stopped.
     pub policy: RestartPolicy,
+    /// Called for the first start and again for every restart, so each
+    /// instance starts from fresh state.
     pub spawn: SpawnFn,
 }
 

@@ -24,25 +24,45 @@ pub struct SupervisorOptions {
 pub enum SupervisorExit {
     /// `shutdown` was called and every child stopped.
     Shutdown,
-    /// A child with `on_give_up = exit` hit its start limit.
-    GaveUp { child: String, reason: String },
+    /// A child with `on_give_up = exit` hit its start limit, so the program
+    /// can exit non-zero and let its init system restart it whole.
+    GaveUp {
+        /// The child that gave up.
+        child: String,
+        /// The start limit it hit and its last exit, for the operator.
+        reason: String,
+    },
 }
 
+/// Why an operation on a tree was refused; the operation had no effect.
 #[derive(Debug, thiserror::Error)]
 pub enum SupervisorError {
+    /// The tree has no child by this name (or it is being removed).
     #[error("no child named `{0}`")]
     UnknownChild(String),
+    /// Names are unique in a tree: they are what registry names and
+    /// operations refer to.
     #[error("a child named `{0}` already exists")]
     DuplicateChild(String),
+    /// The tree is stopping or has ended: nothing starts any more.
     #[error("the supervisor is not running")]
     NotRunning,
+    /// The supervisor actor itself could not start, most often because its
+    /// registry name is taken.
     #[error(
         "could not start the supervision tree `{namespace}`: {reason} (is a tree with this name already running in this process?)"
     )]
-    StartFailed { namespace: String, reason: String },
+    StartFailed {
+        /// The namespace the tree was to be registered under.
+        namespace: String,
+        /// ractor's reason.
+        reason: String,
+    },
 }
 
-/// Cheap to clone; talks to the supervisor actor by messages.
+/// A running tree, as the rest of the program sees it. Cheap to clone; it
+/// talks to the supervisor actor by messages, so any task may hold one. What
+/// each operation guarantees is in `docs/architecture.md`, "Runtime operations".
 #[derive(Clone)]
 pub struct SupervisorHandle {
     namespace: Arc<str>,
@@ -114,6 +134,8 @@ impl SupervisorHandle {
         &self.namespace
     }
 
+    /// Every child's state, restarts and last exit, in start order; answered
+    /// between two bookkeeping steps, never blocked by a slow start or stop.
     pub async fn snapshot(&self) -> Result<TreeSnapshot, SupervisorError> {
         match self.actor.call(Msg::Snapshot, None).await {
             Ok(CallResult::Success(snapshot)) => Ok(snapshot),
@@ -144,7 +166,8 @@ impl SupervisorHandle {
         self.request(|reply| Msg::Replace(spec, reply)).await
     }
 
-    /// Stop every child in reverse start order, each within its stop timeout, then the supervisor.
+    /// Stop every child in reverse start order, each within its stop timeout, then the
+    /// supervisor (`docs/architecture.md`, "Stop order").
     /// Returns when the tree has ended; calling it on a tree that already ended is not an error.
     pub async fn shutdown(&self) -> Result<(), SupervisorError> {
         let _ = self.actor.cast(Msg::Shutdown);

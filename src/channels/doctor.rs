@@ -22,7 +22,7 @@ impl Check {
             channel,
             check: check.into(),
             ok: true,
-            detail: detail.into(),
+            detail: crate::secrets::redact_string(detail.into()),
         }
     }
 
@@ -31,7 +31,7 @@ impl Check {
             channel,
             check: check.into(),
             ok: false,
-            detail: detail.into(),
+            detail: crate::secrets::redact_string(detail.into()),
         }
     }
 }

@@ -80,11 +80,12 @@ pub enum Command {
 
 /// Parse, dispatch, and turn errors into a message and an exit code.
 pub fn main() -> ExitCode {
+    crate::secrets::mask_panics();
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", crate::secrets::redact(&format!("{e:#}")));
             ExitCode::from(1)
         }
     }

@@ -115,7 +115,11 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
             ));
         }
     };
-    let report = check_str(&text);
+    let scope = EnvScope::from_process();
+    let report = check(&text);
+    // Whatever the outcome, the values read are this process's secrets now.
+    crate::secrets::learn(scope.take_seen());
+    drop(scope);
     into_result(report, origin).map(|(config, warnings)| Loaded {
         config,
         path: Some(path),

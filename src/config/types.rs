@@ -72,17 +72,24 @@ impl Serialize for Secret {
 
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
+        let secret = Self::expand(String::deserialize(d)?)?;
+        EnvScope::note(&secret.0);
+        Ok(secret)
+    }
+}
+
+impl Secret {
+    fn expand<E: serde::de::Error>(text: String) -> Result<Self, E> {
         let Some(name) = env_reference(&text) else {
             return Ok(Self(text));
         };
         match EnvScope::lookup(name) {
             None => Ok(Self(text)),
             Some(Some(value)) if !value.trim().is_empty() => Ok(Self(value)),
-            Some(Some(_)) => Err(serde::de::Error::custom(format!(
+            Some(Some(_)) => Err(E::custom(format!(
                 "environment variable `{name}` is set but empty; give it the secret's value"
             ))),
-            Some(None) => Err(serde::de::Error::custom(format!(
+            Some(None) => Err(E::custom(format!(
                 "environment variable `{name}` is not set; export it before starting zeroclaw \
                  (systemd: `Environment=` or `EnvironmentFile=`), or write the value directly"
             ))),
@@ -92,14 +99,20 @@ impl<'de> Deserialize<'de> for Secret {
 
 thread_local! {
     static ENV: RefCell<Option<HashMap<String, String>>> = const { RefCell::new(None) };
+    /// Every secret value deserialized inside the current scope.
+    static SEEN: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 /// While alive, `Secret` deserialization on this thread expands `${NAME}`
 /// from `vars`. A thread-local scope (rather than a parameter) because serde
 /// gives `Deserialize` impls no context; the guard restores the previous
 /// scope on drop, so nested or panicking loads leave nothing behind.
+///
+/// The scope also records every secret value deserialized inside it, so the
+/// loader can hand them to the redactor ([`EnvScope::take_seen`]).
 pub struct EnvScope {
     previous: Option<HashMap<String, String>>,
+    previous_seen: Vec<String>,
 }
 
 impl EnvScope {
@@ -107,7 +120,22 @@ impl EnvScope {
     /// the process environment, which is unsound with threads).
     pub fn with_vars(vars: HashMap<String, String>) -> Self {
         let previous = ENV.with(|e| e.replace(Some(vars)));
-        Self { previous }
+        let previous_seen = SEEN.with(RefCell::take);
+        Self {
+            previous,
+            previous_seen,
+        }
+    }
+
+    /// The secret values deserialized in this scope so far (expanded).
+    pub fn take_seen(&self) -> Vec<String> {
+        SEEN.with(RefCell::take)
+    }
+
+    fn note(value: &str) {
+        if ENV.with(|e| e.borrow().is_some()) {
+            SEEN.with(|s| s.borrow_mut().push(value.to_string()));
+        }
     }
 
     /// Expand from the process environment (variables that are not UTF-8 are
@@ -129,6 +157,8 @@ impl Drop for EnvScope {
     fn drop(&mut self) {
         let previous = self.previous.take();
         ENV.with(|e| *e.borrow_mut() = previous);
+        let seen = std::mem::take(&mut self.previous_seen);
+        SEEN.with(|s| *s.borrow_mut() = seen);
     }
 }
 
@@ -238,6 +268,36 @@ mod tests {
         assert_eq!(env_reference("${1A}"), None);
         assert_eq!(env_reference("${}"), None);
         assert_eq!(env_reference("$TOKEN"), None);
+    }
+
+    #[test]
+    fn a_scope_records_the_secrets_read_in_it_expanded() -> Result<(), toml::de::Error> {
+        #[derive(Deserialize)]
+        struct Two {
+            a: Secret,
+            b: Secret,
+        }
+        let vars = HashMap::from([("TOKEN".to_string(), "from-the-env".to_string())]);
+        let outer = EnvScope::with_vars(vars);
+        let two: Two = toml::from_str("a = \"written\"\nb = \"${TOKEN}\"")?;
+        assert_eq!(
+            (two.a.expose(), two.b.expose()),
+            ("written", "from-the-env")
+        );
+        {
+            let inner = EnvScope::with_vars(HashMap::new());
+            let _: Secret = toml::from_str::<HashMap<String, Secret>>("c = \"nested\"")?
+                .remove("c")
+                .unwrap_or_else(|| Secret::new(""));
+            assert_eq!(inner.take_seen(), ["nested"]);
+        }
+        assert_eq!(outer.take_seen(), ["written", "from-the-env"]);
+        drop(outer);
+        // Outside a scope nothing is recorded.
+        let two: Two = toml::from_str("a = \"x\"\nb = \"${TOKEN}\"")?;
+        assert_eq!((two.a.expose(), two.b.expose()), ("x", "${TOKEN}"));
+        assert!(SEEN.with(|s| s.borrow().is_empty()));
+        Ok(())
     }
 
     #[test]

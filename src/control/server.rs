@@ -182,14 +182,18 @@ pub fn salvage_id(line: &[u8]) -> Value {
         .unwrap_or(Value::Null)
 }
 
+// Every reply has its known secrets masked: status details and exit reasons
+// carry error texts from anywhere in the daemon.
 fn ok_reply(id: Value, result: Value) -> String {
-    let mut s = json!({"id": id, "ok": true, "result": result}).to_string();
+    let mut s =
+        crate::secrets::redact_string(json!({"id": id, "ok": true, "result": result}).to_string());
     s.push('\n');
     s
 }
 
 fn error_reply(id: Value, error: ControlError) -> String {
-    let mut s = json!({"id": id, "ok": false, "error": error}).to_string();
+    let mut s =
+        crate::secrets::redact_string(json!({"id": id, "ok": false, "error": error}).to_string());
     s.push('\n');
     s
 }

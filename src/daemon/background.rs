@@ -143,7 +143,8 @@ impl ReadyPipe {
 
     pub fn failed(&mut self, message: &str) {
         if let Some(mut f) = self.0.take() {
-            let _ = writeln!(f, "ERROR {}", message.replace('\n', "\\n"));
+            let message = crate::secrets::redact(message).replace('\n', "\\n");
+            let _ = writeln!(f, "ERROR {message}");
         }
     }
 }

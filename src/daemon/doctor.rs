@@ -24,7 +24,7 @@ fn pass(name: &str, detail: impl Into<String>) -> Check {
     Check {
         name: name.into(),
         ok: true,
-        detail: detail.into(),
+        detail: crate::secrets::redact_string(detail.into()),
         fix: None,
     }
 }
@@ -33,7 +33,7 @@ fn fail(name: &str, detail: impl Into<String>, fix: impl Into<String>) -> Check 
     Check {
         name: name.into(),
         ok: false,
-        detail: detail.into(),
+        detail: crate::secrets::redact_string(detail.into()),
         fix: Some(fix.into()),
     }
 }

@@ -180,7 +180,10 @@ pub fn build(
     if plan.echo_stderr {
         layers.push(layer::echo_layer());
     }
-    let subscriber = Registry::default().with(env_filter).with(layers);
+    let subscriber = Registry::default()
+        .with(env_filter)
+        .with(layers)
+        .with(super::caps::dependency_caps());
     let handle = LogHandle {
         pipe,
         target: Arc::new(plan.sink),

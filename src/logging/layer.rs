@@ -3,7 +3,7 @@
 
 use super::output::{LineStyle, syslog_priority};
 use super::pipe::Pipe;
-use std::io;
+use std::io::{self, Write};
 use std::sync::Arc;
 use tracing::Metadata;
 use tracing_subscriber::Layer;
@@ -95,9 +95,31 @@ where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
     tracing_subscriber::fmt::layer()
-        .with_writer(io::stderr)
+        .with_writer(|| EchoWriter(Vec::new()))
         .with_ansi(true)
         .boxed()
+}
+
+/// One event's bytes, written to stderr with known secrets masked on drop.
+struct EchoWriter(Vec<u8>);
+
+impl io::Write for EchoWriter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for EchoWriter {
+    fn drop(&mut self) {
+        let line = crate::secrets::redact_line(std::mem::take(&mut self.0));
+        // Nowhere left to report a failing stderr.
+        let _ = io::stderr().write_all(&line);
+    }
 }
 
 #[cfg(test)]

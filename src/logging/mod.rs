@@ -32,6 +32,7 @@
 //! [`LogHandle::flush_to_stderr`] so queued lines are not lost.
 
 mod actor;
+mod caps;
 mod error;
 mod file;
 mod filter;

@@ -122,7 +122,9 @@ impl Pipe {
 
     /// Hands one formatted line (newline included) to the logger. Never blocks
     /// on I/O unless the sink is down, in which case it writes to stderr.
+    /// Known secrets are masked here, the one door of every line.
     pub fn submit(&self, line: Vec<u8>) {
+        let line = crate::secrets::redact_line(line);
         let mut g = self.lock();
         if g.state == SinkState::Down {
             g.diverted_unreported += 1;

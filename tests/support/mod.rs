@@ -8,6 +8,7 @@ pub mod anthropic;
 pub mod channel_watch;
 pub mod daemon;
 pub mod discord;
+pub mod faulty;
 pub mod openai;
 pub mod slack;
 pub mod telegram;

@@ -181,13 +181,16 @@ pub fn credential(config: &Config, name: &str) -> Credential {
             source: KeySource::Env(var.to_string()),
         })
     };
-    from_default
+    let credential = from_default
         .or_else(from_entry)
         .or_else(from_env)
         .unwrap_or(Credential {
             value: None,
             source: KeySource::Missing,
-        })
+        });
+    // A key from the environment is a secret the config loader never saw.
+    crate::secrets::learn(credential.value.as_deref());
+    credential
 }
 
 /// `http://host/v1/` → `http://host`, so both spellings users copy work.

@@ -58,9 +58,13 @@ impl Toolbox {
         if !offered.iter().any(|t| t.name == name) {
             return ToolOutput::error(format!("tool `{name}` is not available here"));
         }
-        match name {
+        let mut output = match name {
             "shell" => self.shell.call(input).await,
             other => ToolOutput::error(format!("tool `{other}` is not available here")),
-        }
+        };
+        // The model reads untrusted text and may repeat anything it is
+        // handed: no secret of the daemon reaches it.
+        output.content = crate::secrets::redact_string(output.content);
+        output
     }
 }

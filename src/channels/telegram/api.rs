@@ -154,9 +154,10 @@ impl TelegramApi {
         if let Some(t) = timeout {
             request = request.timeout(t);
         }
-        let transport = |source| TelegramError::Transport {
+        // The URL holds the bot token: never let it into the error's text.
+        let transport = |source: reqwest::Error| TelegramError::Transport {
             method: method.to_string(),
-            source,
+            source: source.without_url(),
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
