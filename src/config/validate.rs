@@ -78,7 +78,18 @@ pub fn validate(config: &Config) -> Vec<Finding> {
     channels(config, &mut f);
     cron(config, &mut f);
     logging(config, &mut f);
+    tools(config, &mut f);
     f.0
+}
+
+fn tools(config: &Config, f: &mut Findings) {
+    if config.tools.shell.sandbox == super::schema::ShellSandbox::Off {
+        f.warn(
+            p(&["tools", "shell", "sandbox"]),
+            "sandbox = \"off\": shell commands run without Landlock and can read every file \
+             the daemon can (docs/security.md); remove the line where the kernel has Landlock",
+        );
+    }
 }
 
 fn provider_name_error(name: &str) -> String {
@@ -247,7 +258,7 @@ fn gateway(config: &Config, f: &mut Findings) {
 }
 
 /// Who may reach the gateway and how it knows them: unauthenticated
-/// webhooks, proxies, public names (docs/security-gateway.md).
+/// webhooks, proxies, public names (docs/security.md).
 fn gateway_exposure(config: &Config, f: &mut Findings) {
     let g = &config.gateway;
     if g.enabled && g.allow_unauthenticated && !is_set(&g.auth_token) {

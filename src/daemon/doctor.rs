@@ -66,6 +66,7 @@ pub fn run(config_path: Option<&Path>) -> Vec<Check> {
         super::run::absolutize_paths(&mut config, &cwd);
     }
     checks.push(state_dir(&config));
+    checks.push(shell_sandbox(&config));
     if let Some(c) = log_file(&config) {
         checks.push(c);
     }
@@ -111,6 +112,34 @@ fn channel_credentials(config: &Config) -> Vec<Check> {
             }
         })
         .collect()
+}
+
+/// Whether the kernel can confine the shell tool's commands.
+fn shell_sandbox(config: &Config) -> Check {
+    use crate::agent::tools::sandbox::{Support, describe, support};
+    use crate::config::ShellSandbox;
+    let mode = config.tools.shell.sandbox;
+    let (ok, detail) = describe(mode);
+    match (ok, mode, support()) {
+        (true, _, _) => pass("shell sandbox", detail),
+        (false, ShellSandbox::Landlock, _) => fail(
+            "shell sandbox",
+            detail,
+            "run on a kernel with Landlock (Linux 5.13+, `landlock` in `lsm=`), or set \
+             `[tools.shell] sandbox = \"off\"` to accept unconfined commands (docs/security.md)",
+        ),
+        (false, ShellSandbox::Off, Support::Landlock { abi }) => fail(
+            "shell sandbox",
+            detail,
+            format!(
+                "this kernel has Landlock ABI {abi}: remove `sandbox = \"off\"` from [tools.shell]"
+            ),
+        ),
+        (false, ShellSandbox::Off, Support::Unavailable(why)) => pass(
+            "shell sandbox",
+            format!("{detail}; Landlock unavailable ({why}), accepted by the config"),
+        ),
+    }
 }
 
 fn state_dir(config: &Config) -> Check {

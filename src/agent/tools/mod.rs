@@ -1,6 +1,8 @@
 //! Tools the model may call. Which ones are offered is decided per request
 //! (`tools = ["shell"]` on a cron job or channel); none by default.
 
+pub mod reaper;
+pub mod sandbox;
 pub mod shell;
 
 use crate::agent::message::ToolSpec;
