@@ -13,8 +13,8 @@ use ractor::Actor;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zeroclaw::config::{Config, CronJob};
-use zeroclaw::cron::{JobActor, JobArgs, JobMsg, RunOutcome, Runner, init, job_id};
-use zeroclaw::daemon::context::DaemonCtx;
+use zeroclaw::cron::{CronHandle, JobActor, JobArgs, JobMsg, RunOutcome, Runner, job_id};
+use zeroclaw::daemon::wiring::Shared;
 
 struct Instant0;
 
@@ -81,8 +81,8 @@ async fn run(n: usize, secs: u64) {
         })
         .collect();
     let jobs = config.cron.jobs.clone();
-    let ctx = DaemonCtx::build(config, None, dir.path().to_path_buf()).expect("agent");
-    let cron = init(&ctx).expect("cron init");
+    let cron = CronHandle::open(&config).expect("cron store");
+    let ctx = Shared::build(config, None, dir.path().to_path_buf()).expect("agent");
     let runner: Arc<dyn Runner> = Arc::new(Instant0);
 
     let rss0 = rss_kib();
@@ -95,7 +95,7 @@ async fn run(n: usize, secs: u64) {
             Some(name),
             JobActor,
             JobArgs {
-                ctx: ctx.clone(),
+                deps: ctx.job_deps(cron.clone()),
                 job,
                 runner: runner.clone(),
             },

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use zeroclaw::config::Config;
 use zeroclaw::config::types::Secret;
-use zeroclaw::daemon::context::DaemonCtx;
+use zeroclaw::daemon::wiring::Shared;
 use zeroclaw::gateway::{GatewayState, serve};
 
 #[tokio::main]
@@ -20,8 +20,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.gateway.auth_token = Some(Secret::new(token));
     config.gateway.rate_limit = 0;
     let workdir = PathBuf::from(".");
-    let ctx = DaemonCtx::build(config, None, workdir)?;
-    let state = GatewayState::new(ctx).await?;
+    let shared = Shared::build(config, None, workdir)?;
+    let state = GatewayState::new(shared.gateway_deps()).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on http://{}", listener.local_addr()?);
     serve(listener, state, async {

@@ -6,15 +6,19 @@
 pub mod agent;
 pub mod channels;
 pub mod cli;
+pub mod component;
 pub mod config;
 pub mod control;
 pub mod cron;
 pub mod daemon;
+pub mod file_mode;
 pub mod gateway;
+pub mod http;
 pub mod logging;
 pub mod metrics;
 pub mod secrets;
 pub mod service;
+pub mod task;
 pub mod tls;
 
 /// The version string shown by `status`, `/health` and the control handshake.

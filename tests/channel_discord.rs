@@ -4,13 +4,17 @@ mod support;
 
 use ractor::{Actor, ActorRef};
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
 use support::channel_watch::{Ended, Watch, wait_until};
 use support::discord::{BOT_ID, FakeDiscord, TOKEN};
 use zeroclaw::channels::ChannelMsg;
 use zeroclaw::channels::discord::{DiscordActor, DiscordArgs, SessionSlot};
+use zeroclaw::component::ChannelKind;
 use zeroclaw::config::{Config, DiscordConfig, Secret};
-use zeroclaw::daemon::context::{Ctx, DaemonCtx};
+use zeroclaw::daemon::wiring::Shared;
+
+type Ctx = Arc<Shared>;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -29,7 +33,7 @@ async fn setup(edit: impl FnOnce(&mut DiscordConfig)) -> (FakeDiscord, Ctx, temp
     };
     edit(&mut dc);
     config.channel.discord = Some(dc);
-    let ctx = DaemonCtx::build(config, None, dir.path().to_path_buf()).unwrap();
+    let ctx = Arc::new(Shared::build(config, None, dir.path().to_path_buf()).unwrap());
     (fake, ctx, dir)
 }
 
@@ -41,10 +45,10 @@ async fn spawn(ctx: &Ctx, watch: &Watch) -> ActorRef<ChannelMsg> {
 async fn spawn_with(ctx: &Ctx, watch: &Watch, slot: SessionSlot) -> ActorRef<ChannelMsg> {
     Actor::spawn_linked(
         None,
-        DiscordActor,
+        DiscordActor::default(),
         DiscordArgs {
-            ctx: ctx.clone(),
-            session: slot,
+            deps: ctx.channel_deps(ChannelKind::Discord),
+            keep: slot,
         },
         watch.watcher.get_cell(),
     )

@@ -4,13 +4,17 @@ mod support;
 
 use ractor::{Actor, ActorRef};
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
 use support::channel_watch::{Ended, Watch, wait_until};
 use support::slack::{APP_TOKEN, BOT_TOKEN, BOT_USER, FakeSlack, message_event};
 use zeroclaw::channels::ChannelMsg;
 use zeroclaw::channels::slack::{SeenEvents, SlackActor, SlackArgs};
+use zeroclaw::component::ChannelKind;
 use zeroclaw::config::{Config, Secret, SlackConfig};
-use zeroclaw::daemon::context::{Ctx, DaemonCtx};
+use zeroclaw::daemon::wiring::Shared;
+
+type Ctx = Arc<Shared>;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -29,7 +33,7 @@ async fn setup(edit: impl FnOnce(&mut SlackConfig)) -> (FakeSlack, Ctx, tempfile
     };
     edit(&mut sc);
     config.channel.slack = Some(sc);
-    let ctx = DaemonCtx::build(config, None, dir.path().to_path_buf()).unwrap();
+    let ctx = Arc::new(Shared::build(config, None, dir.path().to_path_buf()).unwrap());
     (fake, ctx, dir)
 }
 
@@ -40,10 +44,10 @@ async fn spawn(ctx: &Ctx, watch: &Watch) -> ActorRef<ChannelMsg> {
 async fn spawn_seen(ctx: &Ctx, watch: &Watch, seen: SeenEvents) -> ActorRef<ChannelMsg> {
     Actor::spawn_linked(
         None,
-        SlackActor,
+        SlackActor::default(),
         SlackArgs {
-            ctx: ctx.clone(),
-            seen,
+            deps: ctx.channel_deps(ChannelKind::Slack),
+            keep: seen,
         },
         watch.watcher.get_cell(),
     )

@@ -3,13 +3,17 @@
 mod support;
 
 use ractor::{Actor, ActorRef};
+use std::sync::Arc;
 use std::time::Duration;
 use support::channel_watch::{Ended, Watch, wait_until};
 use support::telegram::{FakeTelegram, TOKEN};
 use zeroclaw::channels::ChannelMsg;
 use zeroclaw::channels::telegram::{TelegramActor, TelegramArgs};
+use zeroclaw::component::ChannelKind;
 use zeroclaw::config::{Config, Secret, TelegramConfig};
-use zeroclaw::daemon::context::{Ctx, DaemonCtx};
+use zeroclaw::daemon::wiring::Shared;
+
+type Ctx = Arc<Shared>;
 
 const WAIT: Duration = Duration::from_secs(10);
 const ALLOWED: i64 = 42;
@@ -35,7 +39,7 @@ async fn setup(edit: impl FnOnce(&mut TelegramConfig)) -> Setup {
     };
     edit(&mut tg);
     config.channel.telegram = Some(tg);
-    let ctx = DaemonCtx::build(config, None, dir.path().to_path_buf()).unwrap();
+    let ctx = Arc::new(Shared::build(config, None, dir.path().to_path_buf()).unwrap());
     Setup {
         fake,
         ctx,
@@ -46,13 +50,25 @@ async fn setup(edit: impl FnOnce(&mut TelegramConfig)) -> Setup {
 async fn spawn(ctx: &Ctx, watch: &Watch) -> ActorRef<ChannelMsg> {
     let (actor, _) = Actor::spawn_linked(
         None,
-        TelegramActor,
-        TelegramArgs { ctx: ctx.clone() },
+        TelegramActor::default(),
+        TelegramArgs {
+            deps: ctx.channel_deps(ChannelKind::Telegram),
+            keep: (),
+        },
         watch.watcher.get_cell(),
     )
     .await
     .unwrap();
     actor
+}
+
+/// The tree's specs of the Telegram channel component (one child when enabled).
+fn telegram_specs(
+    ctx: &Ctx,
+    policy: &zeroclaw_actors::RestartPolicy,
+) -> Vec<zeroclaw_actors::ChildSpec> {
+    let channel = zeroclaw::channels::Channel::new(ctx.channel_deps(ChannelKind::Telegram));
+    zeroclaw::component::specs_of(&channel, &ctx.config.get(), &|_| policy.clone())
 }
 
 fn counter(ctx: &Ctx, direction: &str) -> u64 {
@@ -271,12 +287,11 @@ async fn supervised_restart_and_give_up() {
         start_limit_burst: 10,
         ..RestartPolicy::default()
     };
-    let specs = zeroclaw::channels::child_specs(&s.ctx, |_| policy.clone());
+    let specs = telegram_specs(&s.ctx, &policy);
     assert_eq!(specs.len(), 1);
     let tree = SupervisorHandle::start("chantest", specs, SupervisorOptions::default())
         .await
         .unwrap();
-    let _ = s.ctx.tree.set(tree.clone());
     s.fake.with(|f| f.fail_polls = 2);
     s.fake.push_text(1, ALLOWED, "survives restarts");
     wait_until(WAIT, "answer after restarts", || s.fake.sent().len() == 1).await;
@@ -286,7 +301,9 @@ async fn supervised_restart_and_give_up() {
     assert!(child.restarts >= 2, "{child:?}");
     assert_eq!(child.state, ChildState::Running);
     // Delivery through the registry, as cron does it.
-    zeroclaw::channels::deliver(&s.ctx, "telegram:1", "from cron", WAIT)
+    let registry = zeroclaw::component::Registry::new("chantest");
+    let target = "telegram:1".parse().unwrap();
+    zeroclaw::channels::deliver(&registry, &target, "from cron", WAIT)
         .await
         .unwrap();
     assert_eq!(s.fake.sent().len(), 2);
@@ -306,7 +323,7 @@ async fn supervised_rejection_does_not_restart() {
         restart_sec: Duration::from_millis(50),
         ..RestartPolicy::default()
     };
-    let specs = zeroclaw::channels::child_specs(&s.ctx, |_| policy.clone());
+    let specs = telegram_specs(&s.ctx, &policy);
     let tree = SupervisorHandle::start("chantest-rejected", specs, SupervisorOptions::default())
         .await
         .unwrap();

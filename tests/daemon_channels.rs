@@ -166,3 +166,119 @@ async fn doctor_probes_channel_credentials() {
         "{text}"
     );
 }
+
+/// Telegram in webhook mode whose token is revoked while the daemon runs:
+/// the reply that meets the 401 stops the channel as `failed` (a revoked
+/// token stays revoked), it is not restarted as if the connection were lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_token_revoked_while_running_is_failed_not_restarted() {
+    let fake = FakeTelegram::start().await;
+    let env = Env::new(&format!(
+        "[gateway]\nport = 0\nauth_token = \"gateway-token-0123456789\"\n{}\
+         webhook_url = \"https://bot.example.invalid/webhook/telegram\"\n\
+         webhook_secret = \"tg-secret\"\n",
+        telegram_config(&fake, TOKEN)
+    ));
+    let d = env.start_ready(&[]);
+    let mut url = String::new();
+    wait_for("the gateway's address in status", T, || {
+        url = env
+            .child("gateway")
+            .and_then(|c| c["detail"].as_str().map(String::from))
+            .unwrap_or_default();
+        url.starts_with("http")
+    });
+    wait_for("the channel to register its webhook", T, || {
+        fake.with(|s| s.webhook.is_some())
+    });
+    zeroclaw::tls::install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .timeout(T)
+        .no_proxy()
+        .build()
+        .unwrap();
+    let post = |id: i64, text: &str| {
+        client
+            .post(format!("{url}/webhook/telegram"))
+            .header("X-Telegram-Bot-Api-Secret-Token", "tg-secret")
+            .json(&support::telegram::update(id, USER, USER, text))
+            .send()
+    };
+    assert_eq!(post(901, "before").await.unwrap().status(), 200);
+    wait_for("the reply before the revocation", T, || {
+        fake.sent().len() == 1
+    });
+
+    fake.with(|s| s.revoked = true);
+    assert_eq!(post(902, "after").await.unwrap().status(), 200);
+    wait_for("channel failed", T, || {
+        env.child("channel:telegram")
+            .is_some_and(|c| c["state"] == "failed")
+    });
+    let child = env.child("channel:telegram").unwrap();
+    assert_eq!(child["restarts"], 0, "{child} {}", d.stderr());
+    let exit = child["last_exit"]["message"].as_str().unwrap();
+    assert!(
+        exit.contains("credential rejected") && exit.contains("401"),
+        "{child}"
+    );
+    assert_eq!(fake.sent().len(), 1);
+    assert_eq!(env.child("gateway").unwrap()["state"], "running");
+}
+
+/// Telegram down for five seconds (every call dropped) with a restart delay
+/// short enough to spend the start limit in a second: the channel rides the
+/// outage out in place (`reconnecting (attempt N)` in status, never
+/// `failed`), and what was sent meanwhile is answered exactly once after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_is_ridden_out_and_what_came_meanwhile_answered_once() {
+    const OUTAGE: Duration = Duration::from_secs(5);
+    let fake = FakeTelegram::start().await;
+    let env = Env::new(&format!(
+        "[supervisor]\nrestart_sec = \"200ms\"\n{}",
+        telegram_config(&fake, TOKEN)
+    ));
+    let d = env.start_ready(&[]);
+    fake.push_text(USER, USER, "before");
+    wait_for("the reply before the outage", T, || fake.sent().len() == 1);
+
+    fake.with(|s| s.outage = true);
+    let down = std::time::Instant::now();
+    fake.push_text(USER, USER, "during one");
+    fake.push_text(USER, USER, "during two");
+    let mut reconnecting = false;
+    wait_for("the outage to last its time", T, || {
+        let c = env.child("channel:telegram").unwrap();
+        assert_ne!(c["state"], "failed", "{c} {}", d.stderr());
+        reconnecting |= c["detail"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("reconnecting (attempt"));
+        down.elapsed() >= OUTAGE
+    });
+    assert!(reconnecting, "status showed the reconnects");
+
+    fake.with(|s| s.outage = false);
+    wait_for("the messages of the outage answered", T, || {
+        assert_ne!(env.child("channel:telegram").unwrap()["state"], "failed");
+        fake.sent().len() >= 3
+    });
+    fake.push_text(USER, USER, "after");
+    wait_for("the reply after the outage", T, || fake.sent().len() >= 4);
+    let texts: Vec<String> = fake.sent().into_iter().map(|(_, t)| t).collect();
+    assert_eq!(
+        texts,
+        vec![
+            "echo: before",
+            "echo: during one",
+            "echo: during two",
+            "echo: after"
+        ],
+        "every update answered exactly once"
+    );
+    let child = env.child("channel:telegram").unwrap();
+    assert_eq!(child["state"], "running", "{child}");
+    assert!(
+        child["restarts"].as_u64() <= Some(1),
+        "an outage costs the supervisor at most one restart: {child}"
+    );
+}

@@ -184,7 +184,7 @@ async fn body_over_max_body_size_is_413() {
     // Chunked (no Content-Length) over the limit is cut too.
     let mut sock = TcpStream::connect(authority(&url)).await.unwrap();
     let head = format!(
-        "POST /webhook HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+        "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\
          Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
     );
     sock.write_all(head.as_bytes()).await.unwrap();
@@ -292,7 +292,13 @@ async fn slowloris_is_cut_within_read_timeout_plus_one_second() {
     let pace = Duration::from_millis(150);
 
     // Headers that never end.
-    let (cut, text) = trickle(&url, "POST /webhook HTTP/1.1\r\nHost: x\r\n", b"X", pace).await;
+    let (cut, text) = trickle(
+        &url,
+        "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+        b"X",
+        pace,
+    )
+    .await;
     assert!(cut < Duration::from_secs(2), "headers cut after {cut:?}");
     assert!(
         text.is_empty() || text.starts_with("HTTP/1.1 408"),
@@ -301,7 +307,7 @@ async fn slowloris_is_cut_within_read_timeout_plus_one_second() {
 
     // A body that never ends.
     let head = format!(
-        "POST /webhook HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+        "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\
          Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{"
     );
     let (cut, text) = trickle(&url, &head, b" ", pace).await;
@@ -318,8 +324,12 @@ async fn slowloris_is_cut_within_read_timeout_plus_one_second() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_clients_than_max_connections_all_get_served() {
-    let (_env, _d, url) =
-        start_gateway("max_connections = 2\nread_timeout = 60\nconnection_timeout = 60\n");
+    // One test client stands for many: no per-client cap here (it has a
+    // test of its own in gateway_security.rs).
+    let (_env, _d, url) = start_gateway(
+        "max_connections = 2\nmax_connections_per_client = 0\nread_timeout = 60\n\
+         connection_timeout = 60\n",
+    );
     // A fresh connection per request, so each client takes a slot.
     let c = client_builder().pool_max_idle_per_host(0).build().unwrap();
 

@@ -23,7 +23,9 @@ use zeroclaw::channels::msg::ChannelMsg;
 use zeroclaw::config::Config;
 use zeroclaw::config::schema::{SlackConfig, TelegramConfig};
 use zeroclaw::config::types::{Seconds, Secret};
-use zeroclaw::daemon::context::{Ctx, DaemonCtx};
+use zeroclaw::daemon::wiring::Shared;
+
+type Ctx = Arc<Shared>;
 use zeroclaw::gateway::slack_sig;
 use zeroclaw::gateway::{ChannelLookup, GatewayArgs, GatewayError, GatewayState, serve};
 
@@ -46,8 +48,8 @@ impl Gw {
         zeroclaw::tls::install_crypto_provider();
         let ctx = ctx_for(config);
         let state = match lookup {
-            Some(l) => GatewayState::with_channel_lookup(ctx.clone(), l).await,
-            None => GatewayState::new(ctx.clone()).await,
+            Some(l) => GatewayState::with_channel_lookup(ctx.gateway_deps(), l).await,
+            None => GatewayState::new(ctx.gateway_deps()).await,
         }
         .expect("gateway state");
         let tls = state.tls().is_some();
@@ -84,7 +86,7 @@ impl Gw {
 
 fn ctx_for(config: Config) -> Ctx {
     let workdir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    DaemonCtx::build(config, None, workdir).expect("agent")
+    Arc::new(Shared::build(config, None, workdir).expect("agent"))
 }
 
 fn config() -> Config {
@@ -234,7 +236,7 @@ async fn errors_are_json_with_the_right_status() {
     // A chunked body (no Content-Length) over the limit is cut too.
     let mut sock = TcpStream::connect(gw.addr).await.unwrap();
     let head = format!(
-        "POST /webhook HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+        "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\
          Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
     );
     sock.write_all(head.as_bytes()).await.unwrap();
@@ -260,7 +262,7 @@ async fn slow_headers_are_cut_within_read_timeout() {
     let gw = Gw::start(cfg).await;
     let started = Instant::now();
     let mut s = TcpStream::connect(gw.addr).await.unwrap();
-    s.write_all(b"POST /webhook HTTP/1.1\r\nHost: x\r\n")
+    s.write_all(b"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         .await
         .unwrap();
     // Trickle a header one byte at a time; the server must hang up.
@@ -294,7 +296,7 @@ async fn slow_body_is_cut_within_read_timeout() {
     let started = Instant::now();
     let mut s = TcpStream::connect(gw.addr).await.unwrap();
     let head = format!(
-        "POST /webhook HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+        "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\
          Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{"
     );
     s.write_all(head.as_bytes()).await.unwrap();
@@ -331,7 +333,7 @@ async fn idle_keep_alive_connections_are_closed() {
     cfg.gateway.connection_timeout = Seconds::from_secs(1);
     let gw = Gw::start(cfg).await;
     let mut s = TcpStream::connect(gw.addr).await.unwrap();
-    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
         .unwrap();
     let started = Instant::now();
@@ -660,7 +662,7 @@ async fn actor_reports_its_port_and_fails_start_when_taken() {
     let ctx = ctx_for(config());
     let last_bound = Arc::new(std::sync::Mutex::new(None));
     let args = || GatewayArgs {
-        ctx: ctx.clone(),
+        ctx: ctx.gateway_deps(),
         last_bound: last_bound.clone(),
     };
     let (actor, handle) = Actor::spawn(None, zeroclaw::gateway::GatewayActor, args())
@@ -677,7 +679,7 @@ async fn actor_reports_its_port_and_fails_start_when_taken() {
     let mut taken = config();
     taken.gateway.port = port;
     let second = GatewayArgs {
-        ctx: ctx_for(taken),
+        ctx: ctx_for(taken).gateway_deps(),
         last_bound: Arc::new(std::sync::Mutex::new(None)),
     };
     let err = Actor::spawn(None, zeroclaw::gateway::GatewayActor, second)
@@ -707,7 +709,7 @@ async fn public_host_without_token_is_refused() {
     let mut cfg = config();
     cfg.gateway.host = "0.0.0.0".into();
     cfg.gateway.auth_token = None;
-    let err = GatewayState::new(ctx_for(cfg))
+    let err = GatewayState::new(ctx_for(cfg).gateway_deps())
         .await
         .err()
         .expect("refused")

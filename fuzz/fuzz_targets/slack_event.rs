@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use zeroclaw::channels::slack::handler::incoming;
+use zeroclaw::channels::slack::events::incoming;
 use zeroclaw::channels::slack::socket::{Frame, decode_frame};
 use zeroclaw::channels::split::split_message;
 

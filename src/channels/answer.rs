@@ -1,13 +1,13 @@
 //! The agent's answer to a chat message, the same for every channel.
 
+use super::deps::ChannelDeps;
 use crate::agent::AgentRequest;
-use crate::daemon::context::Ctx;
 
 /// Ask the agent for the answer to `text` in conversation `<channel>:<chat>`.
 /// An agent failure is logged and becomes the short message the user sees
 /// instead, so a chat always gets an answer.
 pub async fn answer(
-    ctx: &Ctx,
+    deps: &ChannelDeps,
     channel: &str,
     chat: &str,
     text: String,
@@ -19,7 +19,7 @@ pub async fn answer(
         tools: tools.to_vec(),
         ..AgentRequest::default()
     };
-    match ctx.agent().respond(request).await {
+    match deps.agent().respond(request).await {
         Ok(reply) => reply,
         Err(e) => {
             tracing::warn!(chat, "{channel}: agent failed: {e}");

@@ -2,7 +2,9 @@
 
 use crate::cli::Global;
 use crate::config::Config;
+use crate::control::call::Call;
 use crate::control::client::{self, ClientError};
+use crate::control::protocol::{ChildStatus, StatusReply, state_name};
 use anyhow::Context;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -43,13 +45,9 @@ fn load(global: &Global) -> anyhow::Result<Config> {
 }
 
 /// The daemon's children by name, or why there are none.
-fn daemon_children(socket: &Path) -> Result<Vec<Value>, String> {
-    match client::request(socket, "status", json!({})) {
-        Ok(result) => Ok(result
-            .get("children")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()),
+fn daemon_children(socket: &Path) -> Result<Vec<ChildStatus>, String> {
+    match client::call_as::<StatusReply>(socket, &Call::Status {}) {
+        Ok(status) => Ok(status.children),
         Err(ClientError::NotRunning(_)) => Err("not running".into()),
         Err(e) => Err(format!("unknown ({e})")),
     }
@@ -63,12 +61,12 @@ fn list(global: &Global, json_out: bool) -> anyhow::Result<u8> {
         let child = daemon
             .as_ref()
             .ok()
-            .and_then(|c| c.iter().find(|c| c["name"] == row.name).cloned());
+            .and_then(|c| c.iter().find(|c| c.snapshot.name == row.name).cloned());
         let (state, restarts) = match (&daemon, &child) {
             (Err(why), _) => (format!("daemon {why}"), Value::Null),
             (Ok(_), Some(c)) => (
-                c["state"].as_str().unwrap_or("unknown").to_string(),
-                c["restarts"].clone(),
+                state_name(c.snapshot.state).to_string(),
+                Value::from(c.snapshot.restarts),
             ),
             (Ok(_), None) if !row.enabled => ("disabled".to_string(), Value::Null),
             (Ok(_), None) => ("not started".to_string(), Value::Null),
@@ -79,11 +77,10 @@ fn list(global: &Global, json_out: bool) -> anyhow::Result<u8> {
             "mode": row.mode,
             "state": state,
             "restarts": restarts,
-            "detail": child
-                .as_ref()
-                .and_then(|c| c.get("detail").or_else(|| c["last_exit"].get("message")))
-                .cloned()
-                .unwrap_or(Value::Null),
+            "detail": child.and_then(|c| {
+                c.detail
+                    .or_else(|| c.snapshot.last_exit.map(|e| e.message))
+            }),
         }));
     }
     if json_out {
@@ -166,7 +163,7 @@ fn bind_telegram(global: &Global, user_id: &str) -> anyhow::Result<u8> {
     let socket = crate::config::load(Some(&path))
         .map(|l| l.config.control_socket())
         .unwrap_or_else(|_| Config::default().control_socket());
-    match client::request(&socket, "reload", json!({})) {
+    match client::call(&socket, &Call::Reload {}) {
         Ok(_) => println!("the running daemon reloaded its config"),
         Err(ClientError::NotRunning(_)) => {
             println!("note: zeroclaw is not running; the change applies when it starts")

@@ -2,28 +2,33 @@
 //! ways its connection can end, kept in one place so Telegram, Discord and
 //! Slack fail, give up and deliver identically.
 
+use super::deps::ChannelDeps;
 use super::{ChannelError, REJECTED_PREFIX};
 use crate::channels::msg::ChannelMsg;
-use crate::daemon::context::Ctx;
 use ractor::{ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::fmt::Display;
 use std::future::Future;
 use tokio::task::JoinSet;
 
 /// A lost connection fails the actor, so the supervisor restarts it with backoff.
-pub fn connection_lost(ctx: &Ctx, child: &str, reason: String) -> ActorProcessingErr {
-    ctx.set_detail(child, format!("connection lost: {reason}"));
+pub fn connection_lost(deps: &ChannelDeps, reason: String) -> ActorProcessingErr {
+    deps.set_detail(format!("connection lost: {reason}"));
     ChannelError::ConnectionLost(reason).into()
 }
 
 /// A rejected credential stops the actor with a fatal reason: the supervisor
 /// marks it `failed` and does not restart it (a revoked token stays revoked).
-pub fn credential_rejected(myself: &ActorRef<ChannelMsg>, ctx: &Ctx, child: &str, reason: &str) {
+pub fn credential_rejected(
+    myself: &ActorRef<ChannelMsg>,
+    deps: &ChannelDeps,
+    child: &str,
+    reason: &str,
+) {
     tracing::error!(
         channel = child,
         "{reason}; channel stopped until the config is fixed"
     );
-    ctx.set_detail(child, format!("failed: {reason}"));
+    deps.set_detail(format!("failed: {reason}"));
     myself.stop(Some(format!("{REJECTED_PREFIX}{reason}")));
 }
 

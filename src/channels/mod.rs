@@ -1,41 +1,59 @@
 //! Chat channels: Telegram, Discord and Slack, each a supervised actor.
 //!
-//! Per channel a plain protocol client (`api.rs`, ...) and the actor that owns
-//! it (`actor.rs`). The daemon starts them with [`child_specs`] and reaches
-//! them by registry name with [`ChannelMsg`] (see [`deliver`]).
+//! Per channel a plain protocol client (`api.rs`, ...) and its protocol as a
+//! [`platform::Platform`] (`channel.rs`); one actor, [`ChannelActor`], runs
+//! any of them with the same lifecycle. Each channel is one [`Channel`]
+//! component (see "The component contract" in docs/architecture.md), built
+//! from its [`ChannelDeps`]; cron and the gateway reach a running channel by
+//! registry name with [`ChannelMsg`] (see [`deliver`]).
 //!
 //! Failure semantics, which the daemon's status relies on:
 //! - a lost connection (transport error, 5xx, dropped socket) makes the actor
 //!   *fail* (a handler returns `Err`), so the supervisor restarts it with
 //!   backoff; other channels are untouched;
+//! - the same trouble before the service answered a (re)start (an outage)
+//!   is retried in place with jittered exponential backoff, 0.5 s doubling
+//!   up to 60 s, shown as `reconnecting (attempt N): <error>`: an outage of
+//!   any length costs one restart, not the supervisor's start limit;
 //! - a credential the service rejects (Telegram 401, Discord close 4004,
 //!   Slack `invalid_auth`, a missing token) makes the actor stop with a reason
 //!   starting with [`REJECTED_PREFIX`] (which carries the kernel's
 //!   [`zeroclaw_actors::FATAL_PREFIX`]), and records `failed: <reason>` as the
-//!   child's detail (`ctx.detail(name)`). The supervisor marks such a child
+//!   child's line on the status board. The supervisor marks such a child
 //!   `failed` and does not restart it, whatever its policy (systemd's
 //!   `RestartPreventExitStatus=`): retrying a revoked token cannot succeed,
 //!   and a restart storm would only hit the service's rate limits.
 
+pub mod actor;
 pub mod answer;
+pub mod call;
 pub mod cli;
+pub mod deliver;
+pub mod deps;
 pub mod discord;
 pub mod doctor;
 pub mod http;
 pub mod lifecycle;
 pub mod msg;
 pub mod pace;
+pub mod platform;
 pub mod send;
 pub mod slack;
 pub mod split;
+pub mod target;
 pub mod task;
 pub mod telegram;
+pub mod wire;
+pub mod worker;
 
+pub use actor::{ChannelActor, ChannelArgs};
+pub use deliver::{DeliverError, deliver, deliver_at};
+pub use deps::ChannelDeps;
 pub use msg::ChannelMsg;
+pub use target::DeliverTarget;
 
-use crate::daemon::context::Ctx;
-use ractor::{Actor, ActorRef};
-use std::time::Duration;
+use crate::component::{ChannelKind, ChildName, Component};
+use crate::config::Config;
 use zeroclaw_actors::{ChildSpec, RestartPolicy};
 
 /// Stop reason prefix of a channel that stopped because its credential was
@@ -106,136 +124,64 @@ pub fn configured(config: &crate::config::Config) -> Vec<ChannelInfo> {
     out
 }
 
-/// The names of the channels that are configured and enabled, in start order.
-pub fn enabled(config: &crate::config::Config) -> Vec<&'static str> {
-    configured(config)
-        .into_iter()
-        .filter(|c| c.enabled)
-        .map(|c| c.name)
-        .collect()
+/// One channel as a component of the tree: the child `channel:<kind>` while
+/// `[channel.<kind>]` is present and enabled.
+pub struct Channel {
+    deps: ChannelDeps,
 }
 
-/// One child spec per enabled channel (`channel:telegram`, `channel:discord`,
-/// `channel:slack`), each with the policy `policy_for(name)` returns. Every
-/// (re)start reads the config in force from `ctx`, so `reload` followed by a
-/// restart of the child applies a new token or allow-list.
-pub fn child_specs(ctx: &Ctx, policy_for: impl Fn(&str) -> RestartPolicy) -> Vec<ChildSpec> {
-    enabled(&ctx.config())
-        .into_iter()
-        .filter_map(|name| child_spec(ctx, name, policy_for(name)))
-        .collect()
-}
+impl Channel {
+    pub fn new(deps: ChannelDeps) -> Self {
+        Self { deps }
+    }
 
-/// The spec of one channel child by name (`None` for an unknown name).
-pub fn child_spec(ctx: &Ctx, name: &str, policy: RestartPolicy) -> Option<ChildSpec> {
-    let ctx = ctx.clone();
-    let spec = match name {
-        telegram::CHILD_NAME => ChildSpec::new(name, policy, move |sctx| {
-            let args = telegram::TelegramArgs { ctx: ctx.clone() };
-            async move {
-                Actor::spawn_linked(
-                    Some(sctx.registered_name),
-                    telegram::TelegramActor,
-                    args,
-                    sctx.supervisor,
-                )
-                .await
-                .map(|(r, _)| r.get_cell())
-            }
-        }),
-        discord::CHILD_NAME => {
-            let session = discord::SessionSlot::default();
-            ChildSpec::new(name, policy, move |sctx| {
-                let args = discord::DiscordArgs {
-                    ctx: ctx.clone(),
-                    session: session.clone(),
-                };
-                async move {
-                    Actor::spawn_linked(
-                        Some(sctx.registered_name),
-                        discord::DiscordActor,
-                        args,
-                        sctx.supervisor,
-                    )
-                    .await
-                    .map(|(r, _)| r.get_cell())
-                }
-            })
+    pub fn kind(&self) -> ChannelKind {
+        self.deps.kind()
+    }
+
+    fn enabled_in(&self, config: &Config) -> bool {
+        let c = &config.channel;
+        match self.kind() {
+            ChannelKind::Telegram => c.telegram.as_ref().is_some_and(|t| t.enabled),
+            ChannelKind::Discord => c.discord.as_ref().is_some_and(|d| d.enabled),
+            ChannelKind::Slack => c.slack.as_ref().is_some_and(|s| s.enabled),
         }
-        slack::CHILD_NAME => {
-            let seen = slack::SeenEvents::default();
-            ChildSpec::new(name, policy, move |sctx| {
-                let args = slack::SlackArgs {
-                    ctx: ctx.clone(),
-                    seen: seen.clone(),
-                };
-                async move {
-                    Actor::spawn_linked(
-                        Some(sctx.registered_name),
-                        slack::SlackActor,
-                        args,
-                        sctx.supervisor,
-                    )
-                    .await
-                    .map(|(r, _)| r.get_cell())
-                }
-            })
+    }
+
+    /// The child's spec. Every (re)start reads the config in force, so
+    /// `reload` followed by a restart of the child applies a new token or
+    /// allow-list; what a channel keeps across its restarts (Discord's
+    /// session, Slack's seen events) lives in the spec.
+    pub fn child_spec(&self, policy: RestartPolicy) -> ChildSpec {
+        let deps = self.deps.clone();
+        match self.kind() {
+            ChannelKind::Telegram => actor::child_spec::<telegram::Telegram>(deps, policy),
+            ChannelKind::Discord => actor::child_spec::<discord::Discord>(deps, policy),
+            ChannelKind::Slack => actor::child_spec::<slack::Slack>(deps, policy),
         }
-        _ => return None,
-    };
-    Some(spec)
+    }
 }
 
-/// Why [`deliver`] failed.
-#[derive(Debug, thiserror::Error)]
-pub enum DeliverError {
-    #[error(
-        "deliver_to `{0}` is not `telegram:<chat id>`, `discord:<channel id>` or `slack:<channel id>`"
-    )]
-    BadTarget(String),
-    #[error("{0} is not running")]
-    NotRunning(String),
-    #[error("{0}")]
-    Failed(String),
-}
+impl Component for Channel {
+    fn children(&self, config: &Config) -> Vec<ChildName> {
+        if self.enabled_in(config) {
+            vec![ChildName::Channel(self.kind())]
+        } else {
+            Vec::new()
+        }
+    }
 
-/// Send `text` to `deliver_to` (`telegram:<chat>`, `discord:<channel>`,
-/// `slack:<channel>`) through the running channel child; waits up to
-/// `timeout` for the service to accept it. For cron and the gateway.
-pub async fn deliver(
-    ctx: &Ctx,
-    deliver_to: &str,
-    text: &str,
-    timeout: Duration,
-) -> Result<(), DeliverError> {
-    let (kind, target) = deliver_to
-        .split_once(':')
-        .filter(|(_, t)| !t.trim().is_empty())
-        .ok_or_else(|| DeliverError::BadTarget(deliver_to.into()))?;
-    let child = match kind {
-        "telegram" => telegram::CHILD_NAME,
-        "discord" => discord::CHILD_NAME,
-        "slack" => slack::CHILD_NAME,
-        _ => return Err(DeliverError::BadTarget(deliver_to.into())),
-    };
-    let registered = ctx.child_name(child).unwrap_or_else(|| child.to_string());
-    let actor: ActorRef<ChannelMsg> = ractor::registry::where_is(registered)
-        .ok_or_else(|| DeliverError::NotRunning(child.into()))?
-        .into();
-    let target = target.trim().to_string();
-    let text = text.to_string();
-    let result = ractor::call_t!(
-        actor,
-        |reply| ChannelMsg::Deliver {
-            target,
-            text,
-            reply: Some(reply),
-        },
-        timeout.as_millis() as u64
-    );
-    match result {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(DeliverError::Failed(e)),
-        Err(e) => Err(DeliverError::Failed(format!("{child}: {e}"))),
+    fn spec(&self, child: &ChildName, _: &Config, policy: RestartPolicy) -> Option<ChildSpec> {
+        (*child == ChildName::Channel(self.kind())).then(|| self.child_spec(policy))
+    }
+
+    /// A channel reads its own `[channel.<kind>]` table only.
+    fn restart_needed(&self, _: &ChildName, old: &Config, new: &Config) -> bool {
+        let (o, n) = (&old.channel, &new.channel);
+        match self.kind() {
+            ChannelKind::Telegram => o.telegram != n.telegram,
+            ChannelKind::Discord => o.discord != n.discord,
+            ChannelKind::Slack => o.slack != n.slack,
+        }
     }
 }

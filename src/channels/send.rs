@@ -1,6 +1,7 @@
 //! Sending a reply: split to the service's length limit, send the parts in
 //! order, wait out rate limits. The same for every channel, so it lives once.
 
+use super::platform::{PlatformError, Severity};
 use std::future::Future;
 use std::time::Duration;
 
@@ -13,33 +14,22 @@ pub const MAX_SERVER_RETRIES: u32 = 3;
 /// First wait after a 5xx; it grows linearly with each retry.
 pub const SERVER_RETRY_DELAY: Duration = Duration::from_millis(500);
 
-/// What a send error says about retrying.
-pub trait RateLimited {
-    /// "Rate limited, retry after this long" (a 429).
-    fn retry_after(&self) -> Option<Duration>;
-
-    /// A momentary server error (a 5xx from the service's edge). An incoming
-    /// message is not redelivered, so failing on one would lose the answer:
-    /// services whose replies may be retried say so here.
-    fn is_server_error(&self) -> bool {
-        false
-    }
-}
-
 /// Send every part with `send`, in order. A rate-limited part is retried
 /// after the wait the service asked for (up to [`MAX_RATE_LIMIT_RETRIES`]), a
-/// part that met a server error up to [`MAX_SERVER_RETRIES`] times; any other
-/// error ends the reply. `sent` is called once per delivered part
-/// (metrics).
+/// part that met a server error up to [`MAX_SERVER_RETRIES`] times when
+/// `retry_server` (an incoming message is not redelivered, so failing on a
+/// momentary 5xx would lose the answer); any other error ends the reply.
+/// `sent` is called once per delivered part (metrics).
 pub async fn send_parts<E, F, Fut>(
     channel: &'static str,
     target: &str,
     parts: Vec<String>,
+    retry_server: bool,
     mut send: F,
     mut sent: impl FnMut(),
 ) -> Result<(), E>
 where
-    E: RateLimited,
+    E: PlatformError,
     F: FnMut(String) -> Fut,
     Fut: Future<Output = Result<(), E>>,
 {
@@ -51,13 +41,13 @@ where
                     sent();
                     break;
                 }
-                Err(e) => match e.retry_after() {
-                    Some(wait) if retries < MAX_RATE_LIMIT_RETRIES => {
+                Err(e) => match e.severity() {
+                    Severity::RateLimited(wait) if retries < MAX_RATE_LIMIT_RETRIES => {
                         retries += 1;
                         tracing::warn!(channel, target, ?wait, "rate limited (429), waiting");
                         tokio::time::sleep(wait).await;
                     }
-                    None if e.is_server_error() && server_retries < MAX_SERVER_RETRIES => {
+                    Severity::Server if retry_server && server_retries < MAX_SERVER_RETRIES => {
                         server_retries += 1;
                         let wait = SERVER_RETRY_DELAY * server_retries;
                         tracing::warn!(channel, target, ?wait, "server error; retrying");
@@ -82,9 +72,18 @@ mod tests {
         Broken,
     }
 
-    impl RateLimited for E {
-        fn retry_after(&self) -> Option<Duration> {
-            (*self == E::Limited).then_some(Duration::from_millis(10))
+    impl std::fmt::Display for E {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{self:?}")
+        }
+    }
+
+    impl PlatformError for E {
+        fn severity(&self) -> Severity {
+            match self {
+                E::Limited => Severity::RateLimited(Duration::from_millis(10)),
+                E::Broken => Severity::Lost,
+            }
         }
     }
 
@@ -97,6 +96,7 @@ mod tests {
             "test",
             "t",
             parts.clone(),
+            false,
             |_| {
                 calls.set(calls.get() + 1);
                 let n = calls.get();
@@ -108,8 +108,15 @@ mod tests {
         assert_eq!(r, Ok(()));
         assert_eq!((calls.get(), delivered.get()), (3, 2));
 
-        let r: Result<(), E> =
-            send_parts("test", "t", parts, |_| async { Err(E::Broken) }, || {}).await;
+        let r: Result<(), E> = send_parts(
+            "test",
+            "t",
+            parts,
+            false,
+            |_| async { Err(E::Broken) },
+            || {},
+        )
+        .await;
         assert_eq!(r, Err(E::Broken));
 
         let limited = Cell::new(0);
@@ -117,6 +124,7 @@ mod tests {
             "test",
             "t",
             vec!["x".into()],
+            false,
             |_| {
                 limited.set(limited.get() + 1);
                 async { Err(E::Limited) }

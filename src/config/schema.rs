@@ -1,4 +1,4 @@
-//! The typed config schema: every table of DESIGN.md and the seed guide.
+//! The typed config schema: every table docs/configuration.md describes.
 //!
 //! Each struct denies unknown keys and fills defaults, so a file written for
 //! the seed guide parses as written and a typo is caught. Secrets are
@@ -39,6 +39,12 @@ pub struct DaemonConfig {
     pub pid_file: Option<PathBuf>,
     /// Default `<state_dir>/zeroclaw.sock`.
     pub control_socket: Option<PathBuf>,
+    /// Control-socket clients served at once; more are answered `busy`.
+    pub control_max_connections: usize,
+    /// A control-socket client that sends no complete request (or does not
+    /// read its reply) for this long is disconnected.
+    #[serde(with = "humantime_serde")]
+    pub control_idle_timeout: Duration,
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
 }
@@ -50,6 +56,8 @@ impl Default for DaemonConfig {
             state_dir: None,
             pid_file: None,
             control_socket: None,
+            control_max_connections: 64,
+            control_idle_timeout: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(10),
         }
     }
@@ -203,6 +211,33 @@ pub struct GatewayConfig {
     pub max_body_size: ByteSize,
     /// Take the client IP from `X-Forwarded-For` (behind a reverse proxy).
     pub trust_forwarded_for: bool,
+    /// Peers whose `X-Forwarded-For` / `X-Real-IP` are believed (IPs or CIDRs).
+    pub trusted_proxies: Vec<String>,
+    /// Let `POST /webhook` answer without `auth_token` (anyone who reaches the port).
+    pub allow_unauthenticated: bool,
+    /// Host names clients may use besides the bound address and `localhost`.
+    pub public_hosts: Vec<String>,
+    /// Connections one client IP may hold; unset = a quarter of
+    /// `max_connections`, `0` = no per-client cap.
+    pub max_connections_per_client: Option<usize>,
+    /// Time for a request's headers to arrive (also the idle wait for the
+    /// next request on a kept-alive connection); never more than `read_timeout`.
+    pub header_timeout: Seconds,
+    /// Body limit of routes that cannot authenticate before reading the body
+    /// (`/webhook/slack`, and `/webhook` with `allow_unauthenticated`).
+    #[serde(serialize_with = "exact_size")]
+    pub max_unauthenticated_body_size: ByteSize,
+}
+
+impl GatewayConfig {
+    /// The per-client connection cap in force; `None` = no cap.
+    pub fn per_client_connections(&self) -> Option<usize> {
+        match self.max_connections_per_client {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => Some((self.max_connections / 4).max(1)),
+        }
+    }
 }
 
 impl Default for GatewayConfig {
@@ -222,6 +257,12 @@ impl Default for GatewayConfig {
             write_timeout: Seconds::from_secs(60),
             max_body_size: ByteSize::mib(1),
             trust_forwarded_for: false,
+            trusted_proxies: vec!["127.0.0.0/8".into(), "::1".into()],
+            allow_unauthenticated: false,
+            public_hosts: Vec::new(),
+            max_connections_per_client: None,
+            header_timeout: Seconds::from_secs(10),
+            max_unauthenticated_body_size: ByteSize::kib(64),
         }
     }
 }
@@ -471,14 +512,29 @@ pub struct ShellToolConfig {
     pub max_output: ByteSize,
     /// Run commands here (default: the daemon's workdir).
     pub workdir: Option<PathBuf>,
+    /// Kernel confinement of each command (docs/security.md).
+    pub sandbox: ShellSandbox,
+}
+
+/// `[tools.shell] sandbox`: how each command is confined.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShellSandbox {
+    /// Landlock: read-write in the workdir, read-only system directories.
+    /// Where the kernel has no Landlock the tool refuses to run.
+    #[default]
+    Landlock,
+    /// No Landlock (the operator's explicit choice); the other defences stay.
+    Off,
 }
 
 impl Default for ShellToolConfig {
     fn default() -> Self {
         Self {
+            // Read-only health checks; docs/security.md says why `ps`, `top`
+            // and `hostname` are not here.
             allowed_commands: [
-                "date", "uptime", "df", "free", "ls", "cat", "ps", "uname", "hostname", "whoami",
-                "top", "nproc",
+                "date", "uptime", "df", "free", "ls", "cat", "echo", "uname", "whoami", "nproc",
             ]
             .into_iter()
             .map(String::from)
@@ -486,6 +542,7 @@ impl Default for ShellToolConfig {
             timeout: Duration::from_secs(30),
             max_output: ByteSize::kib(64),
             workdir: None,
+            sandbox: ShellSandbox::Landlock,
         }
     }
 }

@@ -9,7 +9,9 @@ use super::document::Seg;
 use super::schema::Config;
 use super::types::Secret;
 use super::unknown::closest;
-use std::collections::HashSet;
+use crate::channels::target::DeliverTarget;
+use crate::component::ChannelKind;
+use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 
 /// The providers the agent implements.
@@ -72,11 +74,23 @@ pub fn validate(config: &Config) -> Vec<Finding> {
     providers(config, &mut f);
     tool_lists(config, &mut f);
     supervisor(config, &mut f);
+    daemon(config, &mut f);
     gateway(config, &mut f);
     channels(config, &mut f);
     cron(config, &mut f);
     logging(config, &mut f);
+    tools(config, &mut f);
     f.0
+}
+
+fn tools(config: &Config, f: &mut Findings) {
+    if config.tools.shell.sandbox == super::schema::ShellSandbox::Off {
+        f.warn(
+            p(&["tools", "shell", "sandbox"]),
+            "sandbox = \"off\": shell commands run without Landlock and can read every file \
+             the daemon can (docs/security.md); remove the line where the kernel has Landlock",
+        );
+    }
 }
 
 fn provider_name_error(name: &str) -> String {
@@ -298,10 +312,12 @@ fn gateway(config: &Config, f: &mut Findings) {
             "max_connections must be at least 1",
         );
     }
+    gateway_exposure(config, f);
     for (key, value) in [
         ("connection_timeout", g.connection_timeout.0),
         ("read_timeout", g.read_timeout.0),
         ("write_timeout", g.write_timeout.0),
+        ("header_timeout", g.header_timeout.0),
     ] {
         if value.is_zero() {
             f.error(
@@ -310,10 +326,76 @@ fn gateway(config: &Config, f: &mut Findings) {
             );
         }
     }
-    if g.max_body_size.as_u64() == 0 {
+    for (key, value) in [
+        ("max_body_size", g.max_body_size.as_u64()),
+        (
+            "max_unauthenticated_body_size",
+            g.max_unauthenticated_body_size.as_u64(),
+        ),
+    ] {
+        if value == 0 {
+            f.error(
+                p(&["gateway", key]),
+                format!("{key} must be greater than zero"),
+            );
+        }
+    }
+}
+
+/// Who may reach the gateway and how it knows them: unauthenticated
+/// webhooks, proxies, public names (docs/security.md).
+fn gateway_exposure(config: &Config, f: &mut Findings) {
+    let g = &config.gateway;
+    if g.enabled && g.allow_unauthenticated && !is_set(&g.auth_token) {
+        f.warn(
+            p(&["gateway", "allow_unauthenticated"]),
+            format!(
+                "POST /webhook answers anyone who can reach {}:{} without credentials, and the \
+                 agent may run tools for them; set auth_token unless every client is trusted",
+                g.host, g.port
+            ),
+        );
+    }
+    for entry in &g.trusted_proxies {
+        let e = entry.trim();
+        if e.parse::<ipnet::IpNet>().is_err() && e.parse::<IpAddr>().is_err() {
+            f.error(
+                p(&["gateway", "trusted_proxies"]),
+                format!(
+                    "`{entry}` is not an IP address or CIDR range (e.g. \"127.0.0.1\", \
+                     \"10.0.0.0/8\", \"::1\")"
+                ),
+            );
+        }
+    }
+    for host in &g.public_hosts {
+        let valid = host
+            .parse::<axum::http::uri::Authority>()
+            .is_ok_and(|a| !a.as_str().contains('@') && !a.host().is_empty());
+        if !valid {
+            f.error(
+                p(&["gateway", "public_hosts"]),
+                format!(
+                    "`{host}` is not a host name (e.g. \"bot.example.com\" or \
+                     \"bot.example.com:8443\"; no scheme, no path)"
+                ),
+            );
+        }
+    }
+}
+
+fn daemon(config: &Config, f: &mut Findings) {
+    let d = &config.daemon;
+    if d.control_max_connections == 0 {
         f.error(
-            p(&["gateway", "max_body_size"]),
-            "max_body_size must be greater than zero",
+            p(&["daemon", "control_max_connections"]),
+            "control_max_connections must be at least 1",
+        );
+    }
+    if d.control_idle_timeout.is_zero() {
+        f.error(
+            p(&["daemon", "control_idle_timeout"]),
+            "control_idle_timeout must be greater than zero",
         );
     }
 }
@@ -387,44 +469,20 @@ fn channels(config: &Config, f: &mut Findings) {
     }
 }
 
-fn channel_enabled(config: &Config, kind: &str) -> bool {
+fn channel_enabled(config: &Config, kind: ChannelKind) -> bool {
     match kind {
-        "telegram" => config.channel.telegram.as_ref().is_some_and(|c| c.enabled),
-        "discord" => config.channel.discord.as_ref().is_some_and(|c| c.enabled),
-        "slack" => config.channel.slack.as_ref().is_some_and(|c| c.enabled),
-        _ => false,
+        ChannelKind::Telegram => config.channel.telegram.as_ref().is_some_and(|c| c.enabled),
+        ChannelKind::Discord => config.channel.discord.as_ref().is_some_and(|c| c.enabled),
+        ChannelKind::Slack => config.channel.slack.as_ref().is_some_and(|c| c.enabled),
     }
 }
 
-/// `telegram:<chat id>` (a number, negative for groups, or `@channel`),
-/// `discord:<channel id>` (a number), `slack:<channel id>` (letters and digits).
-fn check_deliver_to(target: &str) -> Result<&str, String> {
-    let usage = "write `telegram:<chat id>`, `discord:<channel id>` or `slack:<channel id>`";
-    let Some((kind, id)) = target.split_once(':') else {
-        return Err(format!("deliver_to `{target}` has no channel; {usage}"));
-    };
-    let ok = match kind {
-        "telegram" => {
-            id.strip_prefix('-').unwrap_or(id).parse::<u64>().is_ok()
-                || id.strip_prefix('@').is_some_and(|u| {
-                    !u.is_empty() && u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                })
-        }
-        "discord" => id.parse::<u64>().is_ok(),
-        "slack" => !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()),
-        _ => {
-            return Err(format!(
-                "deliver_to `{target}`: unknown channel `{kind}`; {usage}"
-            ));
-        }
-    };
-    if ok {
-        Ok(kind)
-    } else {
-        Err(format!(
-            "deliver_to `{target}`: `{id}` is not a valid {kind} id; {usage}"
-        ))
-    }
+/// The channel of a `deliver_to`, or why it is not a target.
+#[cfg(test)]
+fn check_deliver_to(target: &str) -> Result<&'static str, String> {
+    DeliverTarget::parse(target)
+        .map(|t| t.kind.as_str())
+        .map_err(|e| e.to_string())
 }
 
 fn cron(config: &Config, f: &mut Findings) {
@@ -436,8 +494,20 @@ fn cron(config: &Config, f: &mut Findings) {
         );
     }
     let mut seen: HashSet<&str> = HashSet::new();
+    let mut ids: BTreeMap<String, &str> = BTreeMap::new();
     for (i, job) in c.jobs.iter().enumerate() {
         let name = job.name.trim();
+        let id = crate::cron::job_id(&job.name);
+        match ids.get(&id) {
+            Some(other) if *other != job.name => f.error(
+                job_path(i, "name"),
+                format!("its id {id} collides with job `{other}`; rename one of them"),
+            ),
+            Some(_) => {}
+            None => {
+                ids.insert(id, &job.name);
+            }
+        }
         if name.is_empty() {
             f.error(
                 job_path(i, "name"),
@@ -450,7 +520,7 @@ fn cron(config: &Config, f: &mut Findings) {
                 job_path(i, "name"),
                 format!(
                     "duplicate job name `{name}` (an earlier job has it too); names identify \
-                     jobs in `zeroclaw cron` commands and must be unique"
+                     jobs in `zeroclaw cron` commands, so no two jobs may have the same name"
                 ),
             );
         }
@@ -489,8 +559,8 @@ fn cron(config: &Config, f: &mut Findings) {
             );
         }
         if let Some(target) = &job.deliver_to {
-            match check_deliver_to(target) {
-                Err(e) => f.error(job_path(i, "deliver_to"), e),
+            match DeliverTarget::parse(target).map(|t| t.kind) {
+                Err(e) => f.error(job_path(i, "deliver_to"), e.to_string()),
                 Ok(kind) if !channel_enabled(config, kind) => f.warn(
                     job_path(i, "deliver_to"),
                     format!("delivers to {kind}, but [channel.{kind}] is not enabled; the answer will only be kept in the run history"),

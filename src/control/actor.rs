@@ -1,7 +1,10 @@
 //! The `control` child: owns the listening socket and the task serving it.
 
+use super::deps::ControlDeps;
 use super::server;
-use crate::daemon::Ctx;
+use crate::component::{ChildName, Component};
+use crate::config::Config;
+use crate::task::TaskGuard;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::path::PathBuf;
 use tokio::sync::watch;
@@ -11,7 +14,7 @@ pub struct ControlActor;
 
 pub struct ControlState {
     stop: watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    task: Option<TaskGuard>,
     path: PathBuf,
     /// (device, inode) of the socket we bound: only that file is ours to remove.
     inode: Option<(u64, u64)>,
@@ -34,9 +37,7 @@ impl Drop for ControlState {
     // post_stop is skipped on a panic or kill: release the socket here too.
     fn drop(&mut self) {
         let _ = self.stop.send(true);
-        if let Some(task) = &self.task {
-            task.abort();
-        }
+        drop(self.task.take());
         self.remove_socket();
     }
 }
@@ -49,12 +50,12 @@ pub enum ControlMsg {
 impl Actor for ControlActor {
     type Msg = ControlMsg;
     type State = ControlState;
-    type Arguments = Ctx;
+    type Arguments = ControlDeps;
 
     async fn pre_start(
         &self,
         myself: ActorRef<Self::Msg>,
-        ctx: Ctx,
+        ctx: ControlDeps,
     ) -> Result<Self::State, ActorProcessingErr> {
         let path = ctx.config().control_socket();
         let listener = server::bind(&path)?;
@@ -65,7 +66,7 @@ impl Actor for ControlActor {
                 .map(|m| (m.dev(), m.ino()))
         };
         let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
+        let task = TaskGuard::spawn(async move {
             server::serve(listener, ctx, async move {
                 let _ = stopped.wait_for(|s| *s).await;
             })
@@ -89,7 +90,7 @@ impl Actor for ControlActor {
     ) -> Result<(), ActorProcessingErr> {
         let _ = state.stop.send(true);
         if let Some(task) = state.task.take() {
-            let _ = task.await;
+            task.join().await;
         }
         state.remove_socket();
         Ok(())
@@ -107,19 +108,38 @@ impl Actor for ControlActor {
     }
 }
 
-/// The supervised `control` child.
-pub fn child_spec(ctx: Ctx, policy: RestartPolicy) -> ChildSpec {
-    ChildSpec::new("control", policy, move |sctx| {
-        let ctx = ctx.clone();
-        async move {
-            Actor::spawn_linked(
-                Some(sctx.registered_name),
-                ControlActor,
-                ctx,
-                sctx.supervisor,
-            )
-            .await
-            .map(|(r, _)| r.get_cell())
-        }
-    })
+/// The control socket as a component of the tree: the child `control`,
+/// always last. It is handed the running tree, so the daemon adds it once
+/// the other children have started (see "The component contract" in
+/// docs/architecture.md).
+pub struct Control {
+    deps: ControlDeps,
+}
+
+impl Control {
+    pub fn new(deps: ControlDeps) -> Self {
+        Self { deps }
+    }
+
+    pub fn child_spec(&self, policy: RestartPolicy) -> ChildSpec {
+        let deps = self.deps.clone();
+        ChildSpec::actor(ChildName::CONTROL, policy, move || {
+            (ControlActor, deps.clone())
+        })
+    }
+}
+
+impl Component for Control {
+    fn children(&self, _: &Config) -> Vec<ChildName> {
+        vec![ChildName::Control]
+    }
+
+    fn spec(&self, child: &ChildName, _: &Config, policy: RestartPolicy) -> Option<ChildSpec> {
+        (*child == ChildName::Control).then(|| self.child_spec(policy))
+    }
+
+    /// The socket's path is in `[daemon]`, which only a daemon restart changes.
+    fn restart_needed(&self, _: &ChildName, _: &Config, _: &Config) -> bool {
+        false
+    }
 }

@@ -1,7 +1,9 @@
 //! The CLI side: one request, one reply, over the daemon's socket. Blocking,
 //! because the CLI has no runtime and needs none for one round trip.
 
+use super::call::Call;
 use super::protocol::ControlError;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::net::UnixStream;
@@ -27,7 +29,38 @@ pub enum ClientError {
     Protocol(String),
 }
 
-/// Send `method` with `params` and wait for the reply.
+/// Send `call` and wait for the reply's `result`, as the daemon sent it
+/// (what `--json` prints).
+pub fn call(socket: &Path, call: &Call) -> Result<Value, ClientError> {
+    call_with_timeout(socket, call, DEFAULT_TIMEOUT)
+}
+
+/// As [`call`], with an explicit reply timeout.
+pub fn call_with_timeout(
+    socket: &Path,
+    call: &Call,
+    timeout: Duration,
+) -> Result<Value, ClientError> {
+    request_with_timeout(socket, call.method(), call.params(), timeout)
+}
+
+/// As [`call`], decoding the result into its typed reply (`StatusReply`, ...).
+pub fn call_as<T: DeserializeOwned>(socket: &Path, call: &Call) -> Result<T, ClientError> {
+    call_as_with_timeout(socket, call, DEFAULT_TIMEOUT)
+}
+
+/// As [`call_as`], with an explicit reply timeout.
+pub fn call_as_with_timeout<T: DeserializeOwned>(
+    socket: &Path,
+    call: &Call,
+    timeout: Duration,
+) -> Result<T, ClientError> {
+    let result = call_with_timeout(socket, call, timeout)?;
+    serde_json::from_value(result).map_err(|e| ClientError::Protocol(e.to_string()))
+}
+
+/// Send `method` with `params` as they are (scripts, benchmarks, methods
+/// this build does not know) and wait for the reply.
 pub fn request(socket: &Path, method: &str, params: Value) -> Result<Value, ClientError> {
     request_with_timeout(socket, method, params, DEFAULT_TIMEOUT)
 }

@@ -1,111 +1,112 @@
-//! Method name → handler. Adding a request is one line in `dispatch`.
+//! Request → handler. A request is decoded once into a typed [`Call`]; each
+//! handler answers a typed [`Reply`]. Adding a request is a variant of
+//! `Call`, one of `Reply` and one arm in [`answer`] (the match is exhaustive).
 
-use super::protocol::ControlError;
-use crate::daemon::Ctx;
-use crate::daemon::lifecycle::LifecycleRequest;
-use serde_json::{Value, json};
+use super::call::Call;
+use super::deps::ControlDeps;
+use super::lifecycle::LifecycleRequest;
+use super::protocol::{
+    ChannelListReply, ChannelStatus, ChildStatus, ControlError, DoctorReply, ReloadReport, Reply,
+    RestartReply, ShutdownReply, StatusReply,
+};
+use serde_json::Value;
+use zeroclaw_actors::TreeSnapshot;
 
-/// Run one request against the live tree.
-pub async fn dispatch(ctx: &Ctx, method: &str, params: Value) -> Result<Value, ControlError> {
-    match method {
-        "status" => status(ctx).await,
-        "restart" => restart(ctx, &params).await,
-        "reload" => reload(ctx).await,
-        "shutdown" => shutdown(ctx),
-        "channel.list" => channel_list(ctx).await,
-        "channel.doctor" => {
-            Ok(json!({"checks": crate::channels::doctor::run(&ctx.config()).await}))
-        }
-        m if m.starts_with("cron.") => crate::cron::control::handle(ctx, m, params)
-            .await
-            .unwrap_or_else(|| Err(unknown(m))),
-        _ => Err(unknown(method)),
+/// Run one request against the live tree; the reply is the wire's `result`.
+pub async fn dispatch(
+    ctx: &ControlDeps,
+    method: &str,
+    params: Value,
+) -> Result<Value, ControlError> {
+    if method.starts_with("cron.") && ctx.cron.is_none() {
+        return Err(ControlError::internal(
+            "cron is not initialised in this daemon (no job store)",
+        ));
+    }
+    let call = Call::from_wire(method, params)?;
+    answer(ctx, call).await?.into_value()
+}
+
+/// Answer one typed request.
+pub async fn answer(ctx: &ControlDeps, call: Call) -> Result<Reply, ControlError> {
+    match call {
+        Call::Status {} => status(ctx).await.map(Reply::Status),
+        Call::Restart { child } => restart(ctx, &child).await.map(Reply::Restart),
+        Call::Reload {} => reload(ctx).await.map(Reply::Reload),
+        Call::Shutdown {} => shutdown(ctx).map(Reply::Shutdown),
+        Call::ChannelList {} => channel_list(ctx).await.map(Reply::Channels),
+        Call::ChannelDoctor {} => Ok(Reply::Doctor(DoctorReply {
+            checks: crate::channels::doctor::run(&ctx.config()).await,
+        })),
+        cron @ (Call::CronList {}
+        | Call::CronStatus { .. }
+        | Call::CronEnable { .. }
+        | Call::CronDisable { .. }
+        | Call::CronRun { .. }
+        | Call::CronRuns { .. }) => match &ctx.cron {
+            Some(c) => crate::cron::control::answer(c, cron)
+                .await
+                .map(|r| Reply::Cron(Box::new(r))),
+            None => Err(ControlError::internal(
+                "cron is not initialised in this daemon (no job store)",
+            )),
+        },
     }
 }
 
-fn unknown(method: &str) -> ControlError {
-    ControlError::new(
-        "unknown_method",
-        format!("unknown method `{method}`; see docs/control-protocol.md"),
-    )
+async fn snapshot(ctx: &ControlDeps) -> Result<TreeSnapshot, ControlError> {
+    ctx.tree
+        .snapshot()
+        .await
+        .map_err(|e| ControlError::internal(e.to_string()))
 }
 
 /// Configured channels with their child's state.
-async fn channel_list(ctx: &Ctx) -> Result<Value, ControlError> {
-    let snapshot = tree(ctx)?
-        .snapshot()
-        .await
-        .map_err(|e| ControlError::internal(e.to_string()))?;
-    let channels: Vec<Value> = crate::channels::configured(&ctx.config())
+async fn channel_list(ctx: &ControlDeps) -> Result<ChannelListReply, ControlError> {
+    let snapshot = snapshot(ctx).await?;
+    let channels = crate::channels::configured(&ctx.config())
         .into_iter()
         .map(|c| {
             let child = snapshot.children.iter().find(|s| s.name == c.name);
-            json!({
-                "name": c.name,
-                "enabled": c.enabled,
-                "mode": c.mode,
-                "state": child.map(|s| s.state),
-                "restarts": child.map(|s| s.restarts),
-                "detail": ctx.detail(c.name),
-            })
+            ChannelStatus {
+                name: c.name.to_string(),
+                enabled: c.enabled,
+                mode: c.mode.to_string(),
+                state: child.map(|s| s.state),
+                restarts: child.map(|s| s.restarts),
+                detail: ctx.status.get_named(c.name),
+            }
         })
         .collect();
-    Ok(json!({ "channels": channels }))
+    Ok(ChannelListReply { channels })
 }
 
-/// The string parameter `key`, or a `bad_request` naming it.
-pub fn str_param<'a>(params: &'a Value, key: &str) -> Result<&'a str, ControlError> {
-    params
-        .get(key)
-        .and_then(Value::as_str)
-        .ok_or_else(|| ControlError::bad_request(format!("missing string parameter `{key}`")))
-}
-
-fn tree(ctx: &Ctx) -> Result<&zeroclaw_actors::SupervisorHandle, ControlError> {
-    ctx.tree
-        .get()
-        .ok_or_else(|| ControlError::new("starting", "the supervision tree is still starting"))
-}
-
-async fn status(ctx: &Ctx) -> Result<Value, ControlError> {
-    let snapshot = tree(ctx)?
-        .snapshot()
-        .await
-        .map_err(|e| ControlError::internal(e.to_string()))?;
-    let children: Vec<Value> = snapshot
+async fn status(ctx: &ControlDeps) -> Result<StatusReply, ControlError> {
+    let children = snapshot(ctx)
+        .await?
         .children
         .into_iter()
-        .map(|c| {
-            let mut v = json!({
-                "name": c.name,
-                "state": c.state,
-                "restarts": c.restarts,
-                "last_exit": c.last_exit,
-                "uptime_secs": c.uptime_secs,
-                "next_restart_ms": c.next_restart_ms,
-            });
-            if let Some(detail) = ctx.detail(&c.name) {
-                v["detail"] = Value::String(detail);
-            }
-            v
+        .map(|snapshot| ChildStatus {
+            detail: ctx.status.get_named(&snapshot.name),
+            snapshot,
         })
         .collect();
-    Ok(json!({
-        "pid": std::process::id(),
-        "version": crate::VERSION,
-        "uptime_secs": ctx.started.elapsed().as_secs(),
-        "config": ctx.config_path.as_ref().map(|p| p.display().to_string()),
-        "children": children,
-    }))
+    Ok(StatusReply {
+        pid: std::process::id(),
+        version: crate::VERSION.to_string(),
+        uptime_secs: ctx.started.elapsed().as_secs(),
+        config: ctx.config_path.as_ref().map(|p| p.display().to_string()),
+        children,
+    })
 }
 
-async fn restart(ctx: &Ctx, params: &Value) -> Result<Value, ControlError> {
-    let child = str_param(params, "child")?;
-    match tree(ctx)?.restart_child(child).await {
-        Ok(()) => Ok(json!({"restarted": child})),
+async fn restart(ctx: &ControlDeps, child: &str) -> Result<RestartReply, ControlError> {
+    match ctx.tree.restart_child(child).await {
+        Ok(()) => Ok(RestartReply {
+            restarted: child.to_string(),
+        }),
         Err(zeroclaw_actors::SupervisorError::UnknownChild(name)) => {
-            let names: Vec<String> = tree(ctx)?
-                .snapshot()
+            let names: Vec<String> = snapshot(ctx)
                 .await
                 .map(|s| s.children.into_iter().map(|c| c.name).collect())
                 .unwrap_or_default();
@@ -118,9 +119,9 @@ async fn restart(ctx: &Ctx, params: &Value) -> Result<Value, ControlError> {
     }
 }
 
-async fn reload(ctx: &Ctx) -> Result<Value, ControlError> {
+async fn reload(ctx: &ControlDeps) -> Result<ReloadReport, ControlError> {
     let (reply, answer) = tokio::sync::oneshot::channel();
-    ctx.request_lifecycle(LifecycleRequest::Reload(reply))?;
+    ctx.lifecycle.send(LifecycleRequest::Reload(reply))?;
     match answer.await {
         Ok(Ok(report)) => Ok(report),
         Ok(Err(errors)) => Err(ControlError::new("invalid_config", errors)),
@@ -128,7 +129,10 @@ async fn reload(ctx: &Ctx) -> Result<Value, ControlError> {
     }
 }
 
-fn shutdown(ctx: &Ctx) -> Result<Value, ControlError> {
-    ctx.request_lifecycle(LifecycleRequest::Shutdown)?;
-    Ok(json!({"stopping": true, "pid": std::process::id()}))
+fn shutdown(ctx: &ControlDeps) -> Result<ShutdownReply, ControlError> {
+    ctx.lifecycle.send(LifecycleRequest::Shutdown)?;
+    Ok(ShutdownReply {
+        stopping: true,
+        pid: std::process::id(),
+    })
 }

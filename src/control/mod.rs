@@ -2,7 +2,10 @@
 //! See docs/control-protocol.md.
 
 pub mod actor;
+pub mod call;
 pub mod client;
+pub mod deps;
 pub mod dispatch;
+pub mod lifecycle;
 pub mod protocol;
 pub mod server;

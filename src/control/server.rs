@@ -1,15 +1,18 @@
 //! The socket side of the control protocol: accept, check the peer, read
 //! newline-delimited JSON requests, answer each with one line.
 
+use super::deps::ControlDeps;
 use super::dispatch::dispatch;
 use super::protocol::{ControlError, PROTOCOL_VERSION, Request};
-use crate::daemon::Ctx;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 /// A request line longer than this is refused (and the connection closed):
 /// no legitimate request comes near it, and it bounds memory per client.
@@ -21,6 +24,11 @@ pub enum BindError {
         "another zeroclaw (pid {pid}) is already answering on the control socket {path}; stop it first (`zeroclaw stop --config ...`) or give this instance its own [daemon] state_dir"
     )]
     InUse { path: String, pid: String },
+    #[error(
+        "the control socket path {path} exists and is {kind}, not a socket; zeroclaw never \
+         removes it: move it away, or set [daemon] control_socket to another path"
+    )]
+    NotASocket { path: String, kind: &'static str },
     #[error("cannot create control socket {path}: {source}")]
     Io {
         path: String,
@@ -29,14 +37,16 @@ pub enum BindError {
 }
 
 /// Bind the socket at `path` with mode 0600. A live socket (another daemon
-/// answering) is never removed; a stale one (nobody listening) is replaced.
+/// answering) is never removed; a stale one (nobody listening) is replaced;
+/// anything that is not a socket (a file, a symlink, a directory) is left
+/// alone and refused.
 pub fn bind(path: &Path) -> Result<UnixListener, BindError> {
     let io = |source| BindError::Io {
         path: path.display().to_string(),
         source,
     };
     check_free(path)?;
-    if path.exists() {
+    if std::fs::symlink_metadata(path).is_ok() {
         std::fs::remove_file(path).map_err(io)?;
     }
     if let Some(dir) = path.parent() {
@@ -49,9 +59,27 @@ pub fn bind(path: &Path) -> Result<UnixListener, BindError> {
     Ok(listener)
 }
 
-/// Fail if a live daemon answers on `path` (a stale socket file is fine).
+/// Fail if a live daemon answers on `path` (a stale socket file is fine), or
+/// if `path` names something other than a socket (it would be deleted to
+/// make room).
 pub fn check_free(path: &Path) -> Result<(), BindError> {
-    if path.exists() && std::os::unix::net::UnixStream::connect(path).is_ok() {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(BindError::Io {
+                path: path.display().to_string(),
+                source,
+            });
+        }
+    };
+    if let Some(kind) = not_a_socket(&meta.file_type()) {
+        return Err(BindError::NotASocket {
+            path: path.display().to_string(),
+            kind,
+        });
+    }
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
         let pid = super::client::request(path, "status", json!({}))
             .ok()
             .and_then(|v| v.get("pid").map(|p| p.to_string()))
@@ -64,10 +92,40 @@ pub fn check_free(path: &Path) -> Result<(), BindError> {
     Ok(())
 }
 
-/// Serve until `shutdown` resolves. Each connection runs in its own task.
-pub async fn serve(listener: UnixListener, ctx: Ctx, shutdown: impl Future<Output = ()>) {
+/// What the path is, when it is not a socket.
+fn not_a_socket(t: &std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_socket() {
+        None
+    } else if t.is_symlink() {
+        Some("a symbolic link")
+    } else if t.is_dir() {
+        Some("a directory")
+    } else if t.is_file() {
+        Some("a regular file")
+    } else {
+        Some("a device or FIFO")
+    }
+}
+
+/// Serve until `shutdown` resolves. Each connection runs in its own task,
+/// at most `[daemon] control_max_connections` at once; a client idle for
+/// `control_idle_timeout` is disconnected, and when every slot is taken an
+/// idle one is closed to make room for the newcomer.
+pub async fn serve(listener: UnixListener, ctx: ControlDeps, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     let my_uid = nix::unistd::getuid().as_raw();
+    let (max, idle) = {
+        let config = ctx.config();
+        (
+            config.daemon.control_max_connections.max(1),
+            config.daemon.control_idle_timeout,
+        )
+    };
+    let slots = Arc::new(Semaphore::new(max));
+    // Notified when a client finds every slot taken: one idle client closes
+    // to make room, so a leak of idle connections cannot lock the CLI out.
+    let make_room = Arc::new(Notify::new());
     loop {
         tokio::select! {
             _ = &mut shutdown => return,
@@ -77,15 +135,21 @@ pub async fn serve(listener: UnixListener, ctx: Ctx, shutdown: impl Future<Outpu
                         Ok(cred) => cred.uid() == my_uid || cred.uid() == 0,
                         Err(_) => false,
                     };
-                    let ctx = ctx.clone();
-                    tokio::spawn(async move {
-                        if allowed {
-                            connection(stream, ctx).await;
-                        } else {
-                            tracing::warn!("control socket: refused a client of another user");
-                            refuse(stream).await;
-                        }
-                    });
+                    if !allowed {
+                        tracing::warn!("control socket: refused a client of another user");
+                        tokio::spawn(refuse(stream, permission_denied()));
+                        continue;
+                    }
+                    let permit = slots.clone().try_acquire_owned().ok();
+                    if permit.is_none() {
+                        make_room.notify_one();
+                    }
+                    let client = Client {
+                        ctx: ctx.clone(),
+                        idle,
+                        make_room: make_room.clone(),
+                    };
+                    tokio::spawn(admit(stream, client, permit, slots.clone(), max));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "control socket accept failed");
@@ -96,30 +160,127 @@ pub async fn serve(listener: UnixListener, ctx: Ctx, shutdown: impl Future<Outpu
     }
 }
 
-async fn refuse(mut stream: UnixStream) {
-    let reply = error_reply(
-        Value::Null,
-        ControlError::new(
-            "permission_denied",
-            "the control socket only serves the daemon's own user and root",
-        ),
-    );
-    let _ = stream.write_all(reply.as_bytes()).await;
+/// What one connection needs.
+struct Client {
+    ctx: ControlDeps,
+    idle: Duration,
+    make_room: Arc<Notify>,
 }
 
-async fn connection(stream: UnixStream, ctx: Ctx) {
+/// Serve `stream` once it has a slot: at once, or within [`MAKE_ROOM`]
+/// while idle clients close; otherwise (every slot busy with a request)
+/// answer `busy`.
+async fn admit(
+    stream: UnixStream,
+    client: Client,
+    permit: Option<OwnedSemaphorePermit>,
+    slots: Arc<Semaphore>,
+    max: usize,
+) {
+    let permit = match permit {
+        Some(p) => Some(p),
+        None => wait_for_room(&slots, &client.make_room).await,
+    };
+    match permit {
+        Some(_permit) => connection(stream, client).await,
+        None => {
+            tracing::warn!(
+                max,
+                "control socket: refused a client: every slot is busy with a request"
+            );
+            refuse(stream, busy(max)).await;
+        }
+    }
+}
+
+/// How long a client finding every slot taken waits for one.
+const MAKE_ROOM: Duration = Duration::from_secs(1);
+/// How often a waiting client asks again for an idle one to close.
+const ASK_AGAIN: Duration = Duration::from_millis(100);
+
+/// A slot within [`MAKE_ROOM`], asking idle clients to close meanwhile.
+async fn wait_for_room(slots: &Arc<Semaphore>, make_room: &Notify) -> Option<OwnedSemaphorePermit> {
+    let deadline = tokio::time::Instant::now() + MAKE_ROOM;
+    loop {
+        tokio::select! {
+            p = slots.clone().acquire_owned() => return p.ok(),
+            () = tokio::time::sleep(ASK_AGAIN) => {
+                if tokio::time::Instant::now() >= deadline {
+                    return None;
+                }
+                make_room.notify_one();
+            }
+        }
+    }
+}
+
+fn permission_denied() -> ControlError {
+    ControlError::new(
+        "permission_denied",
+        "the control socket only serves the daemon's own user and root",
+    )
+}
+
+fn busy(max: usize) -> ControlError {
+    ControlError::new(
+        "busy",
+        format!(
+            "the control socket already serves {max} clients ([daemon] \
+             control_max_connections); close idle ones and retry"
+        ),
+    )
+}
+
+/// Say why, then close. Never waits long on a client that does not read.
+async fn refuse(mut stream: UnixStream, error: ControlError) {
+    let reply = error_reply(Value::Null, error);
+    let _ = tokio::time::timeout(REFUSAL_WRITE, stream.write_all(reply.as_bytes())).await;
+}
+
+/// How long a refusal may take to write.
+const REFUSAL_WRITE: Duration = Duration::from_secs(1);
+
+/// Serve one client: a request line must arrive, and each reply be taken,
+/// within `idle`; otherwise the connection is closed. Between requests it
+/// may also be picked to close when another client waits for a slot.
+async fn connection(stream: UnixStream, client: Client) {
+    let Client {
+        ctx,
+        idle,
+        make_room,
+    } = client;
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     let mut line = Vec::new();
     loop {
         line.clear();
-        let n = match (&mut reader)
-            .take(MAX_REQUEST_BYTES as u64 + 1)
-            .read_until(b'\n', &mut line)
-            .await
-        {
-            Ok(n) => n,
-            Err(_) => return,
+        let deadline = tokio::time::Instant::now() + idle;
+        let n = loop {
+            let room = (MAX_REQUEST_BYTES + 1).saturating_sub(line.len()) as u64;
+            let mut limited = (&mut reader).take(room);
+            // `read_until` keeps what it read in `line` when cancelled, so
+            // the loop resumes it.
+            tokio::select! {
+                r = tokio::time::timeout_at(deadline, limited.read_until(b'\n', &mut line)) => {
+                    match r {
+                        Ok(Ok(n)) => break n,
+                        Ok(Err(_)) => return,
+                        Err(_) => {
+                            tracing::debug!("control socket: closed a client idle for {idle:?}");
+                            return;
+                        }
+                    }
+                }
+                () = make_room.notified(), if line.is_empty() => {
+                    if line.is_empty() {
+                        tracing::debug!("control socket: closed an idle client to make room");
+                        return;
+                    }
+                    // A request began meanwhile: finish reading it, and
+                    // let another idle client make the room.
+                    make_room.notify_one();
+                }
+            }
         };
         if n == 0 {
             return;
@@ -135,14 +296,15 @@ async fn connection(stream: UnixStream, ctx: Ctx) {
             return;
         }
         let reply = answer(&ctx, &line).await;
-        if write.write_all(reply.as_bytes()).await.is_err() {
-            return;
+        match tokio::time::timeout(idle, write.write_all(reply.as_bytes())).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => return,
         }
     }
 }
 
 /// One request line in, one reply line out (with the trailing newline).
-pub async fn answer(ctx: &Ctx, line: &[u8]) -> String {
+pub async fn answer(ctx: &ControlDeps, line: &[u8]) -> String {
     let request = match parse_request(line) {
         Ok(r) => r,
         Err(e) => return error_reply(salvage_id(line), e),

@@ -8,7 +8,8 @@ use super::view::{JobView, Liveness, job_view};
 use super::{job_id, resolve};
 use crate::cli::Global;
 use crate::config::Config;
-use crate::control::client::{ClientError, DEFAULT_TIMEOUT, request_with_timeout};
+use crate::control::call::Call;
+use crate::control::client::{ClientError, DEFAULT_TIMEOUT, call_with_timeout};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -79,21 +80,23 @@ impl CronCommand {
         }
     }
 
-    fn request(&self) -> (&'static str, Value) {
+    fn request(&self) -> Call {
         match self {
-            Self::List { .. } => ("cron.list", json!({})),
-            Self::Status { name, .. } => ("cron.status", json!({ "name": name })),
-            Self::Enable { name, .. } => ("cron.enable", json!({ "name": name })),
-            Self::Disable { name, .. } => ("cron.disable", json!({ "name": name })),
-            Self::Run { name, detach, .. } => {
-                ("cron.run", json!({ "name": name, "detach": detach }))
-            }
+            Self::List { .. } => Call::CronList {},
+            Self::Status { name, .. } => Call::CronStatus { name: name.clone() },
+            Self::Enable { name, .. } => Call::CronEnable { name: name.clone() },
+            Self::Disable { name, .. } => Call::CronDisable { name: name.clone() },
+            Self::Run { name, detach, .. } => Call::CronRun {
+                name: name.clone(),
+                detach: *detach,
+            },
             Self::Runs {
                 id, name, limit, ..
-            } => (
-                "cron.runs",
-                json!({ "id": id, "name": name, "limit": limit }),
-            ),
+            } => Call::CronRuns {
+                id: id.clone(),
+                name: name.clone(),
+                limit: u64::try_from(*limit).ok(),
+            },
         }
     }
 }
@@ -107,9 +110,9 @@ pub fn run(global: &Global, command: CronCommand) -> anyhow::Result<u8> {
     }
     let loaded = crate::config::load(global.config.as_deref())?;
     let config = loaded.config;
-    let (method, params) = command.request();
+    let request = command.request();
     // `cron run` waits for the run, which may take up to the job's timeout.
-    let timeout = if method == "cron.run" {
+    let timeout = if matches!(request, Call::CronRun { .. }) {
         config
             .cron
             .jobs
@@ -121,14 +124,17 @@ pub fn run(global: &Global, command: CronCommand) -> anyhow::Result<u8> {
     } else {
         DEFAULT_TIMEOUT
     };
-    let reply = match request_with_timeout(&config.control_socket(), method, params, timeout) {
+    let reply = match call_with_timeout(&config.control_socket(), &request, timeout) {
         Ok(v) => v,
         Err(ClientError::NotRunning(_)) => match offline(&config, &command) {
             Ok(v) => v,
             Err(Failure(code, msg)) => return fail(&command, code, &msg),
         },
         Err(ClientError::Remote(e)) => return fail(&command, &e.code, &e.message),
-        Err(e) => return Err(e).context(format!("`{method}` request to the daemon failed")),
+        Err(e) => {
+            let method = request.method();
+            return Err(e).context(format!("`{method}` request to the daemon failed"));
+        }
     };
     if command.json() {
         println!("{}", serde_json::to_string_pretty(&reply)?);

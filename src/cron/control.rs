@@ -1,4 +1,4 @@
-//! `cron.*` requests of the control socket.
+//! `cron.*` requests of the control socket (typed in `control::call`).
 //!
 //! Params (JSON object):
 //! - `cron.list` `{}` → `{"daemon":"running","jobs":[JobView]}`
@@ -13,11 +13,14 @@ use super::job::{JobLive, JobMsg};
 use super::runner::DELIVERY_TIMEOUT;
 use super::view::{JobView, Liveness, job_view};
 use super::{CronHandle, job_id, resolve};
+use crate::component::Live;
+use crate::config::Config;
 use crate::config::CronJob;
+use crate::control::call::Call;
 use crate::control::protocol::ControlError;
-use crate::daemon::Ctx;
 use ractor::rpc::CallResult;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use std::time::Duration;
 
 /// How long a job actor may take to answer a status query.
@@ -26,48 +29,81 @@ const STATUS_TIMEOUT: Duration = Duration::from_secs(5);
 pub const RUNS_DEFAULT_LIMIT: usize = 20;
 pub const RUNS_MAX_LIMIT: usize = 10_000;
 
-/// `None` when `method` is not a cron method.
-pub async fn handle(ctx: &Ctx, method: &str, params: Value) -> Option<Result<Value, ControlError>> {
-    let Some(cron) = ctx.cron.get().cloned() else {
-        return method.starts_with("cron.").then(|| {
-            Err(ControlError::internal(
-                "cron is not initialised in this daemon (no job store)",
-            ))
-        });
-    };
-    let result = match method {
-        "cron.list" => list(ctx, &cron).await,
-        "cron.status" => match opt_str(&params, "name") {
-            Err(e) => Err(e),
-            Ok(None) => list(ctx, &cron).await,
-            Ok(Some(name)) => status(ctx, &cron, &name).await,
-        },
-        "cron.enable" => set_enabled(ctx, &cron, &params, true).await,
-        "cron.disable" => set_enabled(ctx, &cron, &params, false).await,
-        "cron.run" => run(ctx, &cron, &params).await,
-        "cron.runs" => runs(ctx, &cron, &params).await,
-        _ => return None,
-    };
-    Some(result)
+/// What the `cron.*` requests read: the job store and the config in force.
+#[derive(Clone)]
+pub struct CronControl {
+    pub cron: CronHandle,
+    pub config: Live<Config>,
 }
 
-fn opt_str(params: &Value, key: &str) -> Result<Option<String>, ControlError> {
-    match params.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(ControlError::bad_request(format!(
-            "param `{key}` must be a string, got {other}"
+impl CronControl {
+    fn config(&self) -> std::sync::Arc<Config> {
+        self.config.get()
+    }
+}
+
+/// What a `cron.*` request answers.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum CronReply {
+    /// `cron.list`, `cron.status` without a name.
+    Jobs {
+        daemon: &'static str,
+        jobs: Vec<JobView>,
+    },
+    /// `cron.status <name>` (with `daemon`), `cron.enable`, `cron.disable`.
+    Job {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        daemon: Option<&'static str>,
+        job: Option<Box<JobView>>,
+    },
+    Run {
+        run: super::RunRecord,
+    },
+    Runs {
+        runs: Vec<super::RunRecord>,
+    },
+}
+
+/// `None` when `method` is not a cron method; otherwise the reply as the
+/// wire's `result`.
+pub async fn handle(
+    ctx: &CronControl,
+    method: &str,
+    params: Value,
+) -> Option<Result<Value, ControlError>> {
+    if !method.starts_with("cron.") {
+        return None;
+    }
+    let reply = match Call::from_wire(method, params) {
+        Ok(call) => answer(ctx, call).await,
+        Err(e) => Err(e),
+    };
+    Some(
+        reply.and_then(|r| {
+            serde_json::to_value(r).map_err(|e| ControlError::internal(e.to_string()))
+        }),
+    )
+}
+
+/// Answer one of cron's requests.
+pub async fn answer(ctx: &CronControl, call: Call) -> Result<CronReply, ControlError> {
+    let cron = ctx.cron.clone();
+    match call {
+        Call::CronList {} | Call::CronStatus { name: None } => list(ctx, &cron).await,
+        Call::CronStatus { name: Some(name) } => status(ctx, &cron, &name).await,
+        Call::CronEnable { name } => set_enabled(ctx, &cron, &name, true).await,
+        Call::CronDisable { name } => set_enabled(ctx, &cron, &name, false).await,
+        Call::CronRun { name, detach } => run(ctx, &cron, &name, detach).await,
+        Call::CronRuns { id, name, limit } => runs(ctx, &cron, id, name, limit).await,
+        other => Err(ControlError::internal(format!(
+            "`{}` is not a cron request",
+            other.method()
         ))),
     }
 }
 
-fn req_str(params: &Value, key: &str) -> Result<String, ControlError> {
-    opt_str(params, key)?.ok_or_else(|| {
-        ControlError::bad_request(format!("param `{key}` (job name or id) is required"))
-    })
-}
-
-fn find(ctx: &Ctx, key: &str) -> Result<CronJob, ControlError> {
+fn find(ctx: &CronControl, key: &str) -> Result<CronJob, ControlError> {
     let config = ctx.config();
     resolve(&config.cron.jobs, key)
         .cloned()
@@ -101,25 +137,35 @@ async fn views(
 }
 
 /// Every job (each view carries its failures in a row, so `cron status` without a name is the same).
-async fn list(ctx: &Ctx, cron: &CronHandle) -> Result<Value, ControlError> {
+async fn list(ctx: &CronControl, cron: &CronHandle) -> Result<CronReply, ControlError> {
     let jobs = ctx.config().cron.jobs.clone();
     let views = views(cron, jobs, false).await?;
-    Ok(json!({ "daemon": "running", "jobs": views }))
+    Ok(CronReply::Jobs {
+        daemon: "running",
+        jobs: views,
+    })
 }
 
-async fn status(ctx: &Ctx, cron: &CronHandle, key: &str) -> Result<Value, ControlError> {
+async fn status(
+    ctx: &CronControl,
+    cron: &CronHandle,
+    key: &str,
+) -> Result<CronReply, ControlError> {
     let job = find(ctx, key)?;
     let mut v = views(cron, vec![job], true).await?;
-    Ok(json!({ "daemon": "running", "job": v.pop() }))
+    Ok(CronReply::Job {
+        daemon: Some("running"),
+        job: v.pop().map(Box::new),
+    })
 }
 
 async fn set_enabled(
-    ctx: &Ctx,
+    ctx: &CronControl,
     cron: &CronHandle,
-    params: &Value,
+    name: &str,
     enabled: bool,
-) -> Result<Value, ControlError> {
-    let job = find(ctx, &req_str(params, "name")?)?;
+) -> Result<CronReply, ControlError> {
+    let job = find(ctx, name)?;
     let id = job_id(&job.name);
     // Matching the config = no override: the config is the source again.
     let over = (enabled != job.enabled).then_some(enabled);
@@ -143,15 +189,19 @@ async fn set_enabled(
         }
     }
     let mut v = views(cron, vec![job], false).await?;
-    Ok(json!({ "job": v.pop() }))
+    Ok(CronReply::Job {
+        daemon: None,
+        job: v.pop().map(Box::new),
+    })
 }
 
-async fn run(ctx: &Ctx, cron: &CronHandle, params: &Value) -> Result<Value, ControlError> {
-    let job = find(ctx, &req_str(params, "name")?)?;
-    let detach = params
-        .get("detach")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+async fn run(
+    ctx: &CronControl,
+    cron: &CronHandle,
+    name: &str,
+    detach: bool,
+) -> Result<CronReply, ControlError> {
+    let job = find(ctx, name)?;
     let Some(actor) = cron.job_ref(&job.name) else {
         return Err(ControlError::new(
             "unavailable",
@@ -177,7 +227,7 @@ async fn run(ctx: &Ctx, cron: &CronHandle, params: &Value) -> Result<Value, Cont
         )
         .await
     {
-        Ok(CallResult::Success(Ok(record))) => Ok(json!({ "run": record })),
+        Ok(CallResult::Success(Ok(record))) => Ok(CronReply::Run { run: record }),
         Ok(CallResult::Success(Err(e))) => Err(ControlError::new("conflict", e)),
         Ok(CallResult::Timeout) => Err(ControlError::new(
             "timeout",
@@ -194,17 +244,22 @@ async fn run(ctx: &Ctx, cron: &CronHandle, params: &Value) -> Result<Value, Cont
     }
 }
 
-async fn runs(ctx: &Ctx, cron: &CronHandle, params: &Value) -> Result<Value, ControlError> {
-    let limit = match params.get("limit") {
-        None | Some(Value::Null) => RUNS_DEFAULT_LIMIT,
-        Some(v) => v
-            .as_u64()
-            .and_then(|n| usize::try_from(n).ok())
+async fn runs(
+    ctx: &CronControl,
+    cron: &CronHandle,
+    id: Option<String>,
+    name: Option<String>,
+    limit: Option<u64>,
+) -> Result<CronReply, ControlError> {
+    let limit = match limit {
+        None => RUNS_DEFAULT_LIMIT,
+        Some(n) => usize::try_from(n)
+            .ok()
             .filter(|n| *n >= 1)
             .ok_or_else(|| ControlError::bad_request("param `limit` must be a positive integer"))?
             .min(RUNS_MAX_LIMIT),
     };
-    let key = match (opt_str(params, "id")?, opt_str(params, "name")?) {
+    let key = match (id, name) {
         (Some(_), Some(_)) => {
             return Err(ControlError::bad_request("give `id` or `name`, not both"));
         }
@@ -237,5 +292,5 @@ async fn runs(ctx: &Ctx, cron: &CronHandle, params: &Value) -> Result<Value, Con
         .call(move |s| s.runs(filter.as_deref(), limit))
         .await
         .map_err(|e| ControlError::internal(e.to_string()))?;
-    Ok(json!({ "runs": runs }))
+    Ok(CronReply::Runs { runs })
 }

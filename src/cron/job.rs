@@ -1,30 +1,25 @@
 //! The actor that owns one job (`cron:<name>` in the tree).
 //!
-//! It sleeps until the next fire time (one `sleep_until` timer task, no
-//! polling), then starts a run in a task of its own so that it keeps answering
+//! It sleeps until the next fire time (one ractor `send_after` timer, no
+//! polling), then starts a run in a task of its own (`run.rs`) so that it keeps answering
 //! status queries and can record a fire that lands during a run as `skipped`.
 //! A generation number ties each timer to the plan it was armed for: after
 //! enable/disable or a run, a stale timer's `Fire` is ignored.
 
 use super::CronHandle;
-use super::runner::{RunOutcome, Runner};
+use super::run::run_task;
+pub use super::run::{MAX_MISSED_RECORDS, missed_between};
+use super::runner::Runner;
 use super::schedule::{Schedule, parse_timezone};
-use super::store::{RunRecord, RunStatus};
-use crate::config::{CatchUp, CronJob};
-use crate::daemon::Ctx;
+use super::store::{RunRecord, RunStatus, StoreHandle};
+use crate::component::Live;
+use crate::config::{CatchUp, Config, CronJob};
+use crate::metrics::Metrics;
+use crate::task::TaskGuard;
 use chrono::{DateTime, Utc};
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef, MessagingErr, RpcReplyPort};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use tokio::task::JoinHandle;
-
-/// At most this many `missed` rows are written per job after downtime (the
-/// most recent ones); the count of older ones goes into the last row's error.
-pub const MAX_MISSED_RECORDS: usize = 100;
-
-/// Fire times examined when catching up (an every-second job down for a
-/// day has 86,400; beyond this the count is reported as "more than").
-const MAX_MISSED_SCAN: usize = 1_000_000;
 
 /// Messages a job actor accepts.
 pub enum JobMsg {
@@ -71,41 +66,54 @@ pub struct RunningView {
     pub started_at: DateTime<Utc>,
 }
 
+/// What every job actor is handed: the store and run limiter, the config in
+/// force (retention, catch-up and output limits are read per run), metrics.
+#[derive(Clone)]
+pub struct JobDeps {
+    pub cron: CronHandle,
+    pub config: Live<Config>,
+    pub metrics: Arc<Metrics>,
+}
+
 /// Everything a job actor is started with.
 pub struct JobArgs {
-    pub ctx: Ctx,
+    pub deps: JobDeps,
     pub job: CronJob,
     pub runner: Arc<dyn Runner>,
 }
 
 pub struct JobActor;
 
-/// Aborts its task when dropped, so timers and runs end with the actor even
-/// when it is killed (ractor skips `post_stop` then).
-struct AbortOnDrop(JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
+/// The timer and the run task are held in guards, so they end with the
+/// actor even when it is killed (ractor skips `post_stop` then).
+type Timer = TaskGuard<Result<(), MessagingErr<JobMsg>>>;
 
 struct Running {
     token: u64,
     run_id: Option<i64>,
     scheduled_at: Option<DateTime<Utc>>,
     started_at: DateTime<Utc>,
-    _task: AbortOnDrop,
+    _task: TaskGuard,
 }
 
 /// Shared with run tasks.
 #[derive(Clone)]
-struct Env {
-    ctx: Ctx,
-    cron: CronHandle,
-    job: Arc<CronJob>,
-    id: String,
-    runner: Arc<dyn Runner>,
+pub(super) struct Env {
+    pub deps: JobDeps,
+    pub job: Arc<CronJob>,
+    pub id: String,
+    pub runner: Arc<dyn Runner>,
+}
+
+impl Env {
+    pub fn store(&self) -> &StoreHandle {
+        &self.deps.cron.store
+    }
+
+    /// Run history kept per job (`[cron] max_runs_per_job`, read per run).
+    pub fn keep(&self) -> usize {
+        self.deps.config.get().cron.max_runs_per_job.max(1)
+    }
 }
 
 pub struct JobState {
@@ -115,7 +123,7 @@ pub struct JobState {
     generation: u64,
     next_token: u64,
     next_fire: Option<DateTime<Utc>>,
-    timer: Option<AbortOnDrop>,
+    timer: Option<Timer>,
     running: Option<Running>,
 }
 
@@ -146,16 +154,12 @@ impl JobState {
         };
         self.next_fire = Some(next);
         let delay = (next - Utc::now()).to_std().unwrap_or_default();
-        let deadline = tokio::time::Instant::now() + delay;
-        let me = myself.clone();
         let generation = self.generation;
-        self.timer = Some(AbortOnDrop(tokio::spawn(async move {
-            tokio::time::sleep_until(deadline).await;
-            let _ = me.cast(JobMsg::Fire {
-                scheduled: next,
-                generation,
-            });
-        })));
+        let timer = myself.send_after(delay, move || JobMsg::Fire {
+            scheduled: next,
+            generation,
+        });
+        self.timer = Some(timer.into());
     }
 
     /// Fire times that passed while this timer was late (the process was
@@ -169,7 +173,7 @@ impl JobState {
         let (id, name) = (self.env.id.clone(), self.env.job.name.clone());
         tracing::warn!(job = %name, missed = total, %scheduled, "the job's timer went off late; fire times missed");
         for _ in 0..late.len() {
-            self.env.ctx.metrics.cron_run(&name, "missed");
+            self.env.deps.metrics.cron_run(&name, "missed");
         }
         let mut note =
             "not run: its time had passed when the job's timer went off (the process was stalled)"
@@ -180,11 +184,10 @@ impl JobState {
                 total - late.len()
             ));
         }
-        let keep = self.env.ctx.config().cron.max_runs_per_job.max(1);
+        let keep = self.env.keep();
         let res = self
             .env
-            .cron
-            .store
+            .store()
             .call(move |s| {
                 s.record_missed(&id, &name, &late, &note, now)?;
                 s.prune(&id, keep)
@@ -193,6 +196,44 @@ impl JobState {
         if let Err(e) = res {
             tracing::error!(job = %self.env.job.name, error = %e, "cannot record missed fire times");
         }
+    }
+
+    /// The timer for `scheduled` went off: run, or record `skipped` when the
+    /// previous run is still going; then plan the next fire.
+    async fn fire(&mut self, myself: &ActorRef<JobMsg>, scheduled: DateTime<Utc>, generation: u64) {
+        if generation != self.generation || !self.enabled {
+            return;
+        }
+        if let Some(r) = &self.running {
+            let (id, name) = (self.env.id.clone(), self.env.job.name.clone());
+            let note = match r.run_id {
+                Some(run) => format!("run #{run} was still running"),
+                None => "the previous run was still running".to_string(),
+            };
+            tracing::warn!(job = %name, %scheduled, "fire skipped: {note}");
+            self.env.deps.metrics.cron_run(&name, "skipped");
+            let now = Utc::now();
+            let keep = self.env.keep();
+            let res = self
+                .env
+                .store()
+                .call(move |s| {
+                    s.atomically(|s| {
+                        s.set_anchor(&id, &name, scheduled)?;
+                        s.record(&id, &name, scheduled, RunStatus::Skipped, &note, now)?;
+                        s.prune(&id, keep)
+                    })
+                })
+                .await;
+            if let Err(e) = res {
+                tracing::error!(job = %self.env.job.name, error = %e, "cannot record a skipped run");
+            }
+        } else {
+            self.start_run(myself, Some(scheduled), None);
+        }
+        let now = Utc::now();
+        self.record_late(scheduled, now).await;
+        self.arm(myself, scheduled.max(now));
     }
 
     fn start_run(
@@ -215,163 +256,9 @@ impl JobState {
             run_id: None,
             scheduled_at,
             started_at: Utc::now(),
-            _task: AbortOnDrop(task),
+            _task: task.into(),
         });
     }
-}
-
-/// One run, off the actor: permit → `running` row → runner under timeout → record.
-async fn run_task(
-    env: Env,
-    me: ActorRef<JobMsg>,
-    token: u64,
-    scheduled_at: Option<DateTime<Utc>>,
-    mut reply: Option<(bool, RpcReplyPort<Result<RunRecord, String>>)>,
-) {
-    let permit = env.cron.semaphore.clone().acquire_owned().await;
-    let started_at = Utc::now();
-    let (id, name) = (env.id.clone(), env.job.name.clone());
-    let begun = env
-        .cron
-        .store
-        .call(move |s| {
-            s.atomically(|s| {
-                if let Some(at) = scheduled_at {
-                    s.set_anchor(&id, &name, at)?;
-                }
-                s.begin_run(&id, &name, scheduled_at, started_at)
-            })
-        })
-        .await;
-    let run_id = match begun {
-        Ok(id) => id,
-        Err(e) => {
-            tracing::error!(job = %env.job.name, error = %e, "cannot record the run; not running it");
-            env.ctx.metrics.cron_run(&env.job.name, "error");
-            if let Some((_, port)) = reply {
-                let _ = port.send(Err(format!("cannot record the run: {e}")));
-            }
-            let _ = me.cast(JobMsg::RunDone { token });
-            return;
-        }
-    };
-    let _ = me.cast(JobMsg::RunBegun { token, run_id });
-    let mut record = RunRecord {
-        id: run_id,
-        job_id: env.id.clone(),
-        job_name: env.job.name.clone(),
-        scheduled_at,
-        started_at: Some(started_at),
-        finished_at: None,
-        status: RunStatus::Running,
-        output: None,
-        error: None,
-    };
-    if let Some((false, _)) = reply
-        && let Some((_, port)) = reply.take()
-    {
-        let _ = port.send(Ok(record.clone()));
-    }
-    tracing::info!(job = %env.job.name, run = run_id, "cron run started");
-
-    let outcome = if permit.is_err() {
-        RunOutcome::error("the cron run limiter is closed (daemon shutting down)")
-    } else {
-        let mut inner = tokio::spawn(env.runner.run(env.id.clone(), env.job.clone()));
-        match tokio::time::timeout(env.job.timeout, &mut inner).await {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(join)) => RunOutcome::error(format!("the run failed unexpectedly: {join}")),
-            Err(_) => {
-                inner.abort();
-                RunOutcome {
-                    status: RunStatus::Timeout,
-                    output: None,
-                    error: Some(format!(
-                        "timed out after {} (the job's `timeout`)",
-                        humantime::format_duration(env.job.timeout)
-                    )),
-                }
-            }
-        }
-    };
-    drop(permit);
-
-    let finished_at = Utc::now();
-    let config = env.ctx.config();
-    let max_output = usize::try_from(config.cron.max_output.as_u64()).unwrap_or(usize::MAX);
-    let keep = config.cron.max_runs_per_job.max(1);
-    let (id, o) = (env.id.clone(), outcome.clone());
-    let stored = env
-        .cron
-        .store
-        .call(move |s| {
-            s.atomically(|s| {
-                s.finish_run(
-                    run_id,
-                    finished_at,
-                    o.status,
-                    o.output.as_deref(),
-                    o.error.as_deref(),
-                    max_output,
-                )?;
-                s.prune(&id, keep)?;
-                s.run(run_id)
-            })
-        })
-        .await;
-    env.ctx
-        .metrics
-        .cron_run(&env.job.name, outcome.status.as_str());
-    match &outcome.error {
-        Some(e) => {
-            tracing::warn!(job = %env.job.name, run = run_id, status = %outcome.status, error = %e, "cron run finished")
-        }
-        None => {
-            tracing::info!(job = %env.job.name, run = run_id, status = %outcome.status, "cron run finished")
-        }
-    }
-    match stored {
-        Ok(Some(r)) => record = r,
-        Ok(None) | Err(_) => {
-            if let Err(e) = &stored {
-                tracing::error!(job = %env.job.name, run = run_id, error = %e, "cannot record the run result");
-            }
-            record.finished_at = Some(finished_at);
-            record.status = outcome.status;
-            record.output = outcome.output;
-            record.error = outcome.error;
-        }
-    }
-    // Done before the reply, so a caller's next query sees the job idle.
-    let _ = me.cast(JobMsg::RunDone { token });
-    if let Some((_, port)) = reply {
-        let _ = port.send(Ok(record));
-    }
-}
-
-/// Fire times in `(after, before)`: the newest `MAX_MISSED_RECORDS` and how many in all.
-pub fn missed_between(
-    schedule: &Schedule,
-    after: DateTime<Utc>,
-    before: DateTime<Utc>,
-) -> (Vec<DateTime<Utc>>, usize) {
-    let mut kept = std::collections::VecDeque::with_capacity(MAX_MISSED_RECORDS);
-    let mut total = 0;
-    let mut at = after;
-    while total < MAX_MISSED_SCAN {
-        match schedule.next_after(at) {
-            Some(t) if t < before => {
-                total += 1;
-                if kept.len() == MAX_MISSED_RECORDS {
-                    kept.pop_front();
-                }
-                kept.push_back(t);
-                at = t;
-            }
-            _ => break,
-        }
-    }
-    (kept.into(), total)
 }
 
 impl Actor for JobActor {
@@ -384,9 +271,6 @@ impl Actor for JobActor {
         _myself: ActorRef<JobMsg>,
         args: JobArgs,
     ) -> Result<JobState, ActorProcessingErr> {
-        let cron = args.ctx.cron.get().cloned().ok_or(
-            "cron is not initialised: the daemon must call cron::init before starting jobs",
-        )?;
         let tz = parse_timezone(args.job.timezone.as_deref())
             .map_err(|e| format!("cron job `{}`: {e}", args.job.name))?;
         let schedule = Schedule::parse(&args.job.schedule, tz)
@@ -396,8 +280,7 @@ impl Actor for JobActor {
         let enabled = args.job.enabled;
         Ok(JobState {
             env: Env {
-                ctx: args.ctx,
-                cron,
+                deps: args.deps,
                 job: Arc::new(args.job),
                 id,
                 runner: args.runner,
@@ -424,8 +307,7 @@ impl Actor for JobActor {
             let (id, name) = (id.clone(), name.clone());
             state
                 .env
-                .cron
-                .store
+                .store()
                 .call(move |s| {
                     s.atomically(|s| {
                         let enabled = s.override_for(&id)?.unwrap_or(config_enabled);
@@ -458,20 +340,19 @@ impl Actor for JobActor {
                         ));
                     }
                     tracing::warn!(job = %name, missed = total, "fire times missed while down");
-                    let keep = state.env.ctx.config().cron.max_runs_per_job.max(1);
+                    let keep = state.env.keep();
                     for _ in 0..missed.len() {
-                        state.env.ctx.metrics.cron_run(&name, "missed");
+                        state.env.deps.metrics.cron_run(&name, "missed");
                     }
                     state
                         .env
-                        .cron
-                        .store
+                        .store()
                         .call(move |s| {
                             s.record_missed(&id, &name, &missed, &note, now)?;
                             s.prune(&id, keep)
                         })
                         .await?;
-                    if state.env.ctx.config().cron.catch_up == CatchUp::Once {
+                    if state.env.deps.config.get().cron.catch_up == CatchUp::Once {
                         catch_up_at = Some(last);
                     }
                 }
@@ -495,40 +376,7 @@ impl Actor for JobActor {
                 scheduled,
                 generation,
             } => {
-                if generation != state.generation || !state.enabled {
-                    return Ok(());
-                }
-                if let Some(r) = &state.running {
-                    let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
-                    let note = match r.run_id {
-                        Some(run) => format!("run #{run} was still running"),
-                        None => "the previous run was still running".to_string(),
-                    };
-                    tracing::warn!(job = %name, %scheduled, "fire skipped: {note}");
-                    state.env.ctx.metrics.cron_run(&name, "skipped");
-                    let now = Utc::now();
-                    let keep = state.env.ctx.config().cron.max_runs_per_job.max(1);
-                    let res = state
-                        .env
-                        .cron
-                        .store
-                        .call(move |s| {
-                            s.atomically(|s| {
-                                s.set_anchor(&id, &name, scheduled)?;
-                                s.record(&id, &name, scheduled, RunStatus::Skipped, &note, now)?;
-                                s.prune(&id, keep)
-                            })
-                        })
-                        .await;
-                    if let Err(e) = res {
-                        tracing::error!(job = %state.env.job.name, error = %e, "cannot record a skipped run");
-                    }
-                } else {
-                    state.start_run(&myself, Some(scheduled), None);
-                }
-                let now = Utc::now();
-                state.record_late(scheduled, now).await;
-                state.arm(&myself, scheduled.max(now));
+                state.fire(&myself, scheduled, generation).await;
             }
             JobMsg::RunNow { wait, reply } => {
                 if let Some(r) = &state.running {
@@ -552,8 +400,7 @@ impl Actor for JobActor {
                     let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
                     state
                         .env
-                        .cron
-                        .store
+                        .store()
                         .call(move |s| s.set_anchor(&id, &name, now))
                         .await?;
                     state.arm(&myself, now);
@@ -592,8 +439,7 @@ impl Actor for JobActor {
         let enabled = state.enabled;
         let res = state
             .env
-            .cron
-            .store
+            .store()
             .call(move |s| {
                 if let Some(run) = interrupted {
                     s.finish_run(

@@ -1,37 +1,37 @@
 //! Cron: schedules, one actor per job, the run history store.
 //!
-//! The daemon calls, in order:
-//! 1. [`init`] once at start (opens the database, turns runs left `running` by
-//!    a previous process into `interrupted`, stores a [`CronHandle`] in `ctx.cron`);
-//! 2. [`child_specs`] for the tree's `cron:<name>` children;
-//! 3. on reload, [`child_spec`] for each added or changed job (diffed by name:
-//!    `add_child` / `replace_child`) and `remove_child(&child_name(job))` for
-//!    removed ones;
-//! 4. [`control::handle`] from the control dispatcher.
+//! The daemon opens the store once at start ([`CronHandle::open`], which
+//! turns runs left `running` by a previous process into `interrupted`), then
+//! builds the [`Cron`] component from it: one `cron:<name>` child per
+//! `[[cron.jobs]]` entry, diffed by name on reload. The control socket's
+//! `cron.*` requests are served by [`control::CronControl`].
 
 pub mod cli;
 pub mod control;
 pub mod id;
 pub mod job;
+pub mod record;
+pub mod run;
 pub mod runner;
 pub mod schedule;
 pub mod store;
 pub mod view;
 
 pub use id::job_id;
-pub use job::{JobActor, JobArgs, JobLive, JobMsg};
+pub use job::{JobActor, JobArgs, JobDeps, JobLive, JobMsg};
 pub use runner::{AgentRunner, RunOutcome, Runner};
 pub use store::{RunRecord, RunStatus, Store, StoreError, StoreHandle};
 
+use crate::component::{ChildName, Component, Registry};
 use crate::config::{Config, CronJob};
-use crate::daemon::Ctx;
-use ractor::{Actor, ActorRef};
+use ractor::ActorRef;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
-use zeroclaw_actors::{ChildSpec, RestartPolicy, SpawnContext};
+use zeroclaw_actors::{ChildSpec, RestartPolicy};
 
-/// What all job actors and the control handlers share (lives in `ctx.cron`).
+/// What all job actors and the control handlers share: opened by the daemon
+/// before the tree starts.
 #[derive(Clone)]
 pub struct CronHandle {
     pub store: StoreHandle,
@@ -99,124 +99,74 @@ impl CronHandle {
     }
 }
 
-/// Open the store and publish the handle in `ctx.cron` (idempotent).
-pub fn init(ctx: &Ctx) -> Result<CronHandle, StoreError> {
-    if let Some(h) = ctx.cron.get() {
-        return Ok(h.clone());
-    }
-    let handle = CronHandle::open(&ctx.config())?;
-    // A concurrent init lost the race: use the winner's handle.
-    Ok(ctx.cron.get_or_init(|| handle).clone())
-}
-
-/// The tree child name of a job.
-pub fn child_name(job: &CronJob) -> String {
-    format!("cron:{}", job.name)
-}
-
-/// One child per `[[cron.jobs]]` entry, in config order. Calls [`init`].
-pub fn child_specs(
-    ctx: &Ctx,
-    policy_for: impl Fn(&str) -> RestartPolicy,
-) -> Result<Vec<ChildSpec>, StoreError> {
-    init(ctx)?;
-    Ok(ctx
-        .config()
-        .cron
-        .jobs
-        .iter()
-        .map(|job| child_spec(ctx, job.clone(), policy_for(&child_name(job))))
-        .collect())
-}
-
-/// The child of one job, with the production runner (agent → delivery).
-pub fn child_spec(ctx: &Ctx, job: CronJob, policy: RestartPolicy) -> ChildSpec {
-    let runner: Arc<dyn Runner> = Arc::new(AgentRunner::new(ctx.clone()));
-    child_spec_with_runner(ctx, job, policy, runner)
-}
-
-/// The child of one job with any runner (tests, benchmarks).
-pub fn child_spec_with_runner(
-    ctx: &Ctx,
-    job: CronJob,
-    policy: RestartPolicy,
+/// Cron as a component of the tree: one child per `[[cron.jobs]]` entry.
+pub struct Cron {
+    deps: JobDeps,
     runner: Arc<dyn Runner>,
-) -> ChildSpec {
-    let ctx = ctx.clone();
-    ChildSpec::new(child_name(&job), policy, move |sc: SpawnContext| {
-        let ctx = ctx.clone();
-        let job = job.clone();
-        let runner = runner.clone();
-        async move {
-            let (actor, _) = spawn_job(&ctx, job, runner, &sc).await?;
-            Ok(actor.get_cell())
-        }
-    })
+    registry: Registry,
 }
 
-/// Spawn a job actor linked to `sc.supervisor` under `sc.registered_name`.
-pub async fn spawn_job(
-    ctx: &Ctx,
-    job: CronJob,
-    runner: Arc<dyn Runner>,
-    sc: &SpawnContext,
-) -> Result<(ActorRef<JobMsg>, tokio::task::JoinHandle<()>), ractor::SpawnErr> {
-    if let Some(h) = ctx.cron.get() {
-        h.register(&job.name, &sc.registered_name);
+impl Cron {
+    /// `runner` does each run ([`AgentRunner`] in the daemon); `registry`
+    /// says where the job actors will be registered, so the control socket
+    /// finds them.
+    pub fn new(deps: JobDeps, runner: Arc<dyn Runner>, registry: Registry) -> Self {
+        Self {
+            deps,
+            runner,
+            registry,
+        }
     }
-    let args = JobArgs {
-        ctx: ctx.clone(),
-        job,
-        runner,
-    };
-    Actor::spawn_linked(
-        Some(sc.registered_name.clone()),
-        JobActor,
-        args,
-        sc.supervisor.clone(),
-    )
-    .await
+
+    /// The child of one job.
+    pub fn job_spec(&self, job: CronJob, policy: RestartPolicy) -> ChildSpec {
+        let child = ChildName::cron(&job.name);
+        self.deps
+            .cron
+            .register(&job.name, &self.registry.name_of(&child));
+        let (deps, runner) = (self.deps.clone(), self.runner.clone());
+        ChildSpec::actor(child.to_string(), policy, move || {
+            let args = JobArgs {
+                deps: deps.clone(),
+                job: job.clone(),
+                runner: runner.clone(),
+            };
+            (JobActor, args)
+        })
+    }
 }
 
-/// Every problem in `[[cron.jobs]]` beyond what serde checks (schedule,
-/// timezone, `deliver_to`, duplicate names or ids), one sentence each, for
-/// config validation.
-pub fn validate_jobs(jobs: &[CronJob]) -> Vec<String> {
-    let mut problems = Vec::new();
-    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
-    for (i, job) in jobs.iter().enumerate() {
-        let at = format!("[[cron.jobs]] #{} (`{}`)", i + 1, job.name);
-        if job.name.trim().is_empty() {
-            problems.push(format!("{at}: `name` is empty"));
-        }
-        if let Err(e) = schedule::validate(&job.schedule) {
-            problems.push(format!("{at}: invalid schedule `{}`: {e}", job.schedule));
-        }
-        if let Err(e) = schedule::parse_timezone(job.timezone.as_deref()) {
-            problems.push(format!("{at}: {e}"));
-        }
-        if let Some(t) = &job.deliver_to
-            && let Err(e) = runner::parse_target(t)
-        {
-            problems.push(format!("{at}: {e}"));
-        }
-        if job.timeout.is_zero() {
-            problems.push(format!("{at}: `timeout` must be more than 0s"));
-        }
-        let id = job_id(&job.name);
-        match seen.get(&id) {
-            Some(other) if *other == job.name => {
-                problems.push(format!("{at}: another job has the same name"))
-            }
-            Some(other) => problems.push(format!(
-                "{at}: its id {id} collides with job `{other}`; rename one of them"
-            )),
-            None => {
-                seen.insert(id, &job.name);
-            }
-        }
+fn find_job<'a>(config: &'a Config, name: &str) -> Option<&'a CronJob> {
+    config.cron.jobs.iter().find(|j| j.name == name)
+}
+
+impl Component for Cron {
+    fn children(&self, config: &Config) -> Vec<ChildName> {
+        config
+            .cron
+            .jobs
+            .iter()
+            .map(|j| ChildName::cron(&j.name))
+            .collect()
     }
-    problems
+
+    fn spec(&self, child: &ChildName, config: &Config, policy: RestartPolicy) -> Option<ChildSpec> {
+        let ChildName::Cron(name) = child else {
+            return None;
+        };
+        let job = find_job(config, name)?.clone();
+        Some(self.job_spec(job, policy))
+    }
+
+    /// A job reads its own entry and the limits its runs are started under.
+    fn restart_needed(&self, child: &ChildName, old: &Config, new: &Config) -> bool {
+        let ChildName::Cron(name) = child else {
+            return false;
+        };
+        find_job(old, name) != find_job(new, name)
+            || old.cron.max_concurrent != new.cron.max_concurrent
+            || old.cron.max_output != new.cron.max_output
+    }
 }
 
 /// Find a job by name or id; the error names the closest matches.

@@ -1,11 +1,15 @@
 //! In-process tests of the job actor, delivery and the control handlers,
 //! with real time (wall-clock fire times) and deadlines, never bare sleeps.
 
+use super::control::CronControl;
 use super::*;
+use crate::agent::Agent;
 use crate::channels::msg::ChannelMsg;
-use crate::daemon::context::DaemonCtx;
+use crate::component::{Live, Registry};
+use crate::metrics::Metrics;
 use chrono::Utc;
 use futures_util::future::BoxFuture;
+use ractor::Actor;
 use ractor::rpc::CallResult;
 use serde_json::json;
 use std::path::Path;
@@ -37,25 +41,65 @@ fn job(name: &str, schedule: &str) -> CronJob {
     }
 }
 
+/// What the daemon would hand cron, built here without a daemon.
+struct Ctx {
+    config: Live<Config>,
+    agent: Live<Agent>,
+    metrics: Arc<Metrics>,
+    cron: CronHandle,
+    control: CronControl,
+}
+
+impl Ctx {
+    fn deps(&self) -> JobDeps {
+        JobDeps {
+            cron: self.cron.clone(),
+            config: self.config.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
+
+    /// The production runner, delivering into a tree that is not running.
+    fn runner(&self) -> Arc<AgentRunner> {
+        Arc::new(AgentRunner::new(
+            self.agent.clone(),
+            Registry::new(&unique("no-tree")),
+        ))
+    }
+}
+
 fn ctx_with(dir: &Path, jobs: Vec<CronJob>, tweak: impl FnOnce(&mut Config)) -> Ctx {
     let mut config = Config::default();
     config.daemon.state_dir = Some(dir.to_path_buf());
     config.cron.jobs = jobs;
     tweak(&mut config);
-    let ctx = DaemonCtx::build(config, None, dir.to_path_buf()).unwrap();
-    init(&ctx).unwrap();
-    ctx
+    let metrics = Arc::new(Metrics::default());
+    let agent = Agent::new(&config, dir.to_path_buf())
+        .unwrap()
+        .with_metrics(metrics.clone());
+    let cron = CronHandle::open(&config).unwrap();
+    let config = Live::new(config);
+    Ctx {
+        control: CronControl {
+            cron: cron.clone(),
+            config: config.clone(),
+        },
+        config,
+        agent: Live::new(agent),
+        metrics,
+        cron,
+    }
 }
 
 /// Spawn a job actor outside any tree (registered under a unique name).
 async fn spawn(ctx: &Ctx, job: CronJob, runner: Arc<dyn Runner>) -> ActorRef<JobMsg> {
     let name = unique("job");
-    ctx.cron.get().unwrap().register(&job.name, &name);
+    ctx.cron.register(&job.name, &name);
     let (actor, _) = Actor::spawn(
         Some(name),
         JobActor,
         JobArgs {
-            ctx: ctx.clone(),
+            deps: ctx.deps(),
             job,
             runner,
         },
@@ -78,8 +122,6 @@ async fn live(actor: &ActorRef<JobMsg>) -> JobLive {
 fn runs(ctx: &Ctx, name: &str) -> Vec<RunRecord> {
     let id = job_id(name);
     ctx.cron
-        .get()
-        .unwrap()
         .store
         .blocking(|s| s.runs(Some(&id), 1000))
         .unwrap()
@@ -132,7 +174,7 @@ async fn fires_every_second_through_the_echo_agent() {
     let dir = tempfile::tempdir().unwrap();
     let j = job("每秒任务", "* * * * * *");
     let ctx = ctx_with(dir.path(), vec![j.clone()], |_| {});
-    let actor = spawn(&ctx, j, Arc::new(AgentRunner::new(ctx.clone()))).await;
+    let actor = spawn(&ctx, j, ctx.runner()).await;
     let ok = wait_for(Duration::from_secs(8), || {
         runs(&ctx, "每秒任务")
             .iter()
@@ -255,10 +297,10 @@ async fn disable_and_enable_replan_and_persist() {
     let dir = tempfile::tempdir().unwrap();
     let j = job("toggle", "0 9 * * *");
     let ctx = ctx_with(dir.path(), vec![j.clone()], |_| {});
-    let actor = spawn(&ctx, j.clone(), Arc::new(AgentRunner::new(ctx.clone()))).await;
+    let actor = spawn(&ctx, j.clone(), ctx.runner()).await;
     assert!(live(&actor).await.next_fire.is_some());
 
-    let v = control::handle(&ctx, "cron.disable", json!({"name": "toggle"}))
+    let v = control::handle(&ctx.control, "cron.disable", json!({"name": "toggle"}))
         .await
         .unwrap()
         .unwrap();
@@ -269,12 +311,12 @@ async fn disable_and_enable_replan_and_persist() {
 
     // A new actor (restart, reload) starts disabled from the override.
     actor.stop(None);
-    let again = spawn(&ctx, j.clone(), Arc::new(AgentRunner::new(ctx.clone()))).await;
+    let again = spawn(&ctx, j.clone(), ctx.runner()).await;
     assert!(!live(&again).await.enabled);
 
     // Enabling back to the config's value removes the override.
     let id = job_id("toggle");
-    let v = control::handle(&ctx, "cron.enable", json!({ "name": id }))
+    let v = control::handle(&ctx.control, "cron.enable", json!({ "name": id }))
         .await
         .unwrap()
         .unwrap();
@@ -292,7 +334,7 @@ async fn missed_fire_times_are_recorded_and_catch_up_once_runs_once() {
     let ctx = ctx_with(dir.path(), vec![skip.clone(), once.clone()], |c| {
         c.cron.max_runs_per_job = 1000;
     });
-    let cron = ctx.cron.get().unwrap().clone();
+    let cron = ctx.cron.clone();
     let ten_min_ago = Utc::now() - chrono::Duration::minutes(10);
     let three_h_ago = Utc::now() - chrono::Duration::hours(3);
     cron.store.blocking(|s| {
@@ -311,8 +353,8 @@ async fn missed_fire_times_are_recorded_and_catch_up_once_runs_once() {
     a.stop(None);
 
     // once: capped rows, one run at start
-    ctx.set_config({
-        let mut c = (*ctx.config()).clone();
+    ctx.config.set({
+        let mut c = (*ctx.config.get()).clone();
         c.cron.catch_up = crate::config::CatchUp::Once;
         c
     });
@@ -383,15 +425,15 @@ async fn delivery_reaches_the_channel_or_explains_why_not() {
     let (ch, _) = Actor::spawn(Some(name.clone()), FakeChannel, tx)
         .await
         .unwrap();
-    runner::deliver_via(Some(name.clone()), "telegram:42", "早上好")
+    runner::deliver_via(&name, "telegram:42", "早上好")
         .await
         .unwrap();
     assert_eq!(rx.recv().await.unwrap(), ("42".into(), "早上好".into()));
-    let e = runner::deliver_via(Some(name.clone()), "telegram:403", "x")
+    let e = runner::deliver_via(&name, "telegram:403", "x")
         .await
         .unwrap_err();
     assert!(e.contains("blocked"), "{e}");
-    let e = runner::deliver_via(Some(unique("none")), "telegram:1", "x")
+    let e = runner::deliver_via(&unique("none"), "telegram:1", "x")
         .await
         .unwrap_err();
     assert!(e.contains("is not running"), "{e}");
@@ -404,8 +446,8 @@ async fn undeliverable_result_is_an_error_with_output_kept() {
     let mut j = job("推送", "0 0 1 1 *");
     j.deliver_to = Some("telegram:42".into());
     let ctx = ctx_with(dir.path(), vec![j.clone()], |_| {});
-    let actor = spawn(&ctx, j, Arc::new(AgentRunner::new(ctx.clone()))).await;
-    let v = control::handle(&ctx, "cron.run", json!({"name": "推送"}))
+    let actor = spawn(&ctx, j, ctx.runner()).await;
+    let v = control::handle(&ctx.control, "cron.run", json!({"name": "推送"}))
         .await
         .unwrap()
         .unwrap();
@@ -421,15 +463,15 @@ async fn control_list_status_runs_and_unknown_names() {
     let a = job("每日新闻推送", "0 9 * * *");
     let b = job("系统健康检查", "0 3 * * *");
     let ctx = ctx_with(dir.path(), vec![a.clone(), b.clone()], |_| {});
-    let actor = spawn(&ctx, a, Arc::new(AgentRunner::new(ctx.clone()))).await;
+    let actor = spawn(&ctx, a, ctx.runner()).await;
 
-    let v = control::handle(&ctx, "cron.run", json!({"name": "每日新闻推送"}))
+    let v = control::handle(&ctx.control, "cron.run", json!({"name": "每日新闻推送"}))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(v["run"]["status"], "ok");
 
-    let list = control::handle(&ctx, "cron.list", json!({}))
+    let list = control::handle(&ctx.control, "cron.list", json!({}))
         .await
         .unwrap()
         .unwrap();
@@ -440,16 +482,20 @@ async fn control_list_status_runs_and_unknown_names() {
     assert_eq!(jobs[0]["last_run"]["status"], "ok");
     assert_eq!(jobs[1]["state"], "down"); // no actor spawned for it
 
-    let st = control::handle(&ctx, "cron.status", json!({"name": job_id("每日新闻推送")}))
-        .await
-        .unwrap()
-        .unwrap();
+    let st = control::handle(
+        &ctx.control,
+        "cron.status",
+        json!({"name": job_id("每日新闻推送")}),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let upcoming = st["job"]["detail"]["upcoming"].as_array().unwrap();
     assert_eq!(upcoming.len(), 5);
     assert_eq!(st["job"]["detail"]["recent_runs"][0]["status"], "ok");
 
     let r = control::handle(
-        &ctx,
+        &ctx.control,
         "cron.runs",
         json!({"id": job_id("每日新闻推送"), "limit": 5}),
     )
@@ -458,7 +504,7 @@ async fn control_list_status_runs_and_unknown_names() {
     .unwrap();
     assert_eq!(r["runs"].as_array().unwrap().len(), 1);
 
-    let e = control::handle(&ctx, "cron.status", json!({"name": "每日新闻"}))
+    let e = control::handle(&ctx.control, "cron.status", json!({"name": "每日新闻"}))
         .await
         .unwrap()
         .unwrap_err();
@@ -468,12 +514,16 @@ async fn control_list_status_runs_and_unknown_names() {
         "{}",
         e.message
     );
-    let e = control::handle(&ctx, "cron.runs", json!({"limit": 0}))
+    let e = control::handle(&ctx.control, "cron.runs", json!({"limit": 0}))
         .await
         .unwrap()
         .unwrap_err();
     assert_eq!(e.code, "bad_request");
-    assert!(control::handle(&ctx, "status", json!({})).await.is_none());
+    assert!(
+        control::handle(&ctx.control, "status", json!({}))
+            .await
+            .is_none()
+    );
     actor.stop(None);
 }
 
@@ -489,6 +539,33 @@ fn suggestions_for_unknown_names() {
     assert!(e.contains("did you mean `backup reminder`"), "{e}");
     let e = resolve(&jobs, "zzzzzzzzzzzzzz").unwrap_err();
     assert!(e.contains("cron list"), "{e}");
+}
+
+/// Config validation's findings about `[[cron.jobs]]`, one sentence each.
+fn validate_jobs(jobs: &[CronJob]) -> Vec<String> {
+    use crate::config::document::Seg;
+    let config = Config {
+        cron: crate::config::CronConfig {
+            jobs: jobs.to_vec(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    crate::config::validate::validate(&config)
+        .into_iter()
+        .filter(|f| f.severity == crate::config::validate::Severity::Error)
+        .filter_map(|f| match f.path.as_slice() {
+            [Seg::Key(c), Seg::Key(j), Seg::Index(i), ..] if c == "cron" && j == "jobs" => {
+                Some(format!(
+                    "[[cron.jobs]] #{} (`{}`): {}",
+                    i + 1,
+                    jobs[*i].name,
+                    f.message
+                ))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 #[test]

@@ -4,11 +4,15 @@ use super::background::{self, ReadyPipe};
 use super::run::{self, RunOptions};
 use super::tree::Mode;
 use crate::cli::Global;
+use crate::component::ChildName;
+use crate::control::call::Call;
 use crate::control::client::{self, ClientError};
+use crate::control::protocol::{ReloadReport, ShutdownReply, StatusReply, state_name};
 use anyhow::Context;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use zeroclaw_actors::ExitKind;
 
 #[derive(Debug, clap::Args)]
 pub struct DaemonArgs {
@@ -67,15 +71,13 @@ pub fn run_gateway(global: &Global, args: GatewayArgs) -> anyhow::Result<u8> {
     if detaching && code == 0 {
         // The detached child's stdout is not ours: ask it for the bound URL
         // (it answers on its control socket once it reported ready).
-        let url = client::request(&socket(global)?, "status", json!({}))
+        let url = client::call_as::<StatusReply>(&socket(global)?, &Call::Status {})
             .ok()
             .and_then(|v| {
-                v["children"]
-                    .as_array()?
-                    .iter()
-                    .find(|c| c["name"] == "gateway")?["detail"]
-                    .as_str()
-                    .map(String::from)
+                v.children
+                    .into_iter()
+                    .find(|c| c.snapshot.name == ChildName::GATEWAY)?
+                    .detail
             });
         match url {
             Some(url) => println!("{url}"),
@@ -125,12 +127,14 @@ fn socket(global: &Global) -> anyhow::Result<PathBuf> {
 
 pub fn status(global: &Global, json_out: bool) -> anyhow::Result<u8> {
     let path = socket(global)?;
-    match client::request(&path, "status", json!({})) {
+    match client::call(&path, &Call::Status {}) {
         Ok(v) => {
             if json_out {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
-                print!("{}", render_status(&v));
+                let reply: StatusReply = serde_json::from_value(v)
+                    .context("malformed `status` reply from the daemon")?;
+                print!("{}", render_status(&reply));
             }
             Ok(0)
         }
@@ -146,21 +150,21 @@ pub fn status(global: &Global, json_out: bool) -> anyhow::Result<u8> {
     }
 }
 
-fn secs(v: &Value) -> String {
-    match v.as_u64() {
+fn secs(v: Option<u64>) -> String {
+    match v {
         Some(s) => humantime::format_duration(Duration::from_secs(s)).to_string(),
         None => "-".into(),
     }
 }
 
 /// The human form of `status`: a header and an aligned table of children.
-pub fn render_status(v: &Value) -> String {
+pub fn render_status(v: &StatusReply) -> String {
     let mut out = format!(
         "zeroclaw {} running, pid {}, up {}\nconfig: {}\n\n",
-        v["version"].as_str().unwrap_or("?"),
-        v["pid"],
-        secs(&v["uptime_secs"]),
-        v["config"].as_str().unwrap_or("(built-in defaults)")
+        v.version,
+        v.pid,
+        secs(Some(v.uptime_secs)),
+        v.config.as_deref().unwrap_or("(built-in defaults)")
     );
     let mut rows = vec![[
         "CHILD".to_string(),
@@ -170,30 +174,37 @@ pub fn render_status(v: &Value) -> String {
         "LAST EXIT".into(),
         "DETAIL".into(),
     ]];
-    for c in v["children"].as_array().into_iter().flatten() {
-        let last = match c.get("last_exit").filter(|e| !e.is_null()) {
-            Some(e) => format!(
-                "{}: {}",
-                e["kind"].as_str().unwrap_or("?"),
-                e["message"].as_str().unwrap_or("")
-            ),
+    for c in &v.children {
+        let s = &c.snapshot;
+        let last = match &s.last_exit {
+            Some(e) => format!("{}: {}", exit_name(e.kind), e.message),
             None => "-".into(),
         };
-        let mut detail = c["detail"].as_str().unwrap_or("").to_string();
-        if let Some(ms) = c["next_restart_ms"].as_u64() {
+        let mut detail = c.detail.clone().unwrap_or_default();
+        if let Some(ms) = s.next_restart_ms {
             detail = format!("restart in {:.1}s {detail}", ms as f64 / 1000.0);
         }
         rows.push([
-            c["name"].as_str().unwrap_or("?").to_string(),
-            c["state"].as_str().unwrap_or("?").to_string(),
-            c["restarts"].to_string(),
-            secs(&c["uptime_secs"]),
+            s.name.clone(),
+            state_name(s.state).to_string(),
+            s.restarts.to_string(),
+            secs(s.uptime_secs),
             last,
             detail.trim().to_string(),
         ]);
     }
     out.push_str(&table(&rows));
     out
+}
+
+/// An exit kind as the wire spells it (systemd's words).
+fn exit_name(kind: ExitKind) -> &'static str {
+    match kind {
+        ExitKind::Success => "success",
+        ExitKind::Failure => "failure",
+        ExitKind::Abort => "abort",
+        ExitKind::Timeout => "timeout",
+    }
 }
 
 /// Left-aligned columns separated by two spaces.
@@ -223,13 +234,12 @@ pub fn table<const N: usize>(rows: &[[String; N]]) -> String {
 /// One request whose reply is printed (JSON or a sentence); NotRunning → exit 3.
 fn simple(
     global: &Global,
-    method: &str,
-    params: Value,
+    request: Call,
     json_out: bool,
     say: impl Fn(&Value) -> String,
 ) -> anyhow::Result<u8> {
     let path = socket(global)?;
-    match client::request(&path, method, params) {
+    match client::call(&path, &request) {
         Ok(v) => {
             if json_out {
                 println!("{}", serde_json::to_string_pretty(&v)?);
@@ -255,31 +265,26 @@ fn simple(
 }
 
 pub fn restart(global: &Global, child: &str, json_out: bool) -> anyhow::Result<u8> {
-    simple(global, "restart", json!({"child": child}), json_out, |_| {
-        format!("restarted {child}")
-    })
+    let request = Call::Restart {
+        child: child.to_string(),
+    };
+    simple(global, request, json_out, |_| format!("restarted {child}"))
 }
 
 pub fn reload(global: &Global, json_out: bool) -> anyhow::Result<u8> {
-    simple(global, "reload", json!({}), json_out, |v| {
-        let list = |k: &str| {
-            v[k].as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "none".into())
+    simple(global, Call::Reload {}, json_out, |v| {
+        let report: ReloadReport = serde_json::from_value(v.clone()).unwrap_or_default();
+        let list = |names: &[String]| match names.join(", ") {
+            joined if joined.is_empty() => "none".to_string(),
+            joined => joined,
         };
         let mut s = format!(
             "config reloaded; restarted: {}; added: {}; removed: {}",
-            list("changed"),
-            list("added"),
-            list("removed")
+            list(&report.changed),
+            list(&report.added),
+            list(&report.removed)
         );
-        let pending = list("requires_restart");
+        let pending = list(&report.requires_restart);
         if pending != "none" {
             s.push_str(&format!(
                 "\nnote: changes in [{pending}] take effect after a daemon restart"
@@ -291,7 +296,7 @@ pub fn reload(global: &Global, json_out: bool) -> anyhow::Result<u8> {
 
 pub fn stop(global: &Global, json_out: bool) -> anyhow::Result<u8> {
     let path = socket(global)?;
-    let reply = match client::request(&path, "shutdown", json!({})) {
+    let reply = match client::call(&path, &Call::Shutdown {}) {
         Ok(v) => v,
         Err(ClientError::NotRunning(p)) => {
             eprintln!("zeroclaw is not running (no control socket at {p})");
@@ -299,9 +304,9 @@ pub fn stop(global: &Global, json_out: bool) -> anyhow::Result<u8> {
         }
         Err(e) => return Err(e.into()),
     };
-    let pid = reply["pid"]
-        .as_u64()
-        .context("shutdown reply without pid")? as i32;
+    let reply: ShutdownReply =
+        serde_json::from_value(reply).context("malformed `shutdown` reply from the daemon")?;
+    let pid = i32::try_from(reply.pid).context("shutdown reply with an impossible pid")?;
     // Wait until the process is gone, not only the socket.
     let deadline = Instant::now() + Duration::from_secs(60);
     let pid = nix::unistd::Pid::from_raw(pid);

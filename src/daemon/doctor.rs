@@ -2,13 +2,15 @@
 //! asking why the daemon does not start or answer.
 
 use crate::config::{self, Config};
+use crate::control::call::Call;
 use crate::control::client::{self, ClientError};
+use crate::control::protocol::{StatusReply, state_name};
 use serde::Serialize;
-use serde_json::json;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::time::Duration;
+use zeroclaw_actors::ChildState;
 
 /// One line of the report.
 #[derive(Debug, Serialize)]
@@ -64,6 +66,7 @@ pub fn run(config_path: Option<&Path>) -> Vec<Check> {
         super::run::absolutize_paths(&mut config, &cwd);
     }
     checks.push(state_dir(&config));
+    checks.push(shell_sandbox(&config));
     if let Some(c) = log_file(&config) {
         checks.push(c);
     }
@@ -139,6 +142,34 @@ fn channel_credentials(config: &Config) -> Vec<Check> {
         .collect()
 }
 
+/// Whether the kernel can confine the shell tool's commands.
+fn shell_sandbox(config: &Config) -> Check {
+    use crate::agent::tools::sandbox::{Support, describe, support};
+    use crate::config::ShellSandbox;
+    let mode = config.tools.shell.sandbox;
+    let (ok, detail) = describe(mode);
+    match (ok, mode, support()) {
+        (true, _, _) => pass("shell sandbox", detail),
+        (false, ShellSandbox::Landlock, _) => fail(
+            "shell sandbox",
+            detail,
+            "run on a kernel with Landlock (Linux 5.13+, `landlock` in `lsm=`), or set \
+             `[tools.shell] sandbox = \"off\"` to accept unconfined commands (docs/security.md)",
+        ),
+        (false, ShellSandbox::Off, Support::Landlock { abi }) => fail(
+            "shell sandbox",
+            detail,
+            format!(
+                "this kernel has Landlock ABI {abi}: remove `sandbox = \"off\"` from [tools.shell]"
+            ),
+        ),
+        (false, ShellSandbox::Off, Support::Unavailable(why)) => pass(
+            "shell sandbox",
+            format!("{detail}; Landlock unavailable ({why}), accepted by the config"),
+        ),
+    }
+}
+
 fn state_dir(config: &Config) -> Check {
     let dir = config.state_dir();
     let probe = dir.join(format!(".doctor-{}", std::process::id()));
@@ -179,24 +210,24 @@ fn log_file(config: &Config) -> Option<Check> {
 /// Returns whether a daemon answered.
 fn control(config: &Config, checks: &mut Vec<Check>) -> bool {
     let path = config.control_socket();
-    match client::request_with_timeout(&path, "status", json!({}), Duration::from_secs(5)) {
+    let status = client::call_as_with_timeout::<StatusReply>(
+        &path,
+        &Call::Status {},
+        Duration::from_secs(5),
+    );
+    match status {
         Ok(v) => {
             checks.push(pass(
                 "daemon",
-                format!(
-                    "running (pid {}), control socket {}",
-                    v["pid"],
-                    path.display()
-                ),
+                format!("running (pid {}), control socket {}", v.pid, path.display()),
             ));
-            let children = v["children"].as_array().cloned().unwrap_or_default();
-            for c in children {
-                let name = c["name"].as_str().unwrap_or("?").to_string();
-                let state = c["state"].as_str().unwrap_or("?");
-                if state == "running" {
+            for c in v.children {
+                let name = c.snapshot.name;
+                let state = state_name(c.snapshot.state);
+                if c.snapshot.state == ChildState::Running {
                     checks.push(pass(&format!("child {name}"), "running"));
                 } else {
-                    let why = c["last_exit"]["message"].as_str().unwrap_or("");
+                    let why = c.snapshot.last_exit.map(|e| e.message).unwrap_or_default();
                     checks.push(fail(
                         &format!("child {name}"),
                         format!("{state} {why}").trim().to_string(),

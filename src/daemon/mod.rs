@@ -2,13 +2,11 @@
 
 pub mod background;
 pub mod cli;
-pub mod context;
 pub mod doctor;
-pub mod lifecycle;
+pub mod harden;
 pub mod notify;
 pub mod pidfile;
 pub mod reload;
 pub mod run;
 pub mod tree;
-
-pub use context::{Ctx, DaemonCtx};
+pub mod wiring;

@@ -2,18 +2,25 @@
 //! lifecycle requests, stop in order.
 
 use super::background::ReadyPipe;
-use super::lifecycle::LifecycleRequest;
+use super::notify;
 use super::pidfile::PidFile;
-use super::tree::{self, Mode};
-use super::{DaemonCtx, notify};
+use super::reload::Reloader;
+use super::tree::{Components, Mode, Tree, policy_for};
+use super::wiring::Shared;
+use crate::component::ChildName;
 use crate::config::{self, Config};
+use crate::control::actor::Control;
+use crate::control::deps::ControlDeps;
+use crate::control::lifecycle::{LifecycleReceiver, LifecycleRequest, LifecycleSender};
+use crate::cron::CronHandle;
+use crate::cron::control::CronControl;
 use crate::logging::{LogHandle, LogSettings};
 use std::io::IsTerminal;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use zeroclaw_actors::{ChildState, SupervisorExit, SupervisorHandle, SupervisorOptions};
 
 /// Everything the command line can override.
@@ -163,6 +170,13 @@ fn prepare_process(
         path: workdir.display().to_string(),
         source,
     })?;
+    super::harden::harden_process();
+    super::harden::shell_sandbox(
+        &config,
+        config_path.as_deref(),
+        pid_path.as_deref(),
+        log.file(),
+    );
 
     Ok(Prepared {
         config,
@@ -212,51 +226,35 @@ async fn serve(
         log,
         _pid_file,
     } = prepared;
-    let ctx = DaemonCtx::build(config, config_path, workdir)
-        .map_err(|e| RunError::Startup(e.to_string()))?;
-    let (lifecycle_tx, mut lifecycle_rx) = tokio::sync::mpsc::unbounded_channel();
-    let _ = ctx.lifecycle.set(lifecycle_tx);
-    ctx.set_detail(
-        crate::logging::CHILD_NAME,
+    let startup = |e: &dyn std::fmt::Display| RunError::Startup(e.to_string());
+    let shared = Shared::build(config, config_path, workdir).map_err(|e| startup(&e))?;
+    let (lifecycle, lifecycle_rx) = LifecycleSender::channel();
+    shared.status.set(
+        &ChildName::Logger,
         log.file()
             .map(|f| f.display().to_string())
             .unwrap_or_else(|| "stderr".into()),
     );
-    let _ = ctx.log.set(log.clone());
 
     // Signals are installed before the tree so no early SIGTERM is lost.
-    let sig = |kind| {
-        signal(kind).map_err(|source| RunError::Io {
-            what: "cannot install a signal handler",
-            path: String::new(),
-            source,
-        })
-    };
-    let mut sigterm = sig(SignalKind::terminate())?;
-    let mut sigint = sig(SignalKind::interrupt())?;
-    let mut sighup = sig(SignalKind::hangup())?;
-    let mut sigusr1 = sig(SignalKind::user_defined1())?;
-
-    let options = SupervisorOptions {
-        tick: notify::watchdog_interval()
-            .map(|d| (d, Arc::new(notify::watchdog) as Arc<dyn Fn() + Send + Sync>)),
-    };
-    if ctx.config().gateway.enabled {
-        crate::gateway::bind::preflight(&ctx.config().gateway)
+    let signals = Signals::install()?;
+    let config = shared.config.get();
+    if config.gateway.enabled {
+        crate::gateway::bind::preflight(&config.gateway)
             .await
             .map_err(|e| RunError::Startup(format!("gateway: {e}")))?;
     }
-    if mode == Mode::Full {
-        crate::cron::init(&ctx).map_err(|e| RunError::Startup(format!("cron job store: {e}")))?;
-    }
-    let specs = tree::children(&ctx, mode).map_err(RunError::Startup)?;
-    let handle = SupervisorHandle::start("zeroclaw", specs, options)
-        .await
-        .map_err(|e| RunError::Startup(e.to_string()))?;
-    let _ = ctx.tree.set(handle.clone());
+    let cron = match mode {
+        Mode::Full => Some(
+            CronHandle::open(&config)
+                .map_err(|e| RunError::Startup(format!("cron job store: {e}")))?,
+        ),
+        Mode::GatewayOnly => None,
+    };
+    let (tree, handle) = start_tree(&shared, log.clone(), cron.clone(), mode, lifecycle).await?;
     wait_until_started(&handle).await?;
-    if let Some(cron) = ctx.cron.get()
-        && let Err(e) = cron.resync_overrides(&ctx.config().cron.jobs).await
+    if let Some(cron) = &cron
+        && let Err(e) = cron.resync_overrides(&shared.config.get().cron.jobs).await
     {
         tracing::warn!(error = %e, "cron: could not re-read enable/disable overrides");
     }
@@ -264,7 +262,7 @@ async fn serve(
     let summary = summary(&handle).await;
     tracing::info!(pid = std::process::id(), "zeroclaw ready: {summary}");
     if opts.print_gateway_url {
-        match ctx.detail("gateway") {
+        match shared.status.get(&ChildName::Gateway) {
             Some(url) => println!("{url}"),
             None => println!("gateway not running; see `zeroclaw status`"),
         }
@@ -272,26 +270,22 @@ async fn serve(
     notify::ready(&summary);
     ready.ready();
 
-    let exit = loop {
-        tokio::select! {
-            _ = sigterm.recv() => break None,
-            _ = sigint.recv() => break None,
-            _ = sighup.recv() => {
-                let _ = super::reload::reload(&ctx, mode).await;
-            }
-            _ = sigusr1.recv() => {
-                tracing::info!("SIGUSR1: reopening the log file");
-                log.reopen();
-            }
-            request = lifecycle_rx.recv() => match request {
-                Some(LifecycleRequest::Reload(reply)) => {
-                    let _ = reply.send(super::reload::reload(&ctx, mode).await);
-                }
-                Some(LifecycleRequest::Shutdown) | None => break None,
-            },
-            exit = handle.wait() => break Some(exit),
-        }
+    let reloader = Reloader {
+        shared: &shared,
+        tree: &tree,
+        handle: &handle,
     };
+    let exit = main_loop(signals, lifecycle_rx, &reloader, &log).await;
+    finish(exit, &shared, &handle).await
+}
+
+/// After the main loop: stop the tree in order (unless it ended by itself)
+/// and say how the process ends.
+async fn finish(
+    exit: Option<SupervisorExit>,
+    shared: &Shared,
+    handle: &SupervisorHandle,
+) -> Result<(), RunError> {
     match exit {
         Some(SupervisorExit::GaveUp { child, reason }) => {
             notify::stopping();
@@ -301,7 +295,7 @@ async fn serve(
         Some(SupervisorExit::Shutdown) => Ok(()),
         None => {
             notify::stopping();
-            let timeout = ctx.config().daemon.shutdown_timeout;
+            let timeout = shared.config.get().daemon.shutdown_timeout;
             tracing::info!(
                 "shutting down (timeout {})",
                 humantime::format_duration(timeout)
@@ -310,8 +304,101 @@ async fn serve(
                 Ok(_) => tracing::info!("stopped"),
                 Err(_) => tracing::warn!("shutdown timed out; exiting anyway"),
             }
-            let _ = std::fs::remove_file(ctx.config().control_socket());
+            let _ = std::fs::remove_file(shared.config.get().control_socket());
             Ok(())
+        }
+    }
+}
+
+/// Start every child but control, then control with the running tree in hand.
+async fn start_tree(
+    shared: &Shared,
+    log: LogHandle,
+    cron: Option<CronHandle>,
+    mode: Mode,
+    lifecycle: LifecycleSender,
+) -> Result<(Tree, SupervisorHandle), RunError> {
+    let startup = |e: zeroclaw_actors::SupervisorError| RunError::Startup(e.to_string());
+    let options = SupervisorOptions {
+        tick: notify::watchdog_interval()
+            .map(|d| (d, Arc::new(notify::watchdog) as Arc<dyn Fn() + Send + Sync>)),
+    };
+    let config = shared.config.get();
+    let components = Components::build(shared, log, cron.clone(), mode);
+    let specs = components.specs(&config);
+    let handle = SupervisorHandle::start(shared.registry.namespace(), specs, options)
+        .await
+        .map_err(startup)?;
+    shared.tree.resolve(handle.clone());
+    let control = Control::new(ControlDeps {
+        tree: handle.clone(),
+        lifecycle,
+        status: shared.status.clone(),
+        config: shared.config.clone(),
+        cron: cron.map(|cron| CronControl {
+            cron,
+            config: shared.config.clone(),
+        }),
+        started: shared.started,
+        config_path: shared.config_path.clone(),
+    });
+    let spec = control.child_spec(policy_for(&config, &ChildName::Control));
+    handle.add_child(spec).await.map_err(startup)?;
+    Ok((components.with_control(control), handle))
+}
+
+/// The signals the main loop serves.
+struct Signals {
+    term: Signal,
+    int: Signal,
+    hup: Signal,
+    usr1: Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Self, RunError> {
+        let sig = |kind| {
+            signal(kind).map_err(|source| RunError::Io {
+                what: "cannot install a signal handler",
+                path: String::new(),
+                source,
+            })
+        };
+        Ok(Self {
+            term: sig(SignalKind::terminate())?,
+            int: sig(SignalKind::interrupt())?,
+            hup: sig(SignalKind::hangup())?,
+            usr1: sig(SignalKind::user_defined1())?,
+        })
+    }
+}
+
+/// Serve signals and lifecycle requests until told to stop (`None`) or the
+/// tree ends by itself.
+async fn main_loop(
+    mut signals: Signals,
+    mut lifecycle: LifecycleReceiver,
+    reloader: &Reloader<'_>,
+    log: &LogHandle,
+) -> Option<SupervisorExit> {
+    loop {
+        tokio::select! {
+            _ = signals.term.recv() => break None,
+            _ = signals.int.recv() => break None,
+            _ = signals.hup.recv() => {
+                let _ = reloader.reload().await;
+            }
+            _ = signals.usr1.recv() => {
+                tracing::info!("SIGUSR1: reopening the log file");
+                log.reopen();
+            }
+            request = lifecycle.recv() => match request {
+                Some(LifecycleRequest::Reload(reply)) => {
+                    let _ = reply.send(reloader.reload().await);
+                }
+                Some(LifecycleRequest::Shutdown) | None => break None,
+            },
+            exit = reloader.handle.wait() => break Some(exit),
         }
     }
 }

@@ -1,7 +1,14 @@
-//! Which children the daemon runs, in start order, and with which policy.
+//! Which components the daemon runs, in start order, and with which policy.
 
-use super::Ctx;
+use super::wiring::Shared;
+use crate::channels::Channel;
+use crate::component::{ChannelKind, ChildName, Component};
 use crate::config::Config;
+use crate::control::actor::Control;
+use crate::cron::{Cron, CronHandle};
+use crate::gateway::Gateway;
+use crate::logging::{LogHandle, Logger};
+use std::sync::Arc;
 use std::time::Duration;
 use zeroclaw_actors::{ChildSpec, RestartPolicy};
 
@@ -13,9 +20,13 @@ pub enum Mode {
 }
 
 /// `[supervisor]` with the `[supervisor.children.<child>]` override applied.
-pub fn policy_for(config: &Config, child: &str) -> RestartPolicy {
+pub fn policy_for(config: &Config, child: &ChildName) -> RestartPolicy {
     let s = &config.supervisor;
-    let o = s.children.get(child).cloned().unwrap_or_default();
+    let o = s
+        .children
+        .get(&child.to_string())
+        .cloned()
+        .unwrap_or_default();
     RestartPolicy {
         restart: o.restart.unwrap_or(s.restart),
         restart_sec: o.restart_sec.unwrap_or(s.restart_sec),
@@ -29,29 +40,196 @@ pub fn policy_for(config: &Config, child: &str) -> RestartPolicy {
     }
 }
 
-/// The children of DESIGN.md's tree, in start order (stop order is the reverse).
-pub fn children(ctx: &Ctx, mode: Mode) -> Result<Vec<ChildSpec>, String> {
-    let config = ctx.config();
-    let policy = |name: &str| policy_for(&config, name);
-    let mut specs = Vec::new();
-    if let Some(log) = ctx.log.get() {
-        specs.push(crate::logging::child_spec(
-            log.clone(),
-            policy(crate::logging::CHILD_NAME),
-        ));
+/// Every component but control, built from the shared dependencies.
+pub struct Components {
+    logger: Logger,
+    gateway: Gateway,
+    /// Empty in [`Mode::GatewayOnly`].
+    channels: Vec<Channel>,
+    /// `None` in [`Mode::GatewayOnly`] (no job store is opened).
+    cron: Option<Cron>,
+}
+
+impl Components {
+    pub fn build(shared: &Shared, log: LogHandle, cron: Option<CronHandle>, mode: Mode) -> Self {
+        let full = mode == Mode::Full;
+        let channels = match full {
+            true => ChannelKind::ALL
+                .into_iter()
+                .map(|kind| Channel::new(shared.channel_deps(kind)))
+                .collect(),
+            false => Vec::new(),
+        };
+        let cron = cron.filter(|_| full).map(|handle| {
+            let runner = Arc::new(shared.agent_runner());
+            Cron::new(shared.job_deps(handle), runner, shared.registry.clone())
+        });
+        Self {
+            logger: Logger::new(log),
+            gateway: Gateway::new(shared.gateway_deps()),
+            channels,
+            cron,
+        }
     }
-    if config.gateway.enabled {
-        specs.push(crate::gateway::child_spec(ctx.clone(), policy("gateway")));
+
+    /// In start order (stop order is the reverse), control excluded.
+    fn in_order(&self) -> Vec<&dyn Component> {
+        let mut all: Vec<&dyn Component> = vec![&self.logger, &self.gateway];
+        all.extend(self.channels.iter().map(|c| c as &dyn Component));
+        if let Some(cron) = &self.cron {
+            all.push(cron);
+        }
+        all
     }
-    if mode == Mode::Full {
-        specs.extend(crate::channels::child_specs(ctx, policy));
-        let jobs =
-            crate::cron::child_specs(ctx, policy).map_err(|e| format!("cron job store: {e}"))?;
-        specs.extend(jobs);
+
+    /// The specs of every child but control, in start order.
+    pub fn specs(&self, config: &Config) -> Vec<ChildSpec> {
+        specs(self.in_order(), config)
     }
-    specs.push(crate::control::actor::child_spec(
-        ctx.clone(),
-        policy("control"),
-    ));
-    Ok(specs)
+
+    /// The whole tree, once control is built from the running tree.
+    pub fn with_control(self, control: Control) -> Tree {
+        Tree {
+            components: self,
+            control,
+        }
+    }
+}
+
+/// Every component of the running tree.
+pub struct Tree {
+    components: Components,
+    control: Control,
+}
+
+impl Tree {
+    fn in_order(&self) -> Vec<&dyn Component> {
+        let mut all = self.components.in_order();
+        all.push(&self.control);
+        all
+    }
+
+    /// Every child `config` asks for, in start order, with the component
+    /// that owns it (reload asks that component whether to restart it).
+    pub fn children(&self, config: &Config) -> Vec<(ChildName, &dyn Component)> {
+        self.in_order()
+            .into_iter()
+            .flat_map(|c| c.children(config).into_iter().map(move |n| (n, c)))
+            .collect()
+    }
+}
+
+fn specs(components: Vec<&dyn Component>, config: &Config) -> Vec<ChildSpec> {
+    components
+        .into_iter()
+        .flat_map(|c| crate::component::specs_of(c, config, &|n| policy_for(config, n)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{CronJob, TelegramConfig};
+
+    fn shared() -> Shared {
+        let dir = std::env::temp_dir();
+        Shared::build(Config::default(), None, dir).unwrap()
+    }
+
+    fn job(name: &str, schedule: &str) -> CronJob {
+        CronJob {
+            name: name.into(),
+            schedule: schedule.into(),
+            enabled: true,
+            message: "m".into(),
+            provider: None,
+            model: None,
+            tools: Vec::new(),
+            timezone: None,
+            deliver_to: None,
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn each_component_answers_for_the_config_it_reads() {
+        let shared = shared();
+        let telegram = Channel::new(shared.channel_deps(ChannelKind::Telegram));
+        let discord = Channel::new(shared.channel_deps(ChannelKind::Discord));
+        let gateway = Gateway::new(shared.gateway_deps());
+        let old = Config::default();
+        let mut new = old.clone();
+        new.channel.telegram = Some(TelegramConfig::default());
+        let tg = ChildName::Channel(ChannelKind::Telegram);
+        let dc = ChildName::Channel(ChannelKind::Discord);
+        assert!(telegram.restart_needed(&tg, &old, &new));
+        assert!(!discord.restart_needed(&dc, &old, &new));
+        // The gateway checks Telegram's webhook secret, nothing else of it.
+        let mut users = new.clone();
+        if let Some(t) = users.channel.telegram.as_mut() {
+            t.allowed_users = vec!["42".into()];
+        }
+        assert!(telegram.restart_needed(&tg, &new, &users));
+        assert!(!gateway.restart_needed(&ChildName::Gateway, &new, &users));
+        let mut secret = new.clone();
+        if let Some(t) = secret.channel.telegram.as_mut() {
+            t.webhook_secret = Some(crate::config::Secret::new("s"));
+        }
+        assert!(gateway.restart_needed(&ChildName::Gateway, &new, &secret));
+        // A channel runs only while its table is present and enabled.
+        assert_eq!(telegram.children(&new), vec![tg]);
+        assert!(telegram.children(&old).is_empty());
+    }
+
+    #[test]
+    fn cron_restarts_only_the_job_that_changed() {
+        let shared = shared();
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::cron::Store::open(&dir.path().join("c.db")).unwrap();
+        let handle = CronHandle::with_store(store, 1);
+        let cron = Cron::new(
+            shared.job_deps(handle),
+            Arc::new(shared.agent_runner()),
+            shared.registry.clone(),
+        );
+        let mut old = Config::default();
+        old.cron.jobs = vec![job("a", "@daily"), job("b", "@daily")];
+        let mut new = old.clone();
+        new.cron.jobs[1].schedule = "@hourly".into();
+        assert_eq!(
+            cron.children(&new),
+            vec![ChildName::cron("a"), ChildName::cron("b")]
+        );
+        assert!(!cron.restart_needed(&ChildName::cron("a"), &old, &new));
+        assert!(cron.restart_needed(&ChildName::cron("b"), &old, &new));
+        let spec = cron.spec(
+            &ChildName::cron("b"),
+            &new,
+            policy_for(&new, &ChildName::cron("b")),
+        );
+        assert_eq!(spec.map(|s| s.name), Some("cron:b".to_string()));
+        assert!(
+            cron.spec(&ChildName::cron("gone"), &new, RestartPolicy::default())
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_child_override_applies_to_that_child_only() {
+        let mut config = Config::default();
+        config.supervisor.children.insert(
+            "channel:slack".into(),
+            crate::config::RestartOverride {
+                start_limit_burst: Some(1),
+                ..Default::default()
+            },
+        );
+        let slack = policy_for(&config, &ChildName::Channel(ChannelKind::Slack));
+        let gateway = policy_for(&config, &ChildName::Gateway);
+        assert_eq!(slack.start_limit_burst, 1);
+        assert_eq!(
+            gateway.start_limit_burst,
+            config.supervisor.start_limit_burst
+        );
+    }
 }

@@ -4,10 +4,13 @@
 //! ends on its own, the actor fails and the supervisor restarts it per policy.
 
 use super::bind;
+use super::deps::GatewayDeps;
 use super::error::GatewayError;
 use super::server::serve;
 use super::state::GatewayState;
-use crate::daemon::context::Ctx;
+use crate::component::{ChildName, Component};
+use crate::config::Config;
+use crate::task::{TaskGuard, panic_message};
 use futures_util::FutureExt;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::net::SocketAddr;
@@ -15,11 +18,10 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use zeroclaw_actors::{ChildSpec, RestartPolicy};
 
 /// The child's name in the tree.
-pub const NAME: &str = "gateway";
+pub const NAME: &str = ChildName::GATEWAY;
 
 /// How long `post_stop` lets the server drain before cutting it.
 const STOP_GRACE: Duration = Duration::from_secs(4);
@@ -28,30 +30,56 @@ const STOP_GRACE: Duration = Duration::from_secs(4);
 /// then, so a restart after a reload or `zeroclaw gateway --host/--port`
 /// uses the new address. With `port = 0` a restart tries to keep the port
 /// it had, so clients that learnt it keep working.
-pub fn child_spec(ctx: Ctx, policy: RestartPolicy) -> ChildSpec {
+pub fn child_spec(ctx: GatewayDeps, policy: RestartPolicy) -> ChildSpec {
     let last_bound: Arc<Mutex<Option<SocketAddr>>> = Arc::new(Mutex::new(None));
-    ChildSpec::new(NAME, policy, move |sctx| {
+    ChildSpec::actor(NAME, policy, move || {
         let args = GatewayArgs {
             ctx: ctx.clone(),
             last_bound: last_bound.clone(),
         };
-        async move {
-            Actor::spawn_linked(
-                Some(sctx.registered_name),
-                GatewayActor,
-                args,
-                sctx.supervisor,
-            )
-            .await
-            .map(|(r, _)| r.get_cell())
-        }
+        (GatewayActor, args)
     })
+}
+
+/// The gateway as a component of the tree: the child `gateway` while
+/// `[gateway] enabled`.
+pub struct Gateway {
+    deps: GatewayDeps,
+}
+
+impl Gateway {
+    pub fn new(deps: GatewayDeps) -> Self {
+        Self { deps }
+    }
+}
+
+impl Component for Gateway {
+    fn children(&self, config: &Config) -> Vec<ChildName> {
+        if config.gateway.enabled {
+            vec![ChildName::Gateway]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn spec(&self, child: &ChildName, _: &Config, policy: RestartPolicy) -> Option<ChildSpec> {
+        (*child == ChildName::Gateway).then(|| child_spec(self.deps.clone(), policy))
+    }
+
+    /// `[gateway]`, and the webhook secrets it checks for the channels.
+    fn restart_needed(&self, _: &ChildName, old: &Config, new: &Config) -> bool {
+        old.gateway != new.gateway
+            || old.channel.telegram.as_ref().map(|t| &t.webhook_secret)
+                != new.channel.telegram.as_ref().map(|t| &t.webhook_secret)
+            || old.channel.slack.as_ref().map(|s| &s.signing_secret)
+                != new.channel.slack.as_ref().map(|s| &s.signing_secret)
+    }
 }
 
 pub struct GatewayActor;
 
 pub struct GatewayArgs {
-    pub ctx: Ctx,
+    pub ctx: GatewayDeps,
     /// The address bound by the previous start of this child.
     pub last_bound: Arc<Mutex<Option<SocketAddr>>>,
 }
@@ -64,17 +92,10 @@ pub enum GatewayMsg {
 pub struct GatewayRunning {
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl Drop for GatewayRunning {
-    /// Also on kill or a failed handler, when `post_stop` is skipped: the
-    /// listener must be released so the restarted gateway can rebind.
-    fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
-    }
+    /// Aborted when dropped, also on kill or a failed handler, when
+    /// `post_stop` is skipped: the listener must be released so the
+    /// restarted gateway can rebind.
+    task: Option<TaskGuard>,
 }
 
 impl Actor for GatewayActor {
@@ -101,11 +122,11 @@ impl Actor for GatewayActor {
             "http"
         };
         let url = format!("{scheme}://{addr}");
-        args.ctx.set_detail(NAME, url.clone());
+        args.ctx.set_detail(url.clone());
         tracing::info!("gateway listening on {url}");
 
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
+        let task = TaskGuard::spawn(async move {
             let shutdown = async {
                 // A dropped sender (the actor is gone) also stops the server.
                 let _ = stop_rx.await;
@@ -118,7 +139,7 @@ impl Actor for GatewayActor {
                 Ok(Err(e)) => Err(e.to_string()),
                 Err(panic) => Err(format!(
                     "the server task panicked: {}",
-                    panic_message(&panic)
+                    panic_message(&*panic)
                 )),
             };
             // Ignored when the actor is already stopping.
@@ -157,11 +178,10 @@ impl Actor for GatewayActor {
         if let Some(stop) = state.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(mut task) = state.task.take()
-            && tokio::time::timeout(STOP_GRACE, &mut task).await.is_err()
+        if let Some(task) = state.task.take()
+            && !task.finished_within(STOP_GRACE).await
         {
             tracing::warn!("gateway: requests still running after {STOP_GRACE:?}; cutting them");
-            task.abort();
         }
         Ok(())
     }
@@ -188,12 +208,4 @@ async fn start(
     }
     let listener = bind::bind(wanted, cfg.max_connections, tls).await?;
     Ok((listener, state))
-}
-
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
 }

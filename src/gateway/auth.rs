@@ -2,7 +2,7 @@
 
 use super::error::ApiError;
 use crate::config::schema::TelegramConfig;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -36,6 +36,28 @@ pub fn check_bearer(headers: &HeaderMap, expected: Option<&str>) -> Result<(), A
         Some(token) if secrets_match(token.as_bytes(), expected.as_bytes()) => Ok(()),
         Some(_) => Err(ApiError::unauthorized(
             "invalid token: it does not match [gateway] auth_token",
+        )),
+    }
+}
+
+/// The check of `POST /webhook`, which talks to the agent: the bearer token
+/// when one is configured; without one the route fails closed (403) unless
+/// the operator chose `allow_unauthenticated`.
+pub fn check_webhook(
+    headers: &HeaderMap,
+    expected: Option<&str>,
+    allow_unauthenticated: bool,
+) -> Result<(), ApiError> {
+    match expected {
+        Some(_) => check_bearer(headers, expected),
+        None if allow_unauthenticated => Ok(()),
+        None => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "auth_not_configured",
+            "POST /webhook is refused because no [gateway] auth_token is set: set auth_token \
+             (e.g. `openssl rand -hex 32`) and send `Authorization: Bearer <token>`, or set \
+             [gateway] allow_unauthenticated = true to let anyone who reaches this port talk \
+             to the agent",
         )),
     }
 }
@@ -78,6 +100,19 @@ mod tests {
         assert!(check_bearer(&with_auth("Bearer tt"), Some("t")).is_err());
         assert!(check_bearer(&with_auth("Basic t"), Some("t")).is_err());
         assert!(check_bearer(&with_auth("t"), Some("t")).is_err());
+    }
+
+    #[test]
+    fn webhook_fails_closed_without_a_token() {
+        let e = check_webhook(&HeaderMap::new(), None, false).unwrap_err();
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::FORBIDDEN, "auth_not_configured")
+        );
+        assert!(e.message.contains("auth_token") && e.message.contains("allow_unauthenticated"));
+        assert!(check_webhook(&HeaderMap::new(), None, true).is_ok());
+        assert!(check_webhook(&HeaderMap::new(), Some("t"), true).is_err());
+        assert!(check_webhook(&with_auth("Bearer t"), Some("t"), false).is_ok());
     }
 
     #[test]

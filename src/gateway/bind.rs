@@ -81,14 +81,13 @@ fn try_bind(addr: SocketAddr, max_connections: usize) -> io::Result<TcpListener>
 
 /// Say what occupies `addr`: ask `/health` there, as an operator would.
 pub async fn probe(addr: SocketAddr, tls: bool) -> String {
-    crate::tls::install_crypto_provider();
     let host = match addr.ip() {
         ip if ip.is_unspecified() && ip.is_ipv4() => IpAddr::from(Ipv4Addr::LOCALHOST),
         ip if ip.is_unspecified() => IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
         ip => ip,
     };
     let target = SocketAddr::new(host, addr.port());
-    let client = match reqwest::Client::builder()
+    let client = match crate::http::builder()
         .timeout(Duration::from_secs(2))
         .no_proxy()
         .tls_danger_accept_invalid_certs(true)

@@ -35,7 +35,7 @@ pub fn health_of(view: &TreeView, uptime_secs: u64) -> Health {
         // Outside a tree the gateway is the only component, and it is up
         // since it is answering.
         TreeView::NoTree => {
-            components.insert("gateway".to_string(), ChildState::Running);
+            components.insert(super::actor::NAME.to_string(), ChildState::Running);
         }
         TreeView::Snapshot(snap) => {
             for c in &snap.children {
@@ -43,7 +43,7 @@ pub fn health_of(view: &TreeView, uptime_secs: u64) -> Health {
             }
         }
         TreeView::Unreachable(e) => {
-            components.insert("gateway".to_string(), ChildState::Running);
+            components.insert(super::actor::NAME.to_string(), ChildState::Running);
             error = Some(e.clone());
         }
     }

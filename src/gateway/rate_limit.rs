@@ -66,7 +66,8 @@ impl ClientLimiter {
 
 /// The client's address: the TCP peer, or — when the gateway sits behind a
 /// reverse proxy and `trust_forwarded_for` is on — the address the proxy
-/// reports: `X-Real-IP` (the seed guide's nginx example sets it), else the
+/// reports (the accept loop removes these headers on connections from peers
+/// outside `trusted_proxies`, so only a proxy's copies get here): `X-Real-IP` (the seed guide's nginx example sets it), else the
 /// rightmost `X-Forwarded-For` entry, the one the proxy itself appended
 /// (entries to its left come from the client and can be forged).
 pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trust_forwarded_for: bool) -> IpAddr {

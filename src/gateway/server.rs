@@ -3,16 +3,23 @@
 //!
 //! Written by hand (on hyper and hyper-util) rather than with `axum::serve`
 //! or axum-server's `Server`: neither lets us bound concurrent connections
-//! (excess ones must wait in the kernel's backlog, not be accepted and
-//! dropped), time out a stalled writer, or close idle keep-alive connections
-//! on our own schedule — and TLS and plain must get the same rules.
+//! in total and per client address (excess ones wait in the kernel's
+//! backlog, not accepted and dropped), time out a stalled writer, close idle
+//! keep-alive connections on our own schedule and when the server is full,
+//! or check every request's Host before routing — and TLS and plain must get
+//! the same rules (docs/security.md).
 
-use super::error::GatewayError;
+use super::error::{ApiError, GatewayError};
+use super::host::HostPolicy;
 use super::io::WriteTimeout;
+use super::peers::{PeerCounts, PeerSlot};
+use super::proxy::{TrustedProxies, strip_forwarded};
 use super::router::{finish, route_label};
 use super::state::GatewayState;
 use axum::Router;
 use axum::extract::ConnectInfo;
+use axum::http::{StatusCode, Uri};
+use axum::response::IntoResponse;
 use axum_server::accept::Accept;
 use axum_server::tls_rustls::RustlsAcceptor;
 use hyper::body::Incoming;
@@ -22,11 +29,11 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tower::ServiceExt;
@@ -38,6 +45,9 @@ pub const OPEN_CONNECTIONS: &str = "zeroclaw_gateway_open_connections";
 const DRAIN: Duration = Duration::from_secs(5);
 /// How often per-client state is cleaned up.
 const HOUSEKEEPING: Duration = Duration::from_secs(60);
+/// How often idle keep-alive connections are asked again to close while a
+/// client waits for a slot.
+const SHED_EVERY: Duration = Duration::from_millis(50);
 
 /// Serve `state`'s router on `listener` until `shutdown` completes, then stop
 /// accepting, let open requests finish (up to a few seconds) and return.
@@ -50,32 +60,27 @@ pub async fn serve(
     let app = super::router::routes(state.clone());
     let cfg = state.config().clone();
     let limits = Limits {
-        read: cfg.read_timeout.0,
+        // The header deadline never exceeds the whole-request deadline.
+        header: cfg.header_timeout.0.min(cfg.read_timeout.0),
         write: cfg.write_timeout.0,
         idle: cfg.connection_timeout.0,
     };
     let tls = state
         .tls()
         .cloned()
-        .map(|c| RustlsAcceptor::new(c).handshake_timeout(limits.read));
+        .map(|c| RustlsAcceptor::new(c).handshake_timeout(cfg.read_timeout.0));
+    let guard = Arc::new(Guard::new(&state));
+    let peers = PeerCounts::new(cfg.per_client_connections());
     let slots = Arc::new(Semaphore::new(cfg.max_connections.max(1)));
+    let (pressure, _) = watch::channel(0u64);
     let mut conns = JoinSet::new();
-    // One stop signal per connection (a oneshot polls without locks; a
-    // shared watch would take a lock on every wake of every connection).
-    let mut stops: HashMap<tokio::task::Id, oneshot::Sender<()>> = HashMap::new();
+    // One stop signal per connection (a oneshot polls without locks; the
+    // pressure watch below only wakes connections when the server is full).
+    let mut stops: Stops = HashMap::new();
     let mut housekeeping = tokio::time::interval(HOUSEKEEPING);
     tokio::pin!(shutdown);
 
     loop {
-        // Take a slot before accepting: with every slot busy, new clients
-        // wait in the listen backlog instead of being accepted and dropped.
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
         let accepted = tokio::select! {
             r = listener.accept() => r,
             () = &mut shutdown => break,
@@ -84,13 +89,7 @@ pub async fn serve(
                 continue;
             }
         };
-        while let Some(done) = conns.try_join_next_with_id() {
-            let id = match done {
-                Ok((id, ())) => id,
-                Err(e) => e.id(),
-            };
-            stops.remove(&id);
-        }
+        reap(&mut conns, &mut stops);
         let (stream, peer) = match accepted {
             Ok(a) => a,
             Err(e) => {
@@ -101,14 +100,32 @@ pub async fn serve(
                 continue;
             }
         };
+        let trusted = guard.proxies.contains(peer.ip());
+        // A proxy speaks for many clients: its connections are not capped
+        // when its forwarded addresses are believed.
+        let exempt = trusted && cfg.trust_forwarded_for;
+        let Some(peer_slot) = peers.take(peer.ip(), exempt) else {
+            refuse_over_cap(&stream, peer, peers.cap(), tls.is_some());
+            continue;
+        };
+        // With every slot busy, the client accepted here waits for one (the
+        // next ones wait in the listen backlog), and idle keep-alive
+        // connections are asked to close to make room.
+        let Some(permit) = free_slot(&slots, &pressure, shutdown.as_mut()).await else {
+            break;
+        };
         let (stop_tx, stop_rx) = oneshot::channel();
         let conn = Conn {
             app: app.clone(),
             state: state.clone(),
+            guard: guard.clone(),
             peer,
+            trusted,
             limits,
             stop: stop_rx,
+            pressure: pressure.subscribe(),
             _permit: permit,
+            _peer: peer_slot,
         };
         let task = match &tls {
             None => conns.spawn(conn.plain(stream)),
@@ -118,6 +135,25 @@ pub async fn serve(
     }
 
     drop(listener);
+    drain(conns, stops).await;
+    Ok(())
+}
+
+type Stops = HashMap<tokio::task::Id, oneshot::Sender<()>>;
+
+/// Forget the stop signals of connections that have ended.
+fn reap(conns: &mut JoinSet<()>, stops: &mut Stops) {
+    while let Some(done) = conns.try_join_next_with_id() {
+        let id = match done {
+            Ok((id, ())) => id,
+            Err(e) => e.id(),
+        };
+        stops.remove(&id);
+    }
+}
+
+/// Ask every connection to finish, give them [`DRAIN`], then cut the rest.
+async fn drain(mut conns: JoinSet<()>, mut stops: Stops) {
     for (_, stop) in stops.drain() {
         let _ = stop.send(());
     }
@@ -130,26 +166,114 @@ pub async fn serve(
         );
         conns.shutdown().await;
     }
-    Ok(())
+}
+
+/// A connection slot, waiting for one when all are taken. While waiting,
+/// every idle keep-alive connection is asked to close, again every
+/// [`SHED_EVERY`] (a connection that finishes its request meanwhile goes
+/// idle too). `None` when `shutdown` completes first.
+async fn free_slot<F: Future<Output = ()>>(
+    slots: &Arc<Semaphore>,
+    pressure: &watch::Sender<u64>,
+    mut shutdown: std::pin::Pin<&mut F>,
+) -> Option<OwnedSemaphorePermit> {
+    if let Ok(p) = slots.clone().try_acquire_owned() {
+        return Some(p);
+    }
+    loop {
+        pressure.send_modify(|g| *g = g.wrapping_add(1));
+        tokio::select! {
+            p = slots.clone().acquire_owned() => return p.ok(),
+            () = shutdown.as_mut() => return None,
+            () = tokio::time::sleep(SHED_EVERY) => {}
+        }
+    }
+}
+
+/// Turn away a client over `max_connections_per_client`: a 503 when it
+/// speaks plain HTTP (best effort, never waiting on the socket), then close.
+fn refuse_over_cap(stream: &TcpStream, peer: SocketAddr, cap: Option<usize>, tls: bool) {
+    let cap = cap.unwrap_or_default();
+    tracing::debug!(peer = %peer, cap, "gateway: refused a connection over max_connections_per_client");
+    if tls {
+        return;
+    }
+    let body = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "too_many_connections",
+        format!(
+            "{} already holds {cap} connections ([gateway] max_connections_per_client); \
+             reuse or close them and retry",
+            peer.ip()
+        ),
+    )
+    .body();
+    let reply = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.try_write(reply.as_bytes());
 }
 
 #[derive(Clone, Copy)]
 struct Limits {
-    read: Duration,
+    header: Duration,
     write: Duration,
     idle: Duration,
+}
+
+/// What every connection checks on every request: the Host rule and which
+/// peers are proxies.
+struct Guard {
+    hosts: HostPolicy,
+    proxies: TrustedProxies,
+    trust_forwarded_for: bool,
+}
+
+impl Guard {
+    fn new(state: &GatewayState) -> Self {
+        let cfg = state.config();
+        // The host of a configured Telegram `webhook_url` is a public name
+        // of this gateway by definition: Telegram sends it as Host.
+        let config = state.ctx().config();
+        let telegram = config
+            .channel
+            .telegram
+            .as_ref()
+            .filter(|t| t.enabled)
+            .and_then(|t| t.webhook_url.as_deref())
+            .and_then(|u| u.parse::<Uri>().ok())
+            .and_then(|u| u.host().map(str::to_owned));
+        let public = cfg
+            .public_hosts
+            .iter()
+            .map(String::as_str)
+            .chain(telegram.as_deref());
+        Self {
+            hosts: HostPolicy::new(&cfg.host, public),
+            proxies: TrustedProxies::parse(&cfg.trusted_proxies),
+            trust_forwarded_for: cfg.trust_forwarded_for,
+        }
+    }
 }
 
 /// One accepted connection and what it needs.
 struct Conn {
     app: Router,
     state: GatewayState,
+    guard: Arc<Guard>,
     peer: SocketAddr,
+    /// The peer is one of `trusted_proxies`.
+    trusted: bool,
     limits: Limits,
     /// Fires (or is dropped) when the server shuts down.
     stop: oneshot::Receiver<()>,
+    /// Changes while the server is full and a client waits for a slot.
+    pressure: watch::Receiver<u64>,
     /// Released when the connection ends, letting the next client in.
     _permit: OwnedSemaphorePermit,
+    _peer: PeerSlot,
 }
 
 impl Conn {
@@ -179,14 +303,24 @@ impl Conn {
         metrics.gauge_add(OPEN_CONNECTIONS, &[], 1);
         let activity = Arc::new(Activity::new());
         let peer = self.peer;
-        let app = self.app;
+        let limits = self.limits;
+        let mut builder = http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            // Slowloris: the whole header must arrive within header_timeout.
+            // hyper also starts this timer when a kept-alive connection goes
+            // idle, so idle connections last at most that long as well.
+            .header_read_timeout(limits.header)
+            .keep_alive(true);
         let seen = activity.clone();
-        let state = self.state;
+        let (app, state, guard) = (self.app, self.state, self.guard);
+        let trusted = self.trusted;
         // Only the rate limiter needs the peer address; skip the extension
         // (two allocations) when it is off.
         let needs_peer = state.limiter().is_some();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             let route = route_label(req.uri().path());
+            let admitted = admit(&guard, trusted, &mut req);
             if needs_peer {
                 req.extensions_mut().insert(ConnectInfo(peer));
             }
@@ -194,22 +328,19 @@ impl Conn {
             let app = app.clone();
             let state = state.clone();
             async move {
-                let resp = app.oneshot(req).await;
+                let resp = match admitted {
+                    Ok(()) => app.oneshot(req).await,
+                    Err(refused) => Ok(refused.into_response()),
+                };
                 drop(guard);
                 resp.map(|r| finish(&state, route, r))
             }
         });
-        let mut builder = http1::Builder::new();
-        builder
-            .timer(TokioTimer::new())
-            // Slowloris: the whole header must arrive within read_timeout.
-            // hyper also starts this timer when a kept-alive connection goes
-            // idle, so idle connections last at most read_timeout as well.
-            .header_read_timeout(self.limits.read)
-            .keep_alive(true);
         let conn = builder.serve_connection(TokioIo::new(io), service);
         tokio::pin!(conn);
         let mut stop = self.stop;
+        let mut pressure = self.pressure;
+        let mut pressure_open = true;
         let mut closing = false;
         loop {
             tokio::select! {
@@ -223,14 +354,33 @@ impl Conn {
                     closing = true;
                     conn.as_mut().graceful_shutdown();
                 }
-                () = activity.idle_for(self.limits.idle), if !closing => {
+                () = activity.idle_for(limits.idle), if !closing => {
                     closing = true;
                     conn.as_mut().graceful_shutdown();
+                }
+                changed = pressure.changed(), if !closing && pressure_open => {
+                    pressure_open = changed.is_ok();
+                    if pressure_open && activity.idle_keep_alive() {
+                        closing = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
                 }
             }
         }
         metrics.gauge_add(OPEN_CONNECTIONS, &[], -1);
     }
+}
+
+/// What a request must pass before the router sees it: the Host rule, and
+/// forwarded headers dropped unless the peer is a trusted proxy.
+fn admit(guard: &Guard, trusted: bool, req: &mut hyper::Request<Incoming>) -> Result<(), ApiError> {
+    if !guard.hosts.allows(req.uri(), req.headers()) {
+        return Err(HostPolicy::refusal(req.uri(), req.headers()));
+    }
+    if guard.trust_forwarded_for && !trusted {
+        strip_forwarded(req.headers_mut());
+    }
+    Ok(())
 }
 
 /// Requests in flight on one connection and when the last one ended, for
@@ -239,6 +389,8 @@ struct Activity {
     start: Instant,
     in_flight: AtomicUsize,
     last_ms: AtomicU64,
+    /// At least one request has been answered: the connection is kept alive.
+    served: AtomicBool,
 }
 
 struct InFlight(Arc<Activity>);
@@ -249,7 +401,13 @@ impl Activity {
             start: Instant::now(),
             in_flight: AtomicUsize::new(0),
             last_ms: AtomicU64::new(0),
+            served: AtomicBool::new(false),
         }
+    }
+
+    /// Between two requests of a kept-alive connection: safe to close.
+    fn idle_keep_alive(&self) -> bool {
+        self.served.load(Ordering::Acquire) && self.in_flight.load(Ordering::Acquire) == 0
     }
 
     fn begin(self: &Arc<Self>) -> InFlight {
@@ -260,6 +418,7 @@ impl Activity {
     fn touch(&self) {
         let ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_ms.store(ms, Ordering::Release);
+        self.served.store(true, Ordering::Release);
     }
 
     /// Completes once no request has been in flight for `idle`.

@@ -11,9 +11,10 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Request};
 
-pub const CHILD: &str = "channel:slack";
+pub const CHILD: &str = crate::component::ChannelKind::Slack.child_name();
 
-/// Verify the signature over the raw body, answer `url_verification`, and
+/// Check the signature headers, read a body of at most
+/// `max_unauthenticated_body_size`, verify the signature over it, answer `url_verification`, and
 /// hand `event_callback`s to the Slack channel actor without waiting (Slack
 /// wants an answer within 3 s); an `event_id` seen before (a Slack retry)
 /// is acknowledged and dropped.
@@ -27,16 +28,20 @@ pub async fn handle(
             "the Slack Events API is not configured: set [channel.slack] signing_secret",
         ));
     };
-    let raw = body::read(req, state.read_timeout()).await?;
+    // Anyone can post here and the signature covers the body: check what
+    // the headers can tell first, then read a small body only.
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    slack_sig::verify(
-        secret.as_bytes(),
+    let signed = slack_sig::check_headers(
         header("x-slack-request-timestamp"),
         header("x-slack-signature"),
-        &raw,
         unix_now(),
     )
     .map_err(|e| ApiError::unauthorized(e.to_string()))?;
+    let limit = super::webhook::unauthenticated_limit(state.config());
+    let raw = body::read_limited(req, state.read_timeout(), limit).await?;
+    signed
+        .verify(secret.as_bytes(), &raw)
+        .map_err(|e| ApiError::unauthorized(e.to_string()))?;
     let payload: serde_json::Value = body::parse_json(&raw)?;
     match payload.get("type").and_then(|t| t.as_str()) {
         Some("url_verification") => {

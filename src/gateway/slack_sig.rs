@@ -20,7 +20,7 @@ pub enum SlackAuthError {
          a replay, or the clock is wrong (check NTP)"
     )]
     Stale(i64),
-    #[error("X-Slack-Signature is not of the form v0=<hex>")]
+    #[error("X-Slack-Signature is not of the form v0=<64 hex digits>")]
     BadSignatureFormat,
     #[error("X-Slack-Signature does not match: check [channel.slack] signing_secret")]
     Mismatch,
@@ -34,6 +34,17 @@ pub fn verify(
     body: &[u8],
     now_unix: i64,
 ) -> Result<(), SlackAuthError> {
+    check_headers(timestamp, signature, now_unix)?.verify(signing_secret, body)
+}
+
+/// The signature headers, checked for presence, form and freshness before
+/// the body is read: a request that cannot be Slack's is refused without
+/// buffering what it sends.
+pub fn check_headers(
+    timestamp: Option<&str>,
+    signature: Option<&str>,
+    now_unix: i64,
+) -> Result<Signed, SlackAuthError> {
     let (Some(ts), Some(sig)) = (timestamp, signature) else {
         return Err(SlackAuthError::Missing);
     };
@@ -49,11 +60,31 @@ pub fn verify(
         .trim()
         .strip_prefix("v0=")
         .and_then(|h| hex::decode(h).ok())
+        .filter(|m| m.len() == MAC_LEN)
         .ok_or(SlackAuthError::BadSignatureFormat)?;
-    let mac = mac_for(signing_secret, ts.trim(), body);
-    // `verify_slice` compares in constant time.
-    mac.verify_slice(&expected)
-        .map_err(|_| SlackAuthError::Mismatch)
+    Ok(Signed {
+        timestamp: ts.trim().to_string(),
+        expected,
+    })
+}
+
+/// Length of an HMAC-SHA256.
+const MAC_LEN: usize = 32;
+
+/// Headers that passed [`check_headers`]; the body is checked with [`Signed::verify`].
+#[derive(Debug)]
+pub struct Signed {
+    timestamp: String,
+    expected: Vec<u8>,
+}
+
+impl Signed {
+    pub fn verify(&self, signing_secret: &[u8], body: &[u8]) -> Result<(), SlackAuthError> {
+        let mac = mac_for(signing_secret, &self.timestamp, body);
+        // `verify_slice` compares in constant time.
+        mac.verify_slice(&self.expected)
+            .map_err(|_| SlackAuthError::Mismatch)
+    }
 }
 
 /// The `X-Slack-Signature` value Slack would send (used by tests and fakes).

@@ -1,14 +1,15 @@
 //! What every request handler shares: the config snapshot the gateway was
 //! started with, the stores behind idempotency and de-duplication, the rate
-//! limiter, and the way to reach the tree and the channel actors.
+//! limiter, and the way to reach the tree and the channel actors (all from
+//! the [`GatewayDeps`] it is built with).
 
+use super::deps::GatewayDeps;
 use super::error::GatewayError;
 use super::idempotency::{self, IdempotencyStore};
 use super::rate_limit::ClientLimiter;
 use super::tls;
 use super::ttl::TtlMap;
 use crate::config::schema::GatewayConfig;
-use crate::daemon::context::Ctx;
 use crate::metrics::Metrics;
 use axum_server::tls_rustls::RustlsConfig;
 use ractor::ActorCell;
@@ -50,7 +51,7 @@ pub struct GatewayState {
 }
 
 struct Inner {
-    ctx: Ctx,
+    ctx: GatewayDeps,
     config: GatewayConfig,
     auth_token: Option<String>,
     telegram_secret: Option<String>,
@@ -76,12 +77,11 @@ impl GatewayState {
     /// Build from the config in force in `ctx` now (so a restart after a
     /// reload, or `zeroclaw gateway --port`, takes the new values). Fails,
     /// with an operator-facing message, on settings the gateway cannot run with.
-    pub async fn new(ctx: Ctx) -> Result<Self, GatewayError> {
-        let lookup_ctx = ctx.clone();
+    pub async fn new(ctx: GatewayDeps) -> Result<Self, GatewayError> {
+        let registry = ctx.registry().clone();
         let lookup: ChannelLookup = Arc::new(move |child: &str| {
-            lookup_ctx
-                .child_name(child)
-                .and_then(ractor::registry::where_is)
+            let child: crate::component::ChildName = child.parse().ok()?;
+            registry.cell(&child)
         });
         Self::with_channel_lookup(ctx, lookup).await
     }
@@ -89,7 +89,7 @@ impl GatewayState {
     /// [`GatewayState::new`] with another way to find channel actors (tests
     /// stand in a fake channel without a supervision tree).
     pub async fn with_channel_lookup(
-        ctx: Ctx,
+        ctx: GatewayDeps,
         lookup: ChannelLookup,
     ) -> Result<Self, GatewayError> {
         let config = ctx.config();
@@ -146,7 +146,7 @@ impl GatewayState {
         })
     }
 
-    pub fn ctx(&self) -> &Ctx {
+    pub fn ctx(&self) -> &GatewayDeps {
         &self.inner.ctx
     }
 
@@ -217,7 +217,7 @@ impl GatewayState {
         {
             return view.clone();
         }
-        let view = match self.inner.ctx.tree.get() {
+        let view = match self.inner.ctx.tree().get() {
             None => TreeView::NoTree,
             Some(tree) => match tokio::time::timeout(SNAPSHOT_TIMEOUT, tree.snapshot()).await {
                 Ok(Ok(snap)) => TreeView::Snapshot(Arc::new(snap)),

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Request};
 
-pub const CHILD: &str = "channel:telegram";
+pub const CHILD: &str = crate::component::ChannelKind::Telegram.child_name();
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
 /// Check the secret Telegram echoes back, hand the update to the Telegram

@@ -1,6 +1,6 @@
 //! `POST /webhook`: a message for the agent from any HTTP client.
 
-use super::auth::check_bearer;
+use super::auth::check_webhook;
 use super::body;
 use super::error::ApiError;
 use super::idempotency::{Claim, MAX_KEY_LEN};
@@ -37,10 +37,16 @@ pub async fn handle(
     headers: HeaderMap,
     req: Request<Body>,
 ) -> Result<Response, ApiError> {
-    check_bearer(&headers, state.auth_token())?;
+    let cfg = state.config();
+    check_webhook(&headers, state.auth_token(), cfg.allow_unauthenticated)?;
     body::require_json(&headers)?;
     let key = idempotency_key(&headers)?;
-    let raw = body::read(req, state.read_timeout()).await?;
+    let raw = if state.auth_token().is_some() {
+        body::read(req, state.read_timeout()).await?
+    } else {
+        // Anyone may post here: read a small body only.
+        body::read_limited(req, state.read_timeout(), unauthenticated_limit(cfg)).await?
+    };
     let parsed: WebhookRequest = body::parse_json(&raw)?;
     let request = agent_request(parsed)?;
     let Some(key) = key else {
@@ -61,6 +67,13 @@ pub async fn handle(
             Ok(json_response(&b, false))
         }
     }
+}
+
+/// `max_unauthenticated_body_size`, never above `max_body_size`.
+pub(crate) fn unauthenticated_limit(cfg: &crate::config::schema::GatewayConfig) -> u64 {
+    cfg.max_unauthenticated_body_size
+        .as_u64()
+        .min(cfg.max_body_size.as_u64())
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {

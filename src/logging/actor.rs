@@ -6,12 +6,14 @@ use super::error::LoggingError;
 use super::handle::LogHandle;
 use super::output::SinkTarget;
 use super::sink::{self, Sink};
+use crate::component::{ChildName, Component};
+use crate::config::Config;
+use crate::task::TaskGuard;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use tokio::task::AbortHandle;
 use zeroclaw_actors::{ChildSpec, RestartPolicy};
 
 /// The supervised child's name.
-pub const CHILD_NAME: &str = "logger";
+pub const CHILD_NAME: &str = ChildName::LOGGER;
 
 /// The logger actor; its arguments are the daemon's `LogHandle`.
 pub struct LoggerActor;
@@ -28,7 +30,8 @@ pub struct LoggerState {
     /// `None` only while a batch is being written on the blocking pool.
     sink: Option<Sink>,
     generation: u64,
-    waker: AbortHandle,
+    /// Aborted when the state is dropped.
+    waker: TaskGuard,
 }
 
 impl Drop for LoggerState {
@@ -153,8 +156,8 @@ async fn write_batch(state: &mut LoggerState) -> Result<(), LoggingError> {
 
 /// Turns "the queue became non-empty" into one `Drain` message; separate from
 /// the actor so a quiet logger does not sit in a handler, deaf to its mailbox.
-fn spawn_waker(handle: LogHandle, logger: ActorRef<LoggerMsg>) -> AbortHandle {
-    tokio::spawn(async move {
+fn spawn_waker(handle: LogHandle, logger: ActorRef<LoggerMsg>) -> TaskGuard {
+    TaskGuard::spawn(async move {
         let pipe = &handle.pipe;
         loop {
             pipe.wake.notified().await;
@@ -167,22 +170,36 @@ fn spawn_waker(handle: LogHandle, logger: ActorRef<LoggerMsg>) -> AbortHandle {
             }
         }
     })
-    .abort_handle()
 }
 
 /// The `logger` child of the root supervisor.
 pub fn child_spec(handle: LogHandle, policy: RestartPolicy) -> ChildSpec {
-    ChildSpec::new(CHILD_NAME, policy, move |ctx| {
-        let handle = handle.clone();
-        async move {
-            Actor::spawn_linked(
-                Some(ctx.registered_name),
-                LoggerActor,
-                handle,
-                ctx.supervisor,
-            )
-            .await
-            .map(|(actor, _)| actor.get_cell())
-        }
-    })
+    ChildSpec::actor(CHILD_NAME, policy, move || (LoggerActor, handle.clone()))
+}
+
+/// The logger as a component of the tree: always the first child.
+pub struct Logger {
+    handle: LogHandle,
+}
+
+impl Logger {
+    pub fn new(handle: LogHandle) -> Self {
+        Self { handle }
+    }
+}
+
+impl Component for Logger {
+    fn children(&self, _: &Config) -> Vec<ChildName> {
+        vec![ChildName::Logger]
+    }
+
+    fn spec(&self, child: &ChildName, _: &Config, policy: RestartPolicy) -> Option<ChildSpec> {
+        (*child == ChildName::Logger).then(|| child_spec(self.handle.clone(), policy))
+    }
+
+    /// The pipeline is installed once per process: `[logging]` changes are
+    /// reported as needing a daemon restart instead.
+    fn restart_needed(&self, _: &ChildName, _: &Config, _: &Config) -> bool {
+        false
+    }
 }

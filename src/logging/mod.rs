@@ -44,7 +44,7 @@ mod pipe;
 mod rotate;
 mod sink;
 
-pub use actor::{CHILD_NAME, LoggerActor, LoggerMsg, child_spec};
+pub use actor::{CHILD_NAME, Logger, LoggerActor, LoggerMsg, child_spec};
 pub use error::{LevelOrigin, LoggingError};
 pub use file::{BatchFailure, RotatingFile, Rotation};
 pub use filter::{LevelChoice, build_filter, choose_level};

@@ -98,6 +98,12 @@ impl Fake {
         }
     }
 
+    /// Append steps to the script (a test that learns what to send only
+    /// after the daemon is up).
+    pub fn push(&self, steps: impl IntoIterator<Item = Step>) {
+        self.inner.steps.lock().unwrap().extend(steps);
+    }
+
     /// Every `/v1/messages` request so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.inner.requests.lock().unwrap().clone()

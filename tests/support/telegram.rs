@@ -40,6 +40,10 @@ pub struct Inner {
     pub rate_limited: u32,
     pub webhook: Option<(String, Option<String>)>,
     pub delete_webhook_calls: u32,
+    /// The token was revoked: every call answers 401 from now on.
+    pub revoked: bool,
+    /// The service is down: every call's connection drops.
+    pub outage: bool,
 }
 
 #[derive(Clone)]
@@ -139,7 +143,10 @@ async fn api(
     Path((bot, method)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Response {
-    if bot != format!("bot{TOKEN}") {
+    if fake.with(|s| s.outage) {
+        return dropped();
+    }
+    if bot != format!("bot{TOKEN}") || fake.with(|s| s.revoked) {
         return error(401, "Unauthorized", json!({}));
     }
     let body: Value = serde_json::from_slice(&body).unwrap_or(json!({}));

@@ -88,8 +88,9 @@ impl ProviderError {
         }
     }
 
-    /// Transient failures worth another attempt (the list: connect
-    /// errors, 429, 500, 502, 503, 529; 504 is the same kind of gateway hiccup).
+    /// Transient failures worth another attempt (`max_retries` in
+    /// docs/configuration.md: connect errors, 429, 500, 502, 503, 529; 504 is
+    /// the same kind of gateway hiccup).
     pub fn is_retryable(&self) -> bool {
         matches!(
             self.kind,

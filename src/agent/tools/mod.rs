@@ -2,6 +2,8 @@
 //! (`tools = ["shell"]` on a cron job or channel); none by default.
 
 pub mod doctor;
+pub mod reaper;
+pub mod sandbox;
 pub mod shell;
 pub mod web_fetch;
 pub mod web_search;

@@ -1,6 +1,8 @@
 //! A plain Discord REST client: who am I, and post a message, honouring 429
 //! `retry_after` and the `X-RateLimit-*` headers per channel.
 
+use crate::channels::call::CallError;
+use crate::channels::platform::{PlatformError, Severity};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -21,18 +23,27 @@ pub enum DiscordError {
         status: u16,
         message: String,
     },
-    #[error("Discord API {route}: server error {status}")]
-    Server { route: String, status: u16 },
-    #[error("Discord API {route}: {source}")]
-    Transport {
-        route: String,
-        source: reqwest::Error,
-    },
+    #[error("Discord API {route}: {error}")]
+    Call { route: String, error: CallError },
 }
 
 impl DiscordError {
-    pub fn is_connection(&self) -> bool {
-        matches!(self, Self::Server { .. } | Self::Transport { .. })
+    fn call(route: &str, error: CallError) -> Self {
+        Self::Call {
+            route: route.to_string(),
+            error,
+        }
+    }
+}
+
+impl PlatformError for DiscordError {
+    fn severity(&self) -> Severity {
+        match self {
+            Self::Rejected(_) => Severity::Rejected,
+            Self::Call { error, .. } => error.severity(),
+            Self::RateLimited(wait) => Severity::RateLimited(*wait),
+            Self::BadTarget(_) | Self::Api { .. } => Severity::Refused,
+        }
     }
 }
 
@@ -63,18 +74,14 @@ impl DiscordApi {
 
     async fn check(route: &str, response: reqwest::Response) -> Result<Value, DiscordError> {
         let status = response.status().as_u16();
-        let transport = |source| DiscordError::Transport {
-            route: route.to_string(),
-            source,
-        };
         if status >= 500 {
-            return Err(DiscordError::Server {
-                route: route.into(),
-                status,
-            });
+            return Err(DiscordError::call(route, CallError::Server(status)));
         }
         let header_wait = header_secs(&response, "retry-after");
-        let body: Value = response.json().await.map_err(transport)?;
+        let body: Value = response
+            .json()
+            .await
+            .map_err(|e| DiscordError::call(route, CallError::Transport(e)))?;
         match status {
             200..=299 => Ok(body),
             401 => Err(DiscordError::Rejected(format!(
@@ -103,10 +110,7 @@ impl DiscordApi {
             .header("authorization", format!("Bot {}", self.token))
             .send()
             .await
-            .map_err(|source| DiscordError::Transport {
-                route: route.into(),
-                source,
-            })?;
+            .map_err(|e| DiscordError::call(route, CallError::Transport(e)))?;
         let v = Self::check(route, response).await?;
         Ok(Me {
             id: v["id"].as_str().unwrap_or_default().to_string(),
@@ -132,10 +136,7 @@ impl DiscordApi {
             .json(&json!({ "content": content, "allowed_mentions": {"parse": []} }))
             .send()
             .await
-            .map_err(|source| DiscordError::Transport {
-                route: route.clone(),
-                source,
-            })?;
+            .map_err(|e| DiscordError::call(&route, CallError::Transport(e)))?;
         let remaining = response
             .headers()
             .get("x-ratelimit-remaining")

@@ -8,15 +8,13 @@
 //! the session allows. The channel fails (supervisor restart with backoff)
 //! when it cannot connect at all, and stops for good on 4004 / 4010–4014.
 
-use super::handler::DiscordChannel;
-use super::protocol::{self, Next, op};
-use crate::channels::msg::ChannelMsg;
+use super::channel::Discord;
+use super::protocol::{self, Dispatch, MessageCreate, Next, Payload};
+use crate::channels::platform::{Fault, Link};
 use futures_util::{SinkExt, StreamExt};
-use ractor::ActorRef;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -72,24 +70,8 @@ impl GatewayConfig {
     }
 }
 
-/// Run the gateway until it must fail or stop, then tell the actor.
-pub async fn run(
-    channel: Arc<DiscordChannel>,
-    config: GatewayConfig,
-    messages: mpsc::Sender<Value>,
-    status: impl Fn(String) + Send,
-    actor: ActorRef<ChannelMsg>,
-) {
-    let msg = drive(&channel, &config, &messages, &status).await;
-    let _ = actor.send_message(msg);
-}
-
-async fn drive(
-    channel: &DiscordChannel,
-    config: &GatewayConfig,
-    messages: &mpsc::Sender<Value>,
-    status: &(impl Fn(String) + Send),
-) -> ChannelMsg {
+/// Run the gateway until the channel must fail or stop; says why.
+pub async fn run(discord: &Discord, config: &GatewayConfig, link: &Link<MessageCreate>) -> Fault {
     let key = config.slot_key();
     let mut session = config.session.take(&key);
     let mut quick_reconnects = 0;
@@ -100,20 +82,33 @@ async fn drive(
         };
         let url = match protocol::connect_url(&base) {
             Ok(u) => u,
-            Err(e) => return ChannelMsg::CredentialRejected(e),
+            Err(e) => return Fault::Rejected(e),
         };
         let ws = match tokio_tungstenite::connect_async(url.as_str()).await {
             Ok((ws, _)) => ws,
-            Err(e) => return ChannelMsg::ConnectionLost(format!("gateway connect: {e}")),
+            Err(e) => {
+                // Kept for the next attempt, which resumes.
+                config.session.save(&key, &session);
+                return Fault::Transient {
+                    reason: format!("gateway connect: {e}"),
+                    wait: None,
+                };
+            }
         };
-        let (next, established) =
-            connection(ws, channel, config, &mut session, messages, status).await;
+        link.contact();
+        let mut conn = Connection {
+            discord,
+            config,
+            session: &mut session,
+            link,
+            established: false,
+        };
+        let next = conn.run(ws).await;
+        let established = conn.established;
         config.session.save(&key, &session);
         quick_reconnects = if established { 0 } else { quick_reconnects + 1 };
         if quick_reconnects > MAX_QUICK_RECONNECTS {
-            return ChannelMsg::ConnectionLost(
-                "gateway: repeated reconnects without a working session".into(),
-            );
+            return Fault::Lost("gateway: repeated reconnects without a working session".into());
         }
         match next {
             Ok(Next::Resume) if session.id.is_some() => {
@@ -124,155 +119,158 @@ async fn drive(
                 session = Session::default();
                 config.session.save(&key, &session);
             }
-            Ok(Next::Stop(reason)) => return ChannelMsg::CredentialRejected(reason),
-            Err(lost) => return ChannelMsg::ConnectionLost(lost),
+            Ok(Next::Stop(reason)) => return Fault::Rejected(reason),
+            Err(lost) => return Fault::Lost(lost),
         }
     }
 }
 
-/// One websocket connection. Returns what to do next (or `Err` = fail) and
-/// whether the session was established (READY or RESUMED) on it.
-async fn connection<S>(
-    mut ws: tokio_tungstenite::WebSocketStream<S>,
-    channel: &DiscordChannel,
-    config: &GatewayConfig,
-    session: &mut Session,
-    messages: &mpsc::Sender<Value>,
-    status: &(impl Fn(String) + Send),
-) -> (Result<Next, String>, bool)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    let mut established = false;
-    // HELLO first.
-    let interval = match timeout(HELLO_TIMEOUT, next_payload(&mut ws)).await {
-        Ok(Ok(Some(p))) if p["op"] == op::HELLO => match p["d"]["heartbeat_interval"].as_u64() {
-            Some(ms) if ms > 0 => Duration::from_millis(ms),
-            _ => {
-                return (
-                    Err("gateway HELLO without heartbeat_interval".into()),
-                    false,
-                );
+/// One websocket connection.
+struct Connection<'a> {
+    discord: &'a Discord,
+    config: &'a GatewayConfig,
+    session: &'a mut Session,
+    link: &'a Link<MessageCreate>,
+    /// Whether the session was established (READY or RESUMED) on it.
+    established: bool,
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl Connection<'_> {
+    /// Returns what to do next (or `Err` = fail).
+    async fn run(&mut self, mut ws: Ws) -> Result<Next, String> {
+        // HELLO first.
+        let interval = match timeout(HELLO_TIMEOUT, next_payload(&mut ws)).await {
+            Ok(Ok(Some(Payload::Hello {
+                heartbeat_interval: Some(ms),
+            }))) if ms > 0 => Duration::from_millis(ms),
+            Ok(Ok(Some(Payload::Hello { .. }))) => {
+                return Err("gateway HELLO without heartbeat_interval".into());
             }
-        },
-        Ok(Ok(Some(p))) => {
-            return (
-                Err(format!("gateway sent op {} before HELLO", p["op"])),
-                false,
-            );
+            Ok(Ok(Some(p))) => return Err(format!("gateway sent {} before HELLO", op_of(&p))),
+            Ok(Ok(None)) | Err(_) => return Err("gateway sent no HELLO".into()),
+            Ok(Err(end)) => return end,
+        };
+        let hello = match &self.session.id {
+            Some(id) => protocol::resume(&self.config.token, id, self.session.seq),
+            None => protocol::identify(&self.config.token),
+        };
+        if let Err(e) = send(&mut ws, &hello).await {
+            return Ok(e);
         }
-        Ok(Ok(None)) | Err(_) => return (Err("gateway sent no HELLO".into()), false),
-        Ok(Err(end)) => return (end, false),
-    };
-    let hello = match &session.id {
-        Some(id) => protocol::resume(&config.token, id, session.seq),
-        None => protocol::identify(&config.token),
-    };
-    if let Err(e) = send(&mut ws, &hello).await {
-        return (Ok(e), false);
-    }
-    let mut next_beat = Instant::now() + interval.mul_f64(rand::random::<f64>());
-    let mut acked = true;
-    loop {
-        let payload = tokio::select! {
-            _ = sleep_until(next_beat) => {
-                if !acked {
-                    tracing::warn!("discord: no heartbeat ACK; zombie connection, reconnecting");
-                    status("reconnecting: heartbeat not acknowledged".into());
-                    let _ = ws.close(Some(CloseFrame {
-                        code: CloseCode::Library(4000),
-                        reason: "zombie connection".into(),
-                    })).await;
-                    return (Ok(Next::Resume), established);
-                }
-                if let Err(next) = send(&mut ws, &protocol::heartbeat(session.seq)).await {
-                    return (Ok(next), established);
-                }
-                acked = false;
-                next_beat = Instant::now() + interval;
-                continue;
-            }
-            p = next_payload(&mut ws) => p,
-        };
-        let p = match payload {
-            Ok(Some(p)) => p,
-            Ok(None) => continue,
-            Err(end) => return (end, established),
-        };
-        match p["op"].as_u64() {
-            Some(op::DISPATCH) => {
-                if let Some(s) = p["s"].as_u64() {
-                    session.seq = Some(s);
-                }
-                // Keep the slot current: a failing actor has no later chance to save.
-                let save = p["t"] == "READY" || p["t"] == "MESSAGE_CREATE";
-                let d = &p["d"];
-                match p["t"].as_str().unwrap_or_default() {
-                    "READY" => {
-                        established = true;
-                        session.id = d["session_id"].as_str().map(String::from);
-                        session.resume_url = d["resume_gateway_url"].as_str().map(String::from);
-                        if let Ok(mut own) = channel.own_id.lock() {
-                            *own = d["user"]["id"].as_str().map(String::from);
-                        }
-                        let name = d["user"]["username"].as_str().unwrap_or("?");
-                        tracing::info!("discord: connected as {name}");
-                        status(format!("connected as {name}"));
+        let mut next_beat = Instant::now() + interval.mul_f64(rand::random::<f64>());
+        let mut acked = true;
+        loop {
+            let payload = tokio::select! {
+                _ = sleep_until(next_beat) => {
+                    if !acked {
+                        tracing::warn!("discord: no heartbeat ACK; zombie connection, reconnecting");
+                        self.link.status("reconnecting: heartbeat not acknowledged");
+                        close(&mut ws, "zombie connection").await;
+                        return Ok(Next::Resume);
                     }
-                    "RESUMED" => {
-                        established = true;
-                        status("connected (resumed)".into());
+                    if let Err(next) = send(&mut ws, &protocol::heartbeat(self.session.seq)).await {
+                        return Ok(next);
                     }
-                    "MESSAGE_CREATE" if messages.try_send(d.clone()).is_err() => {
-                        tracing::warn!("discord: message queue full, message dropped");
+                    acked = false;
+                    next_beat = Instant::now() + interval;
+                    continue;
+                }
+                p = next_payload(&mut ws) => p,
+            };
+            let p = match payload {
+                Ok(Some(p)) => p,
+                Ok(None) => continue,
+                Err(end) => return end,
+            };
+            match p {
+                Payload::Dispatch { seq, name, event } => self.dispatch(seq, &name, event),
+                Payload::Heartbeat => {
+                    if let Err(next) = send(&mut ws, &protocol::heartbeat(self.session.seq)).await {
+                        return Ok(next);
                     }
-                    _ => {}
                 }
-                if save {
-                    config.session.save(&config.slot_key(), session);
+                Payload::HeartbeatAck => acked = true,
+                Payload::Reconnect => {
+                    close(&mut ws, "reconnect requested").await;
+                    return Ok(Next::Resume);
                 }
-            }
-            Some(op::HEARTBEAT) => {
-                if let Err(next) = send(&mut ws, &protocol::heartbeat(session.seq)).await {
-                    return (Ok(next), established);
+                Payload::InvalidSession { resumable } => {
+                    // Discord asks for a random 1–5 s wait before identifying again.
+                    let wait = Duration::from_millis(1000 + rand::random_range(0..4000));
+                    tokio::time::sleep(wait).await;
+                    let _ = ws.close(None).await;
+                    return Ok(if resumable {
+                        Next::Resume
+                    } else {
+                        Next::Identify
+                    });
                 }
+                Payload::Hello { .. } | Payload::Other(_) => {}
             }
-            Some(op::HEARTBEAT_ACK) => acked = true,
-            Some(op::RECONNECT) => {
-                let _ = ws
-                    .close(Some(CloseFrame {
-                        code: CloseCode::Library(4000),
-                        reason: "reconnect requested".into(),
-                    }))
-                    .await;
-                return (Ok(Next::Resume), established);
-            }
-            Some(op::INVALID_SESSION) => {
-                let resumable = p["d"] == true;
-                // Discord asks for a random 1–5 s wait before identifying again.
-                let wait = Duration::from_millis(1000 + rand::random_range(0..4000));
-                tokio::time::sleep(wait).await;
-                let _ = ws.close(None).await;
-                let next = if resumable {
-                    Next::Resume
-                } else {
-                    Next::Identify
-                };
-                return (Ok(next), established);
-            }
-            _ => {}
         }
     }
+
+    fn dispatch(&mut self, seq: Option<u64>, name: &str, event: Dispatch) {
+        if let Some(s) = seq {
+            self.session.seq = Some(s);
+        }
+        match event {
+            Dispatch::Ready(ready) => {
+                self.established = true;
+                self.session.id = ready.session_id;
+                self.session.resume_url = ready.resume_gateway_url;
+                let user = ready.user.unwrap_or_default();
+                self.discord.own_id.set(user.id);
+                let name = user.username.as_deref().unwrap_or("?");
+                tracing::info!("discord: connected as {name}");
+                self.link.status(format!("connected as {name}"));
+            }
+            Dispatch::Resumed => {
+                self.established = true;
+                self.link.status("connected (resumed)");
+            }
+            Dispatch::MessageCreate(message) => self.link.offer(message),
+            Dispatch::Other => {}
+        }
+        // Keep the slot current: a failing actor has no later chance to save.
+        if name == "READY" || name == "MESSAGE_CREATE" {
+            self.config
+                .session
+                .save(&self.config.slot_key(), self.session);
+        }
+    }
+}
+
+/// How a payload is named in an error.
+fn op_of(p: &Payload) -> String {
+    let op = match p {
+        Payload::Dispatch { .. } => protocol::op::DISPATCH,
+        Payload::Heartbeat => protocol::op::HEARTBEAT,
+        Payload::HeartbeatAck => protocol::op::HEARTBEAT_ACK,
+        Payload::Reconnect => protocol::op::RECONNECT,
+        Payload::InvalidSession { .. } => protocol::op::INVALID_SESSION,
+        Payload::Hello { .. } => protocol::op::HELLO,
+        Payload::Other(None) => return "op null".into(),
+        Payload::Other(Some(op)) => *op,
+    };
+    format!("op {op}")
+}
+
+async fn close(ws: &mut Ws, reason: &str) {
+    let _ = ws
+        .close(Some(CloseFrame {
+            code: CloseCode::Library(4000),
+            reason: reason.to_string().into(),
+        }))
+        .await;
 }
 
 /// The next JSON payload; `Ok(None)` for frames that carry none; `Err(next)`
 /// when the connection ended (with what to do about it).
-async fn next_payload<S>(
-    ws: &mut tokio_tungstenite::WebSocketStream<S>,
-) -> Result<Option<Value>, Result<Next, String>>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
+async fn next_payload(ws: &mut Ws) -> Result<Option<Payload>, Result<Next, String>> {
     match ws.next().await {
         None => Err(Ok(Next::Resume)),
         Some(Err(e)) => {
@@ -284,18 +282,12 @@ where
             tracing::info!("discord: gateway closed the connection ({code})");
             Err(Ok(protocol::after_close(code)))
         }
-        Some(Ok(Message::Text(t))) => Ok(serde_json::from_str(t.as_str()).ok()),
+        Some(Ok(Message::Text(t))) => Ok(protocol::decode(t.as_str())),
         Some(Ok(_)) => Ok(None),
     }
 }
 
-async fn send<S>(
-    ws: &mut tokio_tungstenite::WebSocketStream<S>,
-    payload: &Value,
-) -> Result<(), Next>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
+async fn send(ws: &mut Ws, payload: &Value) -> Result<(), Next> {
     ws.send(Message::Text(payload.to_string().into()))
         .await
         .map_err(|e| {

@@ -1,6 +1,8 @@
 //! A plain Slack Web API client: the few methods the channel uses, with
 //! Slack's `{"ok": false, "error": ...}` bodies and 429 `Retry-After` typed.
 
+use crate::channels::call::CallError;
+use crate::channels::platform::{PlatformError, Severity};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -13,24 +15,18 @@ pub enum SlackError {
     RateLimited(Duration),
     #[error("Slack API {method}: {error}")]
     Api { method: String, error: String },
-    #[error("Slack API {method}: server error {code}")]
-    Server { method: String, code: u16 },
-    #[error("Slack API {method}: {source}")]
-    Transport {
-        method: String,
-        source: reqwest::Error,
-    },
-    #[error("Slack API {method}: unexpected answer: {detail}")]
-    Decode { method: String, detail: String },
+    #[error("Slack API {method}: {error}")]
+    Call { method: String, error: CallError },
 }
 
-impl SlackError {
-    /// Errors that mean the service is unreachable (fail and restart).
-    pub fn is_connection(&self) -> bool {
-        matches!(
-            self,
-            Self::Server { .. } | Self::Transport { .. } | Self::Decode { .. }
-        )
+impl PlatformError for SlackError {
+    fn severity(&self) -> Severity {
+        match self {
+            Self::Rejected { .. } => Severity::Rejected,
+            Self::Call { error, .. } => error.severity(),
+            Self::RateLimited(wait) => Severity::RateLimited(*wait),
+            Self::Api { .. } => Severity::Refused,
+        }
     }
 }
 
@@ -83,9 +79,9 @@ impl SlackApi {
         token: &str,
         body: Value,
     ) -> Result<Value, SlackError> {
-        let transport = |source| SlackError::Transport {
+        let failed = |error| SlackError::Call {
             method: method.to_string(),
-            source,
+            error,
         };
         let response = self
             .http
@@ -94,7 +90,7 @@ impl SlackApi {
             .json(&body)
             .send()
             .await
-            .map_err(transport)?;
+            .map_err(|e| failed(CallError::Transport(e)))?;
         let status = response.status().as_u16();
         if status == 429 {
             let secs = response
@@ -106,15 +102,12 @@ impl SlackApi {
             return Err(SlackError::RateLimited(Duration::from_secs(secs)));
         }
         if status >= 500 {
-            return Err(SlackError::Server {
-                method: method.into(),
-                code: status,
-            });
+            return Err(failed(CallError::Server(status)));
         }
-        let body: Value = response.json().await.map_err(|e| SlackError::Decode {
-            method: method.into(),
-            detail: format!("HTTP {status}: {e}"),
-        })?;
+        let body: Value = response
+            .json()
+            .await
+            .map_err(|e| failed(CallError::Decode(format!("HTTP {status}: {e}"))))?;
         if body["ok"] == true {
             return Ok(body);
         }
@@ -160,9 +153,9 @@ impl SlackApi {
         v["url"]
             .as_str()
             .map(String::from)
-            .ok_or_else(|| SlackError::Decode {
+            .ok_or_else(|| SlackError::Call {
                 method: "apps.connections.open".into(),
-                detail: "no url".into(),
+                error: CallError::Decode("no url".into()),
             })
     }
 

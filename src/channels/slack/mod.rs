@@ -1,11 +1,13 @@
 //! Slack: Socket Mode websocket or the Events API through the gateway.
 
-pub mod actor;
 pub mod api;
-pub mod handler;
+pub mod channel;
+pub mod events;
 pub mod probe;
 pub mod socket;
 
-pub use actor::{CHILD_NAME, SlackActor, SlackArgs};
-pub use handler::SeenEvents;
+pub use channel::{CHILD_NAME, SeenEvents, Slack, SlackActor};
 pub use probe::probe;
+
+/// What every start of `channel:slack` reads.
+pub type SlackArgs = crate::channels::ChannelArgs<Slack>;

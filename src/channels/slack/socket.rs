@@ -8,15 +8,14 @@
 //! that drops, or a new one that cannot be opened, is lost, and the channel
 //! fails so the supervisor restarts it with backoff.
 
-use super::api::SlackError;
-use super::handler::SlackChannel;
-use crate::channels::msg::ChannelMsg;
+use super::channel::Slack;
+use super::events::EventsPayload;
+use crate::channels::platform::{Fault, Link};
+use crate::channels::wire::lenient;
 use futures_util::{SinkExt, StreamExt};
-use ractor::ActorRef;
+use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 /// How one websocket session ended.
@@ -26,42 +25,36 @@ enum SessionEnd {
     Lost(String),
 }
 
-/// Run Socket Mode until the connection is lost or a token rejected; then tell the actor.
-pub async fn run(
-    channel: Arc<SlackChannel>,
-    events: mpsc::Sender<Value>,
-    idle_timeout: Duration,
-    status: impl Fn(String) + Send,
-    actor: ActorRef<ChannelMsg>,
-) {
-    let msg = loop {
-        let url = match channel.api.open_connection().await {
+/// Run Socket Mode until the connection is lost or a token rejected; says why.
+pub async fn run(slack: &Slack, link: &Link<Value>, idle_timeout: Duration) -> Fault {
+    loop {
+        let url = match slack.api.open_connection().await {
             Ok(url) => url,
-            Err(e @ SlackError::Rejected { .. }) => {
-                break ChannelMsg::CredentialRejected(e.to_string());
-            }
-            Err(e) => break ChannelMsg::ConnectionLost(format!("apps.connections.open: {e}")),
+            Err(e) => return Fault::from_call("apps.connections.open", e),
         };
         let ws = match tokio_tungstenite::connect_async(url.as_str()).await {
             Ok((ws, _)) => ws,
-            Err(e) => break ChannelMsg::ConnectionLost(format!("Socket Mode connect: {e}")),
+            Err(e) => {
+                return Fault::Transient {
+                    reason: format!("Socket Mode connect: {e}"),
+                    wait: None,
+                };
+            }
         };
-        match session(ws, &channel, &events, idle_timeout, &status).await {
+        match session(ws, slack, link, idle_timeout).await {
             SessionEnd::Reconnect(reason) => {
                 tracing::info!("slack: reconnecting Socket Mode ({reason})");
             }
-            SessionEnd::Lost(reason) => break ChannelMsg::ConnectionLost(reason),
+            SessionEnd::Lost(reason) => return Fault::Lost(reason),
         }
-    };
-    let _ = actor.send_message(msg);
+    }
 }
 
 async fn session<S>(
     mut ws: tokio_tungstenite::WebSocketStream<S>,
-    channel: &SlackChannel,
-    events: &mpsc::Sender<Value>,
+    slack: &Slack,
+    link: &Link<Value>,
     idle_timeout: Duration,
-    status: &(impl Fn(String) + Send),
 ) -> SessionEnd
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
@@ -108,15 +101,14 @@ where
             }
         }
         match frame {
-            Frame::Hello => status("socket mode connected".into()),
+            Frame::Hello => link.status("socket mode connected"),
             Frame::Disconnect(reason) => {
                 let _ = ws.close(None).await;
                 return SessionEnd::Reconnect(reason);
             }
             Frame::Event { event_id, event } => {
-                let fresh = event_id.as_deref().is_none_or(|id| channel.first_sight(id));
-                if fresh && events.try_send(event).is_err() {
-                    tracing::warn!("slack: event queue full, event dropped");
+                if event_id.as_deref().is_none_or(|id| slack.first_sight(id)) {
+                    link.offer(event);
                 }
             }
             Frame::Other => {}
@@ -138,29 +130,41 @@ pub enum Frame {
     Other,
 }
 
+/// A Socket Mode envelope, as far as the channel reads it.
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default, deserialize_with = "lenient")]
+    envelope_id: Option<String>,
+    #[serde(default, rename = "type", deserialize_with = "lenient")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    reason: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    payload: Option<EventsPayload>,
+}
+
 /// Decode one text frame into the envelope id to acknowledge and what it
-/// asks; `None` when it is not JSON. Pure, so it can be fuzzed and tested.
+/// asks; `None` when it is not JSON. Unknown types and odd shapes decode to
+/// `Other`. Pure, so it can be fuzzed and tested.
 pub fn decode_frame(text: &str) -> Option<(Option<String>, Frame)> {
-    let envelope = serde_json::from_str::<Value>(text).ok()?;
-    let ack = envelope["envelope_id"].as_str().map(str::to_string);
-    let frame = match envelope["type"].as_str().unwrap_or_default() {
+    let value = serde_json::from_str::<Value>(text).ok()?;
+    if !value.is_object() {
+        return Some((None, Frame::Other));
+    }
+    let envelope: Envelope = serde_json::from_value(value).ok()?;
+    let frame = match envelope.kind.as_deref().unwrap_or_default() {
         "hello" => Frame::Hello,
-        "disconnect" => Frame::Disconnect(
-            envelope["reason"]
-                .as_str()
-                .unwrap_or("unspecified")
-                .to_string(),
-        ),
+        "disconnect" => Frame::Disconnect(envelope.reason.unwrap_or_else(|| "unspecified".into())),
         "events_api" => {
-            let payload = &envelope["payload"];
+            let payload = envelope.payload.unwrap_or_default();
             Frame::Event {
-                event_id: payload["event_id"].as_str().map(str::to_string),
-                event: payload["event"].clone(),
+                event_id: payload.event_id,
+                event: payload.event,
             }
         }
         _ => Frame::Other,
     };
-    Some((ack, frame))
+    Some((envelope.envelope_id, frame))
 }
 
 #[cfg(test)]
@@ -186,5 +190,19 @@ mod tests {
         assert_eq!(frame, Frame::Disconnect("unspecified".into()));
         assert_eq!(decode_frame("[1,2]").unwrap().1, Frame::Other);
         assert!(decode_frame("not json").is_none());
+        // Odd shapes and unknown fields: still acknowledged, never an error.
+        let (ack, frame) =
+            decode_frame(r#"{"envelope_id":"e2","type":"events_api","payload":7,"new":1}"#)
+                .unwrap();
+        assert_eq!(ack.as_deref(), Some("e2"));
+        assert_eq!(
+            frame,
+            Frame::Event {
+                event_id: None,
+                event: serde_json::Value::Null
+            }
+        );
+        let (ack, frame) = decode_frame(r#"{"envelope_id":3,"type":"slash_commands"}"#).unwrap();
+        assert_eq!((ack, frame), (None, Frame::Other));
     }
 }

@@ -2,6 +2,8 @@
 //! Bot API's error envelope (`ok`, `error_code`, `description`,
 //! `parameters.retry_after`) turned into typed errors.
 
+use crate::channels::call::CallError;
+use crate::channels::platform::{PlatformError, Severity};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -29,25 +31,19 @@ pub enum TelegramError {
         code: u16,
         description: String,
     },
-    /// 5xx: the service is in trouble.
-    #[error("Telegram API {method}: server error {code}")]
-    Server { method: String, code: u16 },
-    #[error("Telegram API {method}: {source}")]
-    Transport {
-        method: String,
-        source: reqwest::Error,
-    },
-    #[error("Telegram API {method}: unexpected answer: {detail}")]
-    Decode { method: String, detail: String },
+    #[error("Telegram API {method}: {error}")]
+    Call { method: String, error: CallError },
 }
 
-impl TelegramError {
-    /// Errors that mean the connection to the service is gone (fail and restart).
-    pub fn is_connection(&self) -> bool {
-        matches!(
-            self,
-            Self::Server { .. } | Self::Transport { .. } | Self::Decode { .. }
-        )
+impl PlatformError for TelegramError {
+    fn severity(&self) -> Severity {
+        match self {
+            Self::Rejected { .. } => Severity::Rejected,
+            Self::Call { error, .. } => error.severity(),
+            Self::RateLimited(wait) => Severity::RateLimited(*wait),
+            // 400/403 (chat gone, bot blocked), 409.
+            Self::Conflict(_) | Self::Api { .. } => Severity::Refused,
+        }
     }
 }
 
@@ -154,35 +150,28 @@ impl TelegramApi {
         if let Some(t) = timeout {
             request = request.timeout(t);
         }
-        // The URL holds the bot token: never let it into the error's text.
-        let transport = |source: reqwest::Error| TelegramError::Transport {
+        let failed = |error| TelegramError::Call {
             method: method.to_string(),
-            source: source.without_url(),
+            error,
         };
+        // The URL holds the bot token: never let it into the error's text.
+        let transport = |e: reqwest::Error| failed(CallError::Transport(e.without_url()));
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let bytes = response.bytes().await.map_err(transport)?;
         let envelope: Envelope = match serde_json::from_slice(&bytes) {
             Ok(e) => e,
             Err(_) if status >= 500 => {
-                return Err(TelegramError::Server {
-                    method: method.into(),
-                    code: status,
-                });
+                return Err(failed(CallError::Server(status)));
             }
             Err(e) => {
-                return Err(TelegramError::Decode {
-                    method: method.into(),
-                    detail: format!("HTTP {status}: {e}"),
-                });
+                return Err(failed(CallError::Decode(format!("HTTP {status}: {e}"))));
             }
         };
         if envelope.ok {
             let result = envelope.result.unwrap_or(Value::Null);
-            return serde_json::from_value(result).map_err(|e| TelegramError::Decode {
-                method: method.into(),
-                detail: e.to_string(),
-            });
+            return serde_json::from_value(result)
+                .map_err(|e| failed(CallError::Decode(e.to_string())));
         }
         let code = envelope.error_code.unwrap_or(status);
         let description = envelope.description.unwrap_or_default();
@@ -192,10 +181,7 @@ impl TelegramApi {
             429 => TelegramError::RateLimited(Duration::from_secs(
                 envelope.parameters.and_then(|p| p.retry_after).unwrap_or(1),
             )),
-            c if c >= 500 => TelegramError::Server {
-                method: method.into(),
-                code: c,
-            },
+            c if c >= 500 => failed(CallError::Server(c)),
             _ => TelegramError::Api {
                 method: method.into(),
                 code,

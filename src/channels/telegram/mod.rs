@@ -1,11 +1,13 @@
 //! Telegram: Bot API long polling or webhook.
 
-pub mod actor;
 pub mod api;
 pub mod bind;
-pub mod handler;
+pub mod channel;
 pub mod offset;
 pub mod poll;
 pub mod probe;
 
-pub use actor::{CHILD_NAME, TelegramActor, TelegramArgs};
+pub use channel::{CHILD_NAME, Telegram, TelegramActor};
+
+/// What every start of `channel:telegram` reads.
+pub type TelegramArgs = crate::channels::ChannelArgs<Telegram>;

@@ -64,7 +64,7 @@ pub fn describe(error: &reqwest::Error) -> String {
 impl WebFetchTool {
     pub fn new(config: &WebFetchToolConfig) -> Result<Self, ClientError> {
         let egress = Arc::new(Egress::new(&config.allowed_hosts, &config.denied_hosts));
-        let client = crate::agent::http::builder()
+        let client = crate::http::builder()
             // Our resolver is the policy: a proxy would resolve names itself.
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())

@@ -1,0 +1,210 @@
+//! The channel actor, one for every service: owns the receiver (the
+//! service's connection) and the worker, answers `Deliver`, takes the
+//! gateway's webhook events, and turns how a connection ended into what the
+//! supervisor sees (see the failure semantics in [`crate::channels`]). All
+//! network I/O runs in tasks it owns, so it stays responsive to delivery and
+//! to being stopped.
+
+use super::ChannelError;
+use super::deps::ChannelDeps;
+use super::lifecycle;
+use super::msg::ChannelMsg;
+use super::platform::{Fault, Link, Platform, Pushed, Section};
+use super::task::{DRAIN_LIMIT, TaskGuard, drain};
+use super::worker;
+use backon::{BackoffBuilder, ExponentialBuilder};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use zeroclaw_actors::{ChildSpec, RestartPolicy};
+
+/// Events accepted but not answered yet; more are refused with a log line
+/// (the services retry or redeliver what they see fail).
+const QUEUE: usize = 256;
+
+/// The actor of the channel for service `P`.
+pub struct ChannelActor<P>(PhantomData<fn() -> P>);
+
+impl<P> Default for ChannelActor<P> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+/// What every start reads: the dependencies (the config in force, so a
+/// restart picks up a reloaded one) and what the child spec keeps across
+/// restarts.
+pub struct ChannelArgs<P: Platform> {
+    pub deps: ChannelDeps,
+    pub keep: P::Keep,
+}
+
+pub struct ChannelState<P: Platform> {
+    deps: ChannelDeps,
+    platform: Arc<P>,
+    /// Where webhook events go; `None` once the channel stops taking work.
+    events: Option<mpsc::Sender<P::Event>>,
+    deliveries: JoinSet<()>,
+    /// The worker first (see [`drain`]), then the receiver.
+    tasks: Vec<TaskGuard>,
+}
+
+/// The child spec of the channel for `P`: every (re)start gets the same
+/// [`Platform::Keep`].
+pub fn child_spec<P: Platform>(deps: ChannelDeps, policy: RestartPolicy) -> ChildSpec {
+    let keep = P::Keep::default();
+    ChildSpec::actor(P::CHILD, policy, move || {
+        let args = ChannelArgs::<P> {
+            deps: deps.clone(),
+            keep: keep.clone(),
+        };
+        (ChannelActor::<P>::default(), args)
+    })
+}
+
+impl<P: Platform> Actor for ChannelActor<P> {
+    type Msg = ChannelMsg;
+    type State = ChannelState<P>;
+    type Arguments = ChannelArgs<P>;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<ChannelMsg>,
+        args: ChannelArgs<P>,
+    ) -> Result<ChannelState<P>, ActorProcessingErr> {
+        let ChannelArgs { deps, keep } = args;
+        let config = deps.config();
+        let section = P::Config::of(&config).ok_or(ChannelError::NotConfigured(P::NAME))?;
+        let platform = Arc::new(P::open(section, &config, keep).map_err(ChannelError::Http)?);
+        let (events, rx) = mpsc::channel(QUEUE);
+        let tools = section.tools().to_vec();
+        let worker = worker::run(platform.clone(), deps.clone(), tools, rx, myself.clone());
+        let link = Link::new::<P>(events.clone(), deps.clone());
+        let receiver = receive(platform.clone(), link, myself);
+        Ok(ChannelState {
+            deps,
+            platform,
+            events: Some(events),
+            deliveries: JoinSet::new(),
+            tasks: vec![TaskGuard::spawn(worker), TaskGuard::spawn(receiver)],
+        })
+    }
+
+    /// A graceful stop (`restart`, shutdown) answers what was accepted.
+    async fn post_stop(
+        &self,
+        _: ActorRef<ChannelMsg>,
+        state: &mut ChannelState<P>,
+    ) -> Result<(), ActorProcessingErr> {
+        finish_accepted(state).await;
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<ChannelMsg>,
+        message: ChannelMsg,
+        state: &mut ChannelState<P>,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            ChannelMsg::Deliver {
+                target,
+                text,
+                reply,
+            } => {
+                let platform = state.platform.clone();
+                let deps = state.deps.clone();
+                lifecycle::spawn_delivery(
+                    &mut state.deliveries,
+                    P::CHILD,
+                    target,
+                    reply,
+                    move |to| async move {
+                        worker::send_text(&*platform, &deps, &to, None, &text).await
+                    },
+                );
+            }
+            ChannelMsg::TelegramUpdate(raw) => push(state, Pushed::Telegram(raw)),
+            ChannelMsg::SlackEvent(raw) => push(state, Pushed::Slack(raw)),
+            ChannelMsg::ConnectionLost(reason) => {
+                // Failing skips `post_stop`: answer what was accepted first.
+                finish_accepted(state).await;
+                return Err(lifecycle::connection_lost(&state.deps, reason));
+            }
+            ChannelMsg::CredentialRejected(reason) => {
+                lifecycle::credential_rejected(&myself, &state.deps, P::CHILD, &reason);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Run the receiver; tell the actor how the connection ended, unless it
+/// ended because there is nothing to receive. Transient trouble before the
+/// service answered (a start during an outage) is retried here with jittered
+/// exponential backoff, shown as the status detail: an outage of any length
+/// costs the supervisor one restart, not its start limit.
+async fn receive<P: Platform>(platform: Arc<P>, link: Link<P::Event>, actor: ActorRef<ChannelMsg>) {
+    let mut delays = reconnect_backoff().build();
+    let mut attempt = 0u32;
+    let fault = loop {
+        match platform.clone().receive(link.clone()).await {
+            Ok(()) => return,
+            Err(Fault::Transient { reason, wait }) if !link.made_contact() => {
+                attempt += 1;
+                let delay = delays.next().unwrap_or(RECONNECT_MAX);
+                let delay = wait.map_or(delay, |w| w.max(delay));
+                tracing::warn!(
+                    channel = P::NAME,
+                    attempt,
+                    "{reason}; retrying in {delay:?}"
+                );
+                link.status(format!("reconnecting (attempt {attempt}): {reason}"));
+                tokio::time::sleep(delay).await;
+            }
+            Err(fault) => break fault,
+        }
+    };
+    // The actor may be gone already; then there is no one left to tell.
+    let _ = actor.send_message(fault.into());
+}
+
+/// The longest wait between reconnects (jitter included).
+const RECONNECT_MAX: Duration = Duration::from_secs(60);
+
+/// 0.5 s doubling, each wait plus a random part up to itself, so a fleet of
+/// daemons does not come back at once; never more than [`RECONNECT_MAX`].
+fn reconnect_backoff() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(500))
+        .with_factor(2.0)
+        .with_max_delay(RECONNECT_MAX / 2)
+        .with_jitter()
+        .without_max_times()
+}
+
+/// A webhook event from the gateway, queued for the worker.
+fn push<P: Platform>(state: &mut ChannelState<P>, event: Pushed) {
+    let Some(event) = state.platform.pushed(event) else {
+        return;
+    };
+    let queued = state
+        .events
+        .as_ref()
+        .is_some_and(|q| q.try_send(event).is_ok());
+    if !queued {
+        tracing::warn!("{}: event queue full, event dropped", P::NAME);
+    }
+}
+
+/// Stop receiving, then let the worker answer what was already accepted
+/// (bounded by [`DRAIN_LIMIT`]): a Discord event or an acknowledged Slack
+/// envelope is never sent again.
+async fn finish_accepted<P: Platform>(state: &mut ChannelState<P>) {
+    // With the receiver gone, this was the last sender of the queue.
+    state.events = None;
+    drain(&mut state.tasks, &mut state.deliveries, DRAIN_LIMIT).await;
+}

@@ -1,0 +1,60 @@
+//! What a channel actor is handed: the config and agent in force, the
+//! metrics, and its own line on the status board. Nothing else of the daemon.
+
+use crate::agent::Agent;
+use crate::component::{ChannelKind, ChildName, Live, StatusBoard, StatusLine};
+use crate::config::Config;
+use crate::metrics::Metrics;
+use std::sync::Arc;
+
+/// Cheap to clone; one per channel child.
+#[derive(Clone)]
+pub struct ChannelDeps {
+    kind: ChannelKind,
+    config: Live<Config>,
+    agent: Live<Agent>,
+    metrics: Arc<Metrics>,
+    status: StatusLine,
+}
+
+impl ChannelDeps {
+    pub fn new(
+        kind: ChannelKind,
+        config: Live<Config>,
+        agent: Live<Agent>,
+        metrics: Arc<Metrics>,
+        status: &StatusBoard,
+    ) -> Self {
+        Self {
+            kind,
+            config,
+            agent,
+            metrics,
+            status: status.line(ChildName::Channel(kind)),
+        }
+    }
+
+    pub fn kind(&self) -> ChannelKind {
+        self.kind
+    }
+
+    /// The config in force now: every (re)start reads it, so a reload
+    /// followed by a restart of the child applies a new token or allow-list.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.get()
+    }
+
+    /// The agent in force now (a reload may rebuild it while the channel runs).
+    pub fn agent(&self) -> Arc<Agent> {
+        self.agent.get()
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// This channel's line in `status` and `channel list`.
+    pub fn set_detail(&self, detail: impl Into<String>) {
+        self.status.set(detail);
+    }
+}

@@ -1,0 +1,111 @@
+//! The dependencies the daemon builds, bottom-up, before the tree starts,
+//! and the narrow set each component is handed out of them (see "The
+//! component contract" in docs/architecture.md). Components never see this
+//! struct.
+
+use crate::agent::{Agent, AgentError};
+use crate::channels::ChannelDeps;
+use crate::component::{ChannelKind, Live, Registry, StatusBoard, TreeLink};
+use crate::config::Config;
+use crate::cron::{AgentRunner, CronHandle, JobDeps};
+use crate::gateway::GatewayDeps;
+use crate::metrics::Metrics;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::time::Instant;
+
+/// What several components share; each gets only its part.
+pub struct Shared {
+    /// The config in force (a reload replaces it).
+    pub config: Live<Config>,
+    /// The agent in force (a reload rebuilds it when its config changed).
+    pub agent: Live<Agent>,
+    pub metrics: Arc<Metrics>,
+    pub status: StatusBoard,
+    /// Where the tree registers its children.
+    pub registry: Registry,
+    /// The tree, for the gateway's `/health` (resolved once it started).
+    pub tree: TreeLink,
+    /// The file the config came from (`None` = built-in defaults).
+    pub config_path: Option<PathBuf>,
+    pub workdir: PathBuf,
+    pub started: Instant,
+}
+
+impl Shared {
+    /// The dependencies for `config`, with the agent it describes, for a tree
+    /// in the daemon's namespace: what the daemon builds at start, and what a
+    /// test or bench needs to run one component without the tree.
+    pub fn build(
+        config: Config,
+        config_path: Option<PathBuf>,
+        workdir: PathBuf,
+    ) -> Result<Self, AgentError> {
+        let agent = Agent::new(&config, workdir.clone())?;
+        // The agent counts into the daemon's metrics, whoever built it.
+        let metrics = Arc::new(Metrics::default());
+        let agent = agent.with_metrics(metrics.clone());
+        Ok(Self {
+            config: Live::new(config),
+            agent: Live::new(agent),
+            metrics,
+            status: StatusBoard::new(),
+            registry: Registry::default(),
+            tree: TreeLink::new(),
+            config_path,
+            workdir,
+            started: Instant::now(),
+        })
+    }
+
+    /// For a tree started under another namespace (tests run trees side by side).
+    pub fn in_namespace(mut self, namespace: &str) -> Self {
+        self.registry = Registry::new(namespace);
+        self
+    }
+
+    /// Replace the agent; it counts into the daemon's metrics.
+    pub fn set_agent(&self, agent: Agent) {
+        self.agent.set(agent.with_metrics(self.metrics.clone()));
+    }
+
+    /// The status line of the child named `child`.
+    pub fn detail(&self, child: &str) -> Option<String> {
+        self.status.get_named(child)
+    }
+
+    pub fn channel_deps(&self, kind: ChannelKind) -> ChannelDeps {
+        ChannelDeps::new(
+            kind,
+            self.config.clone(),
+            self.agent.clone(),
+            self.metrics.clone(),
+            &self.status,
+        )
+    }
+
+    pub fn gateway_deps(&self) -> GatewayDeps {
+        GatewayDeps::new(
+            self.config.clone(),
+            self.agent.clone(),
+            self.metrics.clone(),
+            &self.status,
+            self.registry.clone(),
+            self.tree.clone(),
+            self.started,
+        )
+    }
+
+    pub fn job_deps(&self, cron: CronHandle) -> JobDeps {
+        JobDeps {
+            cron,
+            config: self.config.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
+
+    /// Cron's production runner: the agent, then delivery to a channel of this tree.
+    pub fn agent_runner(&self) -> AgentRunner {
+        AgentRunner::new(self.agent.clone(), self.registry.clone())
+    }
+}

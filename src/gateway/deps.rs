@@ -1,0 +1,68 @@
+//! What the gateway is handed: the config and agent in force, metrics, its
+//! line on the status board, where the channels are registered, and the
+//! tree it reports on.
+
+use crate::agent::Agent;
+use crate::component::{ChildName, Live, Registry, StatusBoard, StatusLine, TreeLink};
+use crate::config::Config;
+use crate::metrics::Metrics;
+use std::sync::Arc;
+use tokio::time::Instant;
+
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct GatewayDeps {
+    config: Live<Config>,
+    agent: Live<Agent>,
+    pub metrics: Arc<Metrics>,
+    status: StatusLine,
+    registry: Registry,
+    tree: TreeLink,
+    /// When the daemon started (`uptime_secs` of `/health`).
+    pub started: Instant,
+}
+
+impl GatewayDeps {
+    pub fn new(
+        config: Live<Config>,
+        agent: Live<Agent>,
+        metrics: Arc<Metrics>,
+        status: &StatusBoard,
+        registry: Registry,
+        tree: TreeLink,
+        started: Instant,
+    ) -> Self {
+        Self {
+            config,
+            agent,
+            metrics,
+            status: status.line(ChildName::Gateway),
+            registry,
+            tree,
+            started,
+        }
+    }
+
+    /// The config in force now: each (re)start of the gateway reads it.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.get()
+    }
+
+    /// The agent in force now (`/webhook`).
+    pub fn agent(&self) -> Arc<Agent> {
+        self.agent.get()
+    }
+
+    /// The gateway's line in `status` (its bound URL).
+    pub fn set_detail(&self, detail: impl Into<String>) {
+        self.status.set(detail);
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub fn tree(&self) -> &TreeLink {
+        &self.tree
+    }
+}
