@@ -73,8 +73,17 @@ fn shell(config: &Config, workdir: &Path) -> Result<String, (String, String)> {
         ));
     }
     let _ = ShellTool::new(s, workdir);
+    let (confined, sandbox) = super::sandbox::describe(s.sandbox);
+    if !confined && s.sandbox == crate::config::ShellSandbox::Landlock {
+        return Err((
+            sandbox,
+            "run on a kernel with Landlock, or set [tools.shell] sandbox = \"off\" \
+             (docs/security.md)"
+                .into(),
+        ));
+    }
     Ok(format!(
-        "runs {} in {}",
+        "runs {} in {}; {sandbox}",
         s.allowed_commands.join(", "),
         dir.display()
     ))
