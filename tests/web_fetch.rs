@@ -149,7 +149,7 @@ async fn big_endless_and_compressed_bodies_are_cut_at_the_byte_cap() {
         c.max_bytes = bytesize::ByteSize::kib(256);
         c.max_chars = 1000;
     });
-    for path in ["/big", "/endless", "/bomb"] {
+    for path in ["/big", "/endless", "/bomb", "/bomb.br"] {
         let started = Instant::now();
         let (err, text) = fetch(&t, &site.url(path)).await;
         assert!(!err, "{path}: {text}");
@@ -163,6 +163,15 @@ async fn big_endless_and_compressed_bodies_are_cut_at_the_byte_cap() {
         );
         assert!(text.len() < 4000, "{path}: {} bytes", text.len());
         assert!(started.elapsed() < Duration::from_secs(5), "{path}");
+        if path.starts_with("/bomb") {
+            // Decompressed, not the compressed bytes.
+            let letter = if path.ends_with(".br") {
+                "BBBB"
+            } else {
+                "AAAA"
+            };
+            assert!(text.contains(letter), "{path}: {text}");
+        }
     }
     // The 50 MB page was not downloaded: reading stopped near the cap.
     let sent = site

@@ -101,6 +101,14 @@ async fn doctor_says_whether_each_offered_tool_can_run() {
         assert_eq!(check(&checks, name)["ok"], true, "{name}: {checks:?}");
     }
     assert_eq!(fake.queries().len(), 1, "doctor asked the backend once");
+    let shell = check(&checks, "tool shell")["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        shell.contains("runs ") && shell.contains("Landlock"),
+        "{shell}"
+    );
 
     // The backend gone: doctor says so and what to check.
     let env = Env::new(&config.replace(&fake.base_url, "http://127.0.0.1:1"));

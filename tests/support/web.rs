@@ -48,6 +48,7 @@ impl FakeSite {
             .route("/endless", get(endless))
             .route("/trickle", get(trickle))
             .route("/bomb", get(bomb))
+            .route("/bomb.br", get(brotli_bomb))
             .route("/image.png", get(png))
             .route("/binary-as-text", get(binary_as_text))
             .route("/deep", get(deep))
@@ -208,6 +209,27 @@ async fn bomb() -> Response {
         [
             (header::CONTENT_TYPE, "text/plain"),
             (header::CONTENT_ENCODING, "gzip"),
+        ],
+        body.clone(),
+    )
+        .into_response()
+}
+
+/// The same 32 MiB as brotli.
+async fn brotli_bomb() -> Response {
+    static BOMB: OnceLock<Bytes> = OnceLock::new();
+    let body = BOMB.get_or_init(|| {
+        let mut br = brotli::CompressorWriter::new(Vec::new(), 64 * 1024, 1, 22);
+        let block = vec![b'B'; 1024 * 1024];
+        for _ in 0..BOMB_SIZE / block.len() {
+            br.write_all(&block).unwrap();
+        }
+        Bytes::from(br.into_inner())
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain"),
+            (header::CONTENT_ENCODING, "br"),
         ],
         body.clone(),
     )
