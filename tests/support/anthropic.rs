@@ -30,6 +30,9 @@ pub enum Step {
     },
     /// Answer with the content of the last `tool_result` the request carried.
     EchoToolResult,
+    /// `stop_reason: end_turn` with these content blocks as they are (server
+    /// tool blocks such as `server_tool_use` and `web_search_tool_result`).
+    Blocks(Value),
     Error {
         status: u16,
         kind: String,
@@ -139,6 +142,7 @@ async fn messages(
             ]),
             "tool_use",
         ),
+        Step::Blocks(content) => message(content, "end_turn"),
         Step::EchoToolResult => {
             let result = last_tool_result(&body).unwrap_or_else(|| "NO TOOL RESULT".into());
             message(

@@ -12,5 +12,7 @@ pub mod faulty;
 pub mod http;
 pub mod openai;
 pub mod scripted;
+pub mod search;
 pub mod slack;
 pub mod telegram;
+pub mod web;

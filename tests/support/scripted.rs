@@ -35,6 +35,12 @@ impl<S: Send + 'static> Fake<S> {
         }
     }
 
+    /// Append steps to the script (a test that learns what to send only
+    /// after the daemon is up).
+    pub fn push(&self, steps: impl IntoIterator<Item = S>) {
+        self.script.steps.lock().unwrap().extend(steps);
+    }
+
     /// Every request to the model endpoint so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.script.requests()
