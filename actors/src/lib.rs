@@ -35,12 +35,14 @@
 
 mod panics;
 pub mod policy;
+pub mod reader;
 pub mod snapshot;
 pub mod spec;
 pub mod supervisor;
 mod tree;
 
 pub use policy::{ExitKind, OnGiveUp, Restart, RestartPolicy};
+pub use reader::TreeReader;
 pub use snapshot::{ChildSnapshot, ChildState, LastExit, TreeSnapshot};
 pub use spec::{ChildSpec, SpawnContext, SpawnFuture};
 pub use supervisor::{SupervisorError, SupervisorExit, SupervisorHandle, SupervisorOptions};

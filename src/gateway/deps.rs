@@ -3,11 +3,12 @@
 //! tree it reports on.
 
 use crate::agent::Agent;
-use crate::component::{ChildName, Live, Registry, StatusBoard, StatusLine, TreeLink};
+use crate::component::{ChildName, Live, Registry, StatusBoard, StatusLine};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use std::sync::Arc;
 use tokio::time::Instant;
+use zeroclaw_actors::TreeReader;
 
 /// Cheap to clone.
 #[derive(Clone)]
@@ -17,7 +18,10 @@ pub struct GatewayDeps {
     pub metrics: Arc<Metrics>,
     status: StatusLine,
     registry: Registry,
-    tree: TreeLink,
+    /// The tree this gateway runs in, read by its namespace: a spec is
+    /// built before its tree exists (see docs/architecture.md, "The
+    /// component contract").
+    tree: TreeReader,
     /// When the daemon started (`uptime_secs` of `/health`).
     pub started: Instant,
 }
@@ -29,9 +33,9 @@ impl GatewayDeps {
         metrics: Arc<Metrics>,
         status: &StatusBoard,
         registry: Registry,
-        tree: TreeLink,
         started: Instant,
     ) -> Self {
+        let tree = TreeReader::new(registry.namespace());
         Self {
             config,
             agent,
@@ -62,7 +66,7 @@ impl GatewayDeps {
         &self.registry
     }
 
-    pub fn tree(&self) -> &TreeLink {
+    pub fn tree(&self) -> &TreeReader {
         &self.tree
     }
 }
