@@ -46,6 +46,7 @@ pub use reader::TreeReader;
 pub use snapshot::{ChildSnapshot, ChildState, LastExit, TreeSnapshot};
 pub use spec::{ChildSpec, SpawnContext, SpawnFuture};
 pub use supervisor::{SupervisorError, SupervisorExit, SupervisorHandle, SupervisorOptions};
+pub use tree::registered_name;
 
 /// A child that stops (or fails) with a reason starting with this is marked
 /// `failed` and not restarted, whatever its `restart` setting: the equivalent
