@@ -143,17 +143,24 @@ impl<P: Platform> Actor for ChannelActor<P> {
 }
 
 /// Run the receiver; tell the actor how the connection ended, unless it
-/// ended because there is nothing to receive. Transient trouble before the
-/// service answered (a start during an outage) is retried here with jittered
-/// exponential backoff, shown as the status detail: an outage of any length
-/// costs the supervisor one restart, not its start limit.
+/// ended because there is nothing to receive. Transient trouble (unreachable,
+/// 5xx, 429, a dropped connection) is retried here with jittered exponential
+/// backoff, shown as the status detail, whether it hit a (re)start or a
+/// channel that was working: an outage of any length costs the supervisor
+/// nothing. An attempt on which the service answered starts the backoff
+/// afresh. What reaches the supervisor is a rejected credential or a state
+/// the channel does not expect.
 async fn receive<P: Platform>(platform: Arc<P>, link: Link<P::Event>, actor: ActorRef<ChannelMsg>) {
     let mut delays = reconnect_backoff().build();
     let mut attempt = 0u32;
     let fault = loop {
+        link.reset_contact();
         match platform.clone().receive(link.clone()).await {
             Ok(()) => return,
-            Err(Fault::Transient { reason, wait }) if !link.made_contact() => {
+            Err(Fault::Transient { reason, wait }) => {
+                if link.made_contact() {
+                    (delays, attempt) = (reconnect_backoff().build(), 0);
+                }
                 attempt += 1;
                 let delay = delays.next().unwrap_or(RECONNECT_MAX);
                 let delay = wait.map_or(delay, |w| w.max(delay));
@@ -173,11 +180,11 @@ async fn receive<P: Platform>(platform: Arc<P>, link: Link<P::Event>, actor: Act
 }
 
 /// The longest wait between reconnects (jitter included).
-const RECONNECT_MAX: Duration = Duration::from_secs(60);
+pub(super) const RECONNECT_MAX: Duration = Duration::from_secs(60);
 
 /// 0.5 s doubling, each wait plus a random part up to itself, so a fleet of
 /// daemons does not come back at once; never more than [`RECONNECT_MAX`].
-fn reconnect_backoff() -> ExponentialBuilder {
+pub(super) fn reconnect_backoff() -> ExponentialBuilder {
     ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(500))
         .with_factor(2.0)

@@ -57,4 +57,9 @@ impl ChannelDeps {
     pub fn set_detail(&self, detail: impl Into<String>) {
         self.status.set(detail);
     }
+
+    /// This channel's line as it is now.
+    pub fn detail(&self) -> Option<String> {
+        self.status.get()
+    }
 }

@@ -5,8 +5,8 @@
 //! actor's worker. A `disconnect` frame (Slack's routine "reconnect now") and
 //! a connection gone silent (no frame, not even a pong, for twice
 //! `idle_timeout`) are handled in place with a fresh connection; a connection
-//! that drops, or a new one that cannot be opened, is lost, and the channel
-//! fails so the supervisor restarts it with backoff.
+//! that drops, or a new one that cannot be opened, is transient trouble that
+//! the channel retries in place with backoff.
 
 use super::channel::Slack;
 use super::events::EventsPayload;
@@ -45,7 +45,10 @@ pub async fn run(slack: &Slack, link: &Link<Value>, idle_timeout: Duration) -> F
             SessionEnd::Reconnect(reason) => {
                 tracing::info!("slack: reconnecting Socket Mode ({reason})");
             }
-            SessionEnd::Lost(reason) => return Fault::Lost(reason),
+            // A dropped connection is transient: the channel reconnects in place.
+            SessionEnd::Lost(reason) => {
+                return Fault::Transient { reason, wait: None };
+            }
         }
     }
 }

@@ -48,7 +48,8 @@ pub struct Telegram {
 }
 
 impl Platform for Telegram {
-    /// A polled update whose answer failed is polled again after the restart.
+    /// The worker waits out a failed answer with the reconnect backoff
+    /// instead (see [`crate::channels::worker`]).
     const RETRY_SERVER_ERRORS: bool = false;
     type Event = Incoming;
     type Error = TelegramError;
