@@ -195,6 +195,7 @@ pub(super) fn reconnect_backoff() -> ExponentialBuilder {
 
 /// A webhook event from the gateway, queued for the worker.
 fn push<P: Platform>(state: &mut ChannelState<P>, event: Pushed) {
+    state.deps.touch();
     let Some(event) = state.platform.pushed(event) else {
         return;
     };

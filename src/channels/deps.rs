@@ -58,6 +58,13 @@ impl ChannelDeps {
         self.status.set(detail);
     }
 
+    /// The channel completed work (a poll, an event from the service): the
+    /// time shows in `status`, `/ready` and `/metrics`.
+    pub fn touch(&self) {
+        self.status.touch();
+        self.metrics.channel_activity(self.kind.as_str());
+    }
+
     /// This channel's line as it is now.
     pub fn detail(&self) -> Option<String> {
         self.status.get()

@@ -216,6 +216,7 @@ impl<E: Send> Link<E> {
     /// starts the reconnect backoff afresh.
     pub fn contact(&self) {
         self.contact.store(true, Ordering::Relaxed);
+        self.touch();
     }
 
     pub(super) fn reset_contact(&self) {
@@ -224,6 +225,12 @@ impl<E: Send> Link<E> {
 
     pub(super) fn made_contact(&self) -> bool {
         self.contact.load(Ordering::Relaxed)
+    }
+
+    /// The service completed a poll or sent an event or frame: the channel
+    /// is alive by work done (see [`ChannelDeps::touch`]).
+    pub fn touch(&self) {
+        self.deps.touch();
     }
 
     /// Set the channel's status detail.

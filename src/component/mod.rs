@@ -12,7 +12,7 @@ pub mod tree;
 pub use live::Live;
 pub use names::{ChannelKind, ChildName, UnknownChild};
 pub use registry::Registry;
-pub use status::{StatusBoard, StatusLine};
+pub use status::{Activity, StatusBoard, StatusLine};
 pub use tree::TreeLink;
 
 use crate::config::Config;

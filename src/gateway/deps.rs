@@ -16,6 +16,8 @@ pub struct GatewayDeps {
     agent: Live<Agent>,
     pub metrics: Arc<Metrics>,
     status: StatusLine,
+    /// The whole board, read for the channels' last activity (`/ready`).
+    board: StatusBoard,
     registry: Registry,
     tree: TreeLink,
     /// When the daemon started (`uptime_secs` of `/health`).
@@ -37,6 +39,7 @@ impl GatewayDeps {
             agent,
             metrics,
             status: status.line(ChildName::Gateway),
+            board: status.clone(),
             registry,
             tree,
             started,
@@ -56,6 +59,11 @@ impl GatewayDeps {
     /// The gateway's line in `status` (its bound URL).
     pub fn set_detail(&self, detail: impl Into<String>) {
         self.status.set(detail);
+    }
+
+    /// When each child last completed work (see [`crate::component::Activity`]).
+    pub fn activities(&self) -> Vec<(String, std::time::SystemTime)> {
+        self.board.activities()
     }
 
     pub fn registry(&self) -> &Registry {

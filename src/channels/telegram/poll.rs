@@ -24,6 +24,7 @@ pub async fn run(tg: &Telegram, link: &Link<Incoming>) -> Result<(), TelegramErr
     loop {
         match tg.api.get_updates(offset, tg.poll_timeout).await {
             Ok(updates) => {
+                link.touch();
                 if conflict_wait > first_wait {
                     link.status("polling");
                 }
