@@ -252,6 +252,12 @@ async fn conflict_is_retried_in_place() {
     s.fake.push_text(3, ALLOWED, "after conflict");
     wait_until(WAIT, "answer after conflict", || s.fake.sent().len() == 1).await;
     watch.still_running(Duration::from_millis(100)).await;
+    // Another poller holds the bot: the channel waited at least one poll
+    // timeout (1 s here) before polling again.
+    let times = s.fake.with(|f| f.poll_times.clone());
+    assert!(times.len() >= 2, "{times:?}");
+    let gap = times[1] - times[0];
+    assert!(gap >= Duration::from_secs(1), "{gap:?}");
 }
 
 #[tokio::test]

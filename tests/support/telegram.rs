@@ -29,6 +29,8 @@ pub struct Inner {
     pub sent: Vec<(String, String)>,
     /// Every getUpdates offset asked for (`None` = no offset).
     pub offsets: Vec<Option<i64>>,
+    /// When each getUpdates came in.
+    pub poll_times: Vec<std::time::Instant>,
     /// The next N getUpdates answer 500.
     pub fail_polls: u32,
     /// The next N getUpdates drop the connection mid-answer.
@@ -224,6 +226,7 @@ async fn get_updates(fake: FakeTelegram, body: Value) -> Response {
     }
     let inject = fake.with(|s| {
         s.offsets.push(offset);
+        s.poll_times.push(std::time::Instant::now());
         if s.fail_polls > 0 {
             s.fail_polls -= 1;
             Some(Inject::Fail)
