@@ -10,7 +10,7 @@ use super::deps::ChannelDeps;
 use super::lifecycle;
 use super::msg::ChannelMsg;
 use super::platform::{Fault, Link, Platform, Pushed, Section};
-use super::task::{DRAIN_LIMIT, TaskGuard, drain};
+use super::task::{DRAIN_LIMIT, TaskGuard, drain, report_panic};
 use super::worker;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -81,9 +81,17 @@ impl<P: Platform> Actor for ChannelActor<P> {
         let platform = Arc::new(P::open(section, &config, keep).map_err(ChannelError::Http)?);
         let (events, rx) = mpsc::channel(QUEUE);
         let tools = section.tools().to_vec();
-        let worker = worker::run(platform.clone(), deps.clone(), tools, rx, myself.clone());
+        let worker = report_panic(
+            worker::run(platform.clone(), deps.clone(), tools, rx, myself.clone()),
+            "worker",
+            crashed(myself.clone()),
+        );
         let link = Link::new::<P>(events.clone(), deps.clone());
-        let receiver = receive(platform.clone(), link, myself);
+        let receiver = report_panic(
+            receive(platform.clone(), link, myself.clone()),
+            "receiver",
+            crashed(myself),
+        );
         Ok(ChannelState {
             deps,
             platform,
@@ -191,6 +199,15 @@ pub(super) fn reconnect_backoff() -> ExponentialBuilder {
         .with_max_delay(RECONNECT_MAX / 2)
         .with_jitter()
         .without_max_times()
+}
+
+/// What a panicking task tells the actor: it fails, the supervisor restarts it.
+fn crashed(actor: ActorRef<ChannelMsg>) -> impl FnOnce(String) {
+    move |reason| {
+        tracing::error!("{reason}");
+        // The actor may be gone already; then there is no one left to tell.
+        let _ = actor.send_message(ChannelMsg::ConnectionLost(reason));
+    }
 }
 
 /// A webhook event from the gateway, queued for the worker.
