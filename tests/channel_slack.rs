@@ -166,7 +166,7 @@ async fn dropped_connection_reconnects_in_place() {
     fake.drop_connection();
     wait_until(WAIT, "reconnecting shown", || {
         ctx.detail("channel:slack")
-            .is_some_and(|d| d.contains("reconnecting (attempt 1)") && d.contains("500"))
+            .is_some_and(|d| d.contains("reconnecting (attempt ") && d.contains("500"))
     })
     .await;
     wait_until(WAIT, "reconnected again", || {

@@ -211,6 +211,29 @@ async fn transient_failures_recover_in_place_and_crashes_restart_without_loss() 
     );
 }
 
+/// A service that answers (deleteWebhook works) but fails every poll is
+/// backed off from with a growing wait, not hammered once a second.
+#[tokio::test]
+async fn persistent_5xx_backs_off_with_a_growing_attempt_count() {
+    let s = setup(|_| {}).await;
+    s.fake.with(|f| f.fail_polls = 3);
+    let mut watch = Watch::start().await;
+    let _actor = spawn(&s.ctx, &watch).await;
+    wait_until(WAIT, "the third attempt shown", || {
+        s.ctx
+            .detail("channel:telegram")
+            .is_some_and(|d| d.contains("reconnecting (attempt 3)"))
+    })
+    .await;
+    s.fake.push_text(1, ALLOWED, "after three 502s");
+    wait_until(WAIT, "answer", || s.fake.sent().len() == 1).await;
+    let times = s.fake.with(|f| f.poll_times.clone());
+    // Waits of at least 0.5 s, 1 s and 2 s between the four polls.
+    let waited = times[3] - times[0];
+    assert!(waited >= Duration::from_millis(3500), "{waited:?}");
+    watch.still_running(Duration::from_millis(100)).await;
+}
+
 #[tokio::test]
 async fn a_black_holed_poll_is_abandoned_and_polled_again() {
     let s = setup(|_| {}).await;

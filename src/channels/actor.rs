@@ -155,18 +155,21 @@ impl<P: Platform> Actor for ChannelActor<P> {
 /// 5xx, 429, a dropped connection) is retried here with jittered exponential
 /// backoff, shown as the status detail, whether it hit a (re)start or a
 /// channel that was working: an outage of any length costs the supervisor
-/// nothing. An attempt on which the service answered starts the backoff
-/// afresh. What reaches the supervisor is a rejected credential or a state
-/// the channel does not expect.
+/// nothing. An attempt on which the service answered and that worked for
+/// [`HEALTHY_AFTER`] starts the backoff afresh; a service that answers and
+/// fails at once is backed off from like one that does not answer. What
+/// reaches the supervisor is a rejected credential or a state the channel
+/// does not expect.
 async fn receive<P: Platform>(platform: Arc<P>, link: Link<P::Event>, actor: ActorRef<ChannelMsg>) {
     let mut delays = reconnect_backoff().build();
     let mut attempt = 0u32;
     let fault = loop {
         link.reset_contact();
+        let began = tokio::time::Instant::now();
         match platform.clone().receive(link.clone()).await {
             Ok(()) => return,
             Err(Fault::Transient { reason, wait }) => {
-                if link.made_contact() {
+                if link.made_contact() && began.elapsed() >= HEALTHY_AFTER {
                     (delays, attempt) = (reconnect_backoff().build(), 0);
                 }
                 attempt += 1;
@@ -186,6 +189,10 @@ async fn receive<P: Platform>(platform: Arc<P>, link: Link<P::Event>, actor: Act
     // The actor may be gone already; then there is no one left to tell.
     let _ = actor.send_message(fault.into());
 }
+
+/// How long an attempt must have worked for its failure to count as a
+/// first one again.
+const HEALTHY_AFTER: Duration = Duration::from_secs(10);
 
 /// The longest wait between reconnects (jitter included).
 pub(super) const RECONNECT_MAX: Duration = Duration::from_secs(60);
