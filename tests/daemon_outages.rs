@@ -10,6 +10,7 @@
 //! The outages last 5 s (not the 30 s of a real incident) to keep the suite
 //! fast: with `restart_sec = "200ms"` the supervisor's start limit would be
 //! spent within the first second, so 5 s shows the same thing.
+//! `OUTAGE_SECS=30 cargo test --test daemon_outages` runs the long version.
 
 mod support;
 
@@ -21,7 +22,12 @@ use support::slack::{APP_TOKEN, BOT_TOKEN, FakeSlack};
 use support::telegram::{FakeTelegram, TOKEN};
 
 const T: Duration = Duration::from_secs(30);
-const OUTAGE: Duration = Duration::from_secs(5);
+fn outage() -> Duration {
+    let secs = std::env::var("OUTAGE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok());
+    Duration::from_secs(secs.unwrap_or(5))
+}
 /// How soon after the service's return the outage's messages are answered.
 const RECOVERY: Duration = Duration::from_secs(10);
 const GW_TOKEN: &str = "outage-test-token-0123456789";
@@ -43,7 +49,7 @@ fn ride_out(env: &Env, child: &str, stderr: impl Fn() -> String) -> bool {
         reconnecting |= c["detail"]
             .as_str()
             .is_some_and(|s| s.starts_with("reconnecting (attempt"));
-        down.elapsed() >= OUTAGE
+        down.elapsed() >= outage()
     });
     reconnecting
 }
@@ -55,6 +61,10 @@ fn recovered(env: &Env, child: &str, n: usize, sent: impl Fn() -> usize) {
         assert_ne!(env.child(child).unwrap()["state"], "failed");
         sent() >= n
     });
+    eprintln!(
+        "{child}: answered {:?} after the service's return",
+        back.elapsed()
+    );
     assert!(back.elapsed() < RECOVERY, "{:?}", back.elapsed());
     let c = env.child(child).unwrap();
     assert_eq!(c["state"], "running", "{c}");

@@ -11,10 +11,10 @@
 //! - transient trouble upstream (refused or reset connections, DNS failures,
 //!   timeouts, 5xx, 429, a dropped socket, a poll that never completes) is
 //!   retried inside the channel with jittered exponential backoff, 0.5 s
-//!   doubling up to 60 s, shown as `reconnecting (attempt N): <error>`,
+//!   doubling, at most 10 s, shown as `reconnecting (attempt N): <error>`,
 //!   whether it hits a (re)start or a channel that was working: an outage of
 //!   any length costs the supervisor nothing, and the channel is back within
-//!   60 s of the service's return;
+//!   10 s of the service's return;
 //! - a crash (a panic in the channel's tasks, an answer or state the channel
 //!   does not expect) makes the actor *fail*, so the supervisor restarts it
 //!   with backoff; other channels are untouched;
