@@ -48,8 +48,8 @@ pub struct Telegram {
 }
 
 impl Platform for Telegram {
-    /// The worker waits out a failed answer with the reconnect backoff
-    /// instead (see [`crate::channels::worker`]).
+    /// A 5xx on an answer goes straight to the worker's reconnect backoff,
+    /// which waits it out (see [`crate::channels::worker`]).
     const RETRY_SERVER_ERRORS: bool = false;
     type Event = Incoming;
     type Error = TelegramError;
