@@ -11,7 +11,7 @@ pub mod status;
 pub use live::Live;
 pub use names::{ChannelKind, ChildName, UnknownChild};
 pub use registry::Registry;
-pub use status::{StatusBoard, StatusLine};
+pub use status::{Activity, StatusBoard, StatusLine};
 
 use crate::config::Config;
 use zeroclaw_actors::{ChildSpec, RestartPolicy};

@@ -17,6 +17,8 @@ pub struct GatewayDeps {
     agent: Live<Agent>,
     pub metrics: Arc<Metrics>,
     status: StatusLine,
+    /// The whole board, read for the channels' last activity (`/ready`).
+    board: StatusBoard,
     registry: Registry,
     /// The tree this gateway runs in, read by its namespace: a spec is
     /// built before its tree exists (see docs/architecture.md, "The
@@ -41,6 +43,7 @@ impl GatewayDeps {
             agent,
             metrics,
             status: status.line(ChildName::Gateway),
+            board: status.clone(),
             registry,
             tree,
             started,
@@ -60,6 +63,11 @@ impl GatewayDeps {
     /// The gateway's line in `status` (its bound URL).
     pub fn set_detail(&self, detail: impl Into<String>) {
         self.status.set(detail);
+    }
+
+    /// When each child last completed work (see [`crate::component::Activity`]).
+    pub fn activities(&self) -> Vec<(String, std::time::SystemTime)> {
+        self.board.activities()
     }
 
     pub fn registry(&self) -> &Registry {

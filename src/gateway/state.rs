@@ -241,7 +241,8 @@ impl GatewayState {
             return body.clone();
         }
         let view = self.tree().await;
-        let h = super::health::health_of(&view, self.inner.ctx.started.elapsed().as_secs());
+        let h = super::health::health_of(&view, self.inner.ctx.started.elapsed().as_secs())
+            .with_activity(self.inner.ctx.activities());
         let json = serde_json::to_vec(&h).unwrap_or_default();
         let body = Arc::new(HealthBody {
             json: json.into(),
