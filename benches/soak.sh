@@ -11,7 +11,9 @@
 # (Telegram getUpdates 502 / dropped / sendMessage 429; Discord socket drops,
 # withheld heartbeat ACKs, 429 and 502 on posts; Slack socket drops,
 # `disconnect` frames, 429 on posts, 500 on connections.open; provider 500/429
-# on 10% of requests) and `zeroclaw restart <child>` every 3 s over every child.
+# on 10% of requests), whole-service outages of 30 s (every call to Telegram,
+# Discord or Slack refused or dropped, in turn, one a minute, none in the last
+# minute) and `zeroclaw restart <child>` every 3 s over every child.
 # Then it asserts: the daemon never exited; every child is running; every
 # Telegram, Discord and Slack message was answered exactly once (the Discord
 # fake replays missed events on RESUME, as Discord does); every webhook answer

@@ -43,6 +43,9 @@ const CRON_JOBS: usize = 3;
 /// (with `max_history_turns = 4`, after 40 s at one message per channel
 /// every 0.5 s).
 const POOL: u64 = 20;
+/// How long a whole-service outage lasts, and how often one starts.
+const OUTAGE: Duration = Duration::from_secs(30);
+const OUTAGE_EVERY: Duration = Duration::from_secs(60);
 
 fn chat_of(n: u64) -> u64 {
     n % POOL
@@ -704,6 +707,45 @@ async fn soak(bin: PathBuf, duration: Duration) -> Res<()> {
                 }
             }
             fakes.dc.with(|s| s.withhold_acks = false);
+        }));
+    }
+
+    // Whole-service outages: every call to one service refused or dropped
+    // for OUTAGE, every OUTAGE_EVERY, the services in turn; never in the last
+    // minute, so the channel has its time to come back and catch up.
+    {
+        let fakes = fakes.clone();
+        let faults = faults.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut turn = 0u32;
+            loop {
+                tokio::time::sleep(OUTAGE_EVERY).await;
+                if Instant::now() + OUTAGE + Duration::from_secs(60) > end {
+                    break;
+                }
+                let name = match turn % 3 {
+                    0 => {
+                        fakes.tg.with(|s| s.outage = true);
+                        "telegram outage 30 s"
+                    }
+                    1 => {
+                        fakes.dc.set_outage(true);
+                        "discord outage 30 s"
+                    }
+                    _ => {
+                        fakes.sl.set_outage(true);
+                        "slack outage 30 s"
+                    }
+                };
+                if let Ok(mut f) = faults.lock() {
+                    *f.entry(name).or_default() += 1;
+                }
+                tokio::time::sleep(OUTAGE).await;
+                fakes.tg.with(|s| s.outage = false);
+                fakes.dc.set_outage(false);
+                fakes.sl.set_outage(false);
+                turn += 1;
+            }
         }));
     }
 

@@ -43,6 +43,10 @@ const HELP: &[(&str, &str)] = &[
         "zeroclaw_gateway_open_connections",
         "HTTP connections open now",
     ),
+    (
+        "zeroclaw_channel_last_activity_seconds",
+        "Unix time of the channel's last completed poll or event from its service",
+    ),
 ];
 
 impl Metrics {
@@ -163,6 +167,29 @@ impl Metrics {
         if let Ok(mut map) = self.gauges.lock() {
             *map.entry(key).or_insert(0) += delta;
         }
+    }
+
+    /// Set the gauge `name{labels}` to `value`.
+    pub fn gauge_set(&self, name: &'static str, labels: &[(&'static str, &str)], value: i64) {
+        let key = (
+            name,
+            labels.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
+        );
+        if let Ok(mut map) = self.gauges.lock() {
+            map.insert(key, value);
+        }
+    }
+
+    /// `channel` completed a poll or got an event just now.
+    pub fn channel_activity(&self, channel: &str) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        self.gauge_set(
+            "zeroclaw_channel_last_activity_seconds",
+            &[("channel", channel)],
+            now,
+        );
     }
 
     /// The current value of a gauge (0 when never set).

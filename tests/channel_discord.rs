@@ -202,25 +202,24 @@ async fn close_4004_stops_cleanly() {
 }
 
 #[tokio::test]
-async fn unreachable_gateway_fails_and_the_restart_resumes_without_loss() {
+async fn unreachable_gateway_is_ridden_out_in_place_and_resumes_without_loss() {
     let (fake, ctx, _dir) = setup(|_| {}).await;
     let mut watch = Watch::start().await;
     let slot = SessionSlot::default();
     let _actor = spawn_with(&ctx, &watch, slot.clone()).await;
     fake.push_message(Some("201"), "101", "7", false, "before");
     wait_until(WAIT, "first answer", || fake.sent().len() == 1).await;
-    // The socket drops and the gateway refuses the reconnect.
+    // The socket drops and the gateway refuses the reconnect: the channel
+    // retries in place, shows it, and does not fail.
     fake.with(|s| s.refuse_upgrades = 1);
     fake.drop_connection();
-    let ended = watch.ended(WAIT).await;
-    assert!(
-        matches!(&ended, Ended::Failed(e) if e.contains("502")),
-        "{ended:?}"
-    );
+    wait_until(WAIT, "reconnecting shown", || {
+        ctx.detail("channel:discord")
+            .is_some_and(|d| d.contains("reconnecting (attempt 1)") && d.contains("502"))
+    })
+    .await;
     // Sent while the channel was down: Discord replays it on RESUME.
     fake.push_message(Some("201"), "101", "7", false, "while down");
-
-    let _actor = spawn_with(&ctx, &watch, slot.clone()).await;
     wait_until(WAIT, "replayed answer", || fake.sent().len() == 2).await;
     assert_eq!(fake.sent()[1].1, "echo: while down");
     assert_eq!(
@@ -229,6 +228,7 @@ async fn unreachable_gateway_fails_and_the_restart_resumes_without_loss() {
         "resumed, not identified"
     );
     assert_eq!(fake.with(|s| s.resumes[0].0.clone()), "sess-1");
+    watch.still_running(Duration::from_millis(100)).await;
 
     // A momentary 5xx from REST while answering is retried: the answer arrives.
     fake.with(|s| s.fail_posts = 1);
@@ -239,14 +239,17 @@ async fn unreachable_gateway_fails_and_the_restart_resumes_without_loss() {
     .await;
     assert_eq!(fake.sent()[2].1, "echo: after one 502");
 
-    // A 5xx that persists (1 + 3 retries) fails the channel too.
-    fake.with(|s| s.fail_posts = 4);
+    // A 5xx that persists (beyond 1 + 3 quick retries) is waited out with
+    // the reconnect backoff: answered once, the channel never fails.
+    fake.with(|s| s.fail_posts = 5);
     fake.push_message(Some("201"), "101", "7", false, "into a 502");
-    let ended = watch.ended(WAIT).await;
-    assert!(
-        matches!(&ended, Ended::Failed(e) if e.contains("502")),
-        "{ended:?}"
-    );
+    wait_until(WAIT, "answer after a persisting 502", || {
+        fake.sent().len() == 4
+    })
+    .await;
+    assert_eq!(fake.sent()[3].1, "echo: into a 502");
+    watch.still_running(Duration::from_millis(300)).await;
+    assert_eq!(fake.sent().len(), 4);
 }
 
 #[tokio::test]

@@ -150,31 +150,34 @@ async fn silent_connection_is_replaced() {
 }
 
 #[tokio::test]
-async fn dropped_connection_fails_and_a_new_start_works() {
+async fn dropped_connection_reconnects_in_place() {
     let (fake, ctx, _dir) = setup(|_| {}).await;
     let mut watch = Watch::start().await;
     let _actor = spawn(&ctx, &watch).await;
     wait_until(WAIT, "connected", || fake.with(|s| s.connections == 1)).await;
+    // A dropped socket: the channel reconnects itself, it does not fail.
     fake.drop_connection();
-    let ended = watch.ended(WAIT).await;
-    assert!(
-        matches!(&ended, Ended::Failed(e) if e.contains("connection")),
-        "{ended:?}"
-    );
+    wait_until(WAIT, "reconnected", || fake.with(|s| s.connections == 2)).await;
+    watch.still_running(Duration::from_millis(100)).await;
 
-    // A 5xx from apps.connections.open fails the next start too.
+    // A 5xx from apps.connections.open on the way back is retried in place
+    // too, and shown with the attempt count.
     fake.with(|s| s.fail_opens = 1);
-    let _actor = spawn(&ctx, &watch).await;
-    let ended = watch.ended(WAIT).await;
-    assert!(
-        matches!(&ended, Ended::Failed(e) if e.contains("500")),
-        "{ended:?}"
-    );
-
-    let _actor = spawn(&ctx, &watch).await;
+    fake.drop_connection();
+    wait_until(WAIT, "reconnecting shown", || {
+        ctx.detail("channel:slack")
+            .is_some_and(|d| d.contains("reconnecting (attempt ") && d.contains("500"))
+    })
+    .await;
+    wait_until(WAIT, "reconnected again", || {
+        fake.with(|s| s.connections == 3)
+    })
+    .await;
     fake.push_message("CALLOWED", "U2", "back again", None);
     wait_until(WAIT, "answer", || fake.sent().len() == 1).await;
     assert_eq!(fake.sent()[0].1, "echo: back again");
+    watch.still_running(Duration::from_millis(300)).await;
+    assert_eq!(fake.sent().len(), 1);
 }
 
 #[tokio::test]

@@ -143,42 +143,63 @@ async fn long_reply_is_split_and_429_is_waited_out() {
 }
 
 #[tokio::test]
-async fn failures_restart_without_losing_or_repeating_updates() {
+async fn transient_failures_recover_in_place_and_crashes_restart_without_loss() {
     let s = setup(|_| {}).await;
     let mut watch = Watch::start().await;
     let _actor = spawn(&s.ctx, &watch).await;
 
     let first = s.fake.push_text(1, ALLOWED, "one");
     wait_until(WAIT, "first answer", || s.fake.sent().len() == 1).await;
-    // The poll that would confirm `first` fails: the actor must fail...
+    // The poll that would confirm `first` fails with a 502: the channel
+    // retries in place and shows it, without failing...
     s.fake.with(|f| f.fail_polls = 1);
     s.fake.push_text(1, ALLOWED, "two");
+    wait_until(WAIT, "reconnecting shown", || {
+        s.ctx
+            .detail("channel:telegram")
+            .is_some_and(|d| d.contains("reconnecting (attempt 1)") && d.contains("502"))
+    })
+    .await;
+    wait_until(WAIT, "second answer", || s.fake.sent().len() >= 2).await;
+    // ...and so it does after a dropped connection.
+    s.fake.with(|f| f.drop_polls = 1);
+    wait_until(WAIT, "the dropped poll", || {
+        s.fake.with(|f| f.drop_polls == 0)
+    })
+    .await;
+    s.fake.push_text(1, ALLOWED, "three");
+    wait_until(WAIT, "third answer", || s.fake.sent().len() >= 3).await;
+    watch.still_running(Duration::from_millis(300)).await;
+
+    // An answer the channel cannot read is a crash: the actor fails...
+    s.fake.with(|f| f.garbled_polls = 1);
     let ended = watch.ended(WAIT).await;
-    assert!(
-        matches!(&ended, Ended::Failed(e) if e.contains("502")),
-        "{ended:?}"
-    );
+    s.fake.push_text(1, ALLOWED, "four");
+    assert!(matches!(ended, Ended::Failed(_)), "{ended:?}");
     assert!(
         s.ctx
             .detail("channel:telegram")
             .unwrap()
             .contains("connection lost")
     );
-
-    // ...and, started again (as the supervisor would), go on from the saved offset.
-    s.fake.with(|f| f.drop_polls = 1);
+    // ...and, started again (as the supervisor would), goes on from the saved offset.
     let _actor = spawn(&s.ctx, &watch).await;
-    let ended = watch.ended(WAIT).await;
-    assert!(matches!(ended, Ended::Failed(_)), "{ended:?}");
-
-    let _actor = spawn(&s.ctx, &watch).await;
-    wait_until(WAIT, "second answer", || s.fake.sent().len() >= 2).await;
-    s.fake.push_text(1, ALLOWED, "three");
-    wait_until(WAIT, "third answer", || s.fake.sent().len() >= 3).await;
+    wait_until(WAIT, "fourth answer", || s.fake.sent().len() >= 4).await;
+    s.fake.push_text(1, ALLOWED, "five");
+    wait_until(WAIT, "fifth answer", || s.fake.sent().len() >= 5).await;
     watch.still_running(Duration::from_millis(300)).await;
     let texts: Vec<String> = s.fake.sent().into_iter().map(|(_, t)| t).collect();
-    assert_eq!(texts, vec!["echo: one", "echo: two", "echo: three"]);
-    // Every restart resumed past the first update rather than from scratch.
+    assert_eq!(
+        texts,
+        vec![
+            "echo: one",
+            "echo: two",
+            "echo: three",
+            "echo: four",
+            "echo: five"
+        ]
+    );
+    // Every retry and restart resumed past the first update rather than from scratch.
     assert!(
         s.fake
             .with(|f| f.offsets.iter().all(|o| o.is_none_or(|o| o >= first)))
@@ -188,6 +209,55 @@ async fn failures_restart_without_losing_or_repeating_updates() {
             .with(|f| f.offsets.iter().filter(|o| o.is_none()).count()),
         1
     );
+}
+
+/// A service that answers (deleteWebhook works) but fails every poll is
+/// backed off from with a growing wait, not hammered once a second.
+#[tokio::test]
+async fn persistent_5xx_backs_off_with_a_growing_attempt_count() {
+    let s = setup(|_| {}).await;
+    s.fake.with(|f| f.fail_polls = 3);
+    let mut watch = Watch::start().await;
+    let _actor = spawn(&s.ctx, &watch).await;
+    wait_until(WAIT, "the third attempt shown", || {
+        s.ctx
+            .detail("channel:telegram")
+            .is_some_and(|d| d.contains("reconnecting (attempt 3)"))
+    })
+    .await;
+    s.fake.push_text(1, ALLOWED, "after three 502s");
+    wait_until(WAIT, "answer", || s.fake.sent().len() == 1).await;
+    let times = s.fake.with(|f| f.poll_times.clone());
+    // Waits of at least 0.5 s, 1 s and 2 s between the four polls.
+    let waited = times[3] - times[0];
+    assert!(waited >= Duration::from_millis(3500), "{waited:?}");
+    watch.still_running(Duration::from_millis(100)).await;
+}
+
+#[tokio::test]
+async fn a_black_holed_poll_is_abandoned_and_polled_again() {
+    let s = setup(|_| {}).await;
+    let mut watch = Watch::start().await;
+    let _actor = spawn(&s.ctx, &watch).await;
+    wait_until(WAIT, "polling", || s.fake.with(|f| !f.offsets.is_empty())).await;
+    s.fake.with(|f| f.blackhole_polls = 1);
+    wait_until(WAIT, "the black-holed poll", || {
+        s.fake.with(|f| f.blackhole_polls == 0)
+    })
+    .await;
+    let sent_at = std::time::Instant::now();
+    s.fake.push_text(1, ALLOWED, "after the black hole");
+    // poll_timeout (1 s) + the grace (5 s) + the first backoff (at most 1 s).
+    wait_until(WAIT, "answer after the black hole", || {
+        s.fake.sent().len() == 1
+    })
+    .await;
+    assert!(
+        sent_at.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        sent_at.elapsed()
+    );
+    watch.still_running(Duration::from_millis(100)).await;
 }
 
 #[tokio::test]
@@ -205,6 +275,12 @@ async fn conflict_is_retried_in_place() {
     s.fake.push_text(3, ALLOWED, "after conflict");
     wait_until(WAIT, "answer after conflict", || s.fake.sent().len() == 1).await;
     watch.still_running(Duration::from_millis(100)).await;
+    // Another poller holds the bot: the channel waited at least one poll
+    // timeout (1 s here) before polling again.
+    let times = s.fake.with(|f| f.poll_times.clone());
+    assert!(times.len() >= 2, "{times:?}");
+    let gap = times[1] - times[0];
+    assert!(gap >= Duration::from_secs(1), "{gap:?}");
 }
 
 #[tokio::test]
@@ -292,12 +368,25 @@ async fn supervised_restart_and_give_up() {
     let tree = SupervisorHandle::start("chantest", specs, SupervisorOptions::default())
         .await
         .unwrap();
+    // Two 502s are ridden out in place: the supervisor restarts nothing.
     s.fake.with(|f| f.fail_polls = 2);
-    s.fake.push_text(1, ALLOWED, "survives restarts");
-    wait_until(WAIT, "answer after restarts", || s.fake.sent().len() == 1).await;
+    s.fake.push_text(1, ALLOWED, "survives a 502");
+    wait_until(WAIT, "answer after 502s", || s.fake.sent().len() == 1).await;
     let snap = tree.snapshot().await.unwrap();
     let child = &snap.children[0];
     assert_eq!(child.name, "channel:telegram");
+    assert_eq!(child.restarts, 0, "{child:?}");
+    assert_eq!(child.state, ChildState::Running);
+    // Two answers it cannot read are crashes: the supervisor restarts it.
+    s.fake.with(|f| f.garbled_polls = 2);
+    wait_until(WAIT, "the garbled polls", || {
+        s.fake.with(|f| f.garbled_polls == 0)
+    })
+    .await;
+    s.fake.push_text(1, ALLOWED, "survives restarts");
+    wait_until(WAIT, "answer after restarts", || s.fake.sent().len() == 2).await;
+    let snap = tree.snapshot().await.unwrap();
+    let child = &snap.children[0];
     assert!(child.restarts >= 2, "{child:?}");
     assert_eq!(child.state, ChildState::Running);
     // Delivery through the registry, as cron does it.
@@ -306,7 +395,7 @@ async fn supervised_restart_and_give_up() {
     zeroclaw::channels::deliver(&registry, &target, "from cron", WAIT)
         .await
         .unwrap();
-    assert_eq!(s.fake.sent().len(), 2);
+    assert_eq!(s.fake.sent().len(), 3);
     tree.shutdown().await.unwrap();
 }
 

@@ -143,8 +143,9 @@ impl Seen {
     }
 }
 
-/// Start the daemon, wait until every channel has failed once, collect what
-/// every exit shows (running the `probe` job `probe_runs` times), stop it.
+/// Start the daemon, wait until every channel has failed once (or shows the
+/// error it is retrying), collect what every exit shows (running the `probe`
+/// job `probe_runs` times), stop it.
 async fn run_phase(phase: &str, env: &Env, probe_runs: usize, seen: &mut Seen) {
     let work = env.path("work");
     let mut daemon = env.start_with(&["--workdir", work.to_str().unwrap()], |cmd| {
@@ -156,17 +157,16 @@ async fn run_phase(phase: &str, env: &Env, probe_runs: usize, seen: &mut Seen) {
         }
         status_json(env).is_some()
     });
-    // A channel whose service fails either exits (and is restarted or
-    // failed) or retries in place and says so in its detail: both show the
-    // error text that must not carry a secret.
+    // A rejected credential fails the channel; transient trouble (refused,
+    // dropped, 5xx) is retried in place and its error shown as the detail.
     wait_for(&format!("{phase}: every channel failing once"), T, || {
         status_json(env).is_some_and(|s| {
             CHANNELS.iter().all(|c| {
-                let entry = child(&s, c);
-                !entry["last_exit"].is_null()
-                    || entry["detail"]
+                let c = child(&s, c);
+                !c["last_exit"].is_null()
+                    || c["detail"]
                         .as_str()
-                        .is_some_and(|d| d.starts_with("reconnecting"))
+                        .is_some_and(|d| d.starts_with("reconnecting (attempt"))
             })
         })
     });

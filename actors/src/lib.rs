@@ -35,15 +35,18 @@
 
 mod panics;
 pub mod policy;
+pub mod reader;
 pub mod snapshot;
 pub mod spec;
 pub mod supervisor;
 mod tree;
 
 pub use policy::{ExitKind, OnGiveUp, Restart, RestartPolicy};
+pub use reader::TreeReader;
 pub use snapshot::{ChildSnapshot, ChildState, LastExit, TreeSnapshot};
 pub use spec::{ChildSpec, SpawnContext, SpawnFuture};
 pub use supervisor::{SupervisorError, SupervisorExit, SupervisorHandle, SupervisorOptions};
+pub use tree::registered_name;
 
 /// A child that stops (or fails) with a reason starting with this is marked
 /// `failed` and not restarted, whatever its `restart` setting: the equivalent

@@ -82,6 +82,52 @@ async fn children_start_in_order_and_stop_in_reverse_a_stuck_one_is_killed() {
     ));
 }
 
+/// A restart of one child whose stop hangs is not waited on forever: the
+/// child is killed after its stop timeout and a new instance started.
+#[tokio::test(start_paused = true)]
+async fn restarting_a_stuck_child_kills_it_after_its_stop_timeout_and_replaces_it() {
+    let (tx, mut rx) = channel();
+    let a = Probe::new("a", &tx, |_| StartMode::Ok);
+    let policy = RestartPolicy {
+        stop_timeout: Duration::from_secs(2),
+        ..fast_policy()
+    };
+    let tree = SupervisorHandle::start(
+        "stuck-restart",
+        vec![toy("a", policy, &a, 1)],
+        SupervisorOptions::default(),
+    )
+    .await
+    .expect("tree starts");
+    let before = toy_ref(&tree, "a").expect("a").get_id();
+    // Stuck in a handler: it can no longer see `stop`.
+    tell(&tree, "a", ToyMsg::Block);
+    let t0 = Instant::now();
+    tokio::time::timeout(LONG, tree.restart_child("a"))
+        .await
+        .expect("the restart is not waited on forever")
+        .expect("restart a");
+    let after = toy_ref(&tree, "a").expect("a again").get_id();
+    assert_ne!(before, after, "a new instance");
+    assert_eq!(a.starts(), 2);
+    assert_eq!(ping(&tree, "a").await, Some(1), "the new instance answers");
+    let mut dropped_at = None;
+    let mut graceful = false;
+    while let Ok(ev) = rx.try_recv() {
+        match ev {
+            Event::Dropped { child, at } if child == "a" => dropped_at = Some(at),
+            Event::PostStop { child } if child == "a" => graceful = true,
+            _ => {}
+        }
+    }
+    assert!(!graceful, "killed, not stopped");
+    let killed_after = dropped_at.expect("the stuck instance ended") - t0;
+    assert_eq!(killed_after.as_secs(), 2, "killed after its stop timeout");
+    let snap = tree.snapshot().await.expect("snapshot");
+    assert_eq!(state_of(&snap, "a").state, ChildState::Running);
+    tree.shutdown().await.expect("shutdown");
+}
+
 #[tokio::test(start_paused = true)]
 async fn add_remove_restart_and_replace_at_runtime() {
     let (tx, _rx) = channel();

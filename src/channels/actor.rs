@@ -10,7 +10,7 @@ use super::deps::ChannelDeps;
 use super::lifecycle;
 use super::msg::ChannelMsg;
 use super::platform::{Fault, Link, Platform, Pushed, Section};
-use super::task::{DRAIN_LIMIT, TaskGuard, drain};
+use super::task::{DRAIN_LIMIT, TaskGuard, drain, report_panic};
 use super::worker;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -81,9 +81,17 @@ impl<P: Platform> Actor for ChannelActor<P> {
         let platform = Arc::new(P::open(section, &config, keep).map_err(ChannelError::Http)?);
         let (events, rx) = mpsc::channel(QUEUE);
         let tools = section.tools().to_vec();
-        let worker = worker::run(platform.clone(), deps.clone(), tools, rx, myself.clone());
+        let worker = report_panic(
+            worker::run(platform.clone(), deps.clone(), tools, rx, myself.clone()),
+            "worker",
+            crashed(myself.clone()),
+        );
         let link = Link::new::<P>(events.clone(), deps.clone());
-        let receiver = receive(platform.clone(), link, myself);
+        let receiver = report_panic(
+            receive(platform.clone(), link, myself.clone()),
+            "receiver",
+            crashed(myself),
+        );
         Ok(ChannelState {
             deps,
             platform,
@@ -143,17 +151,27 @@ impl<P: Platform> Actor for ChannelActor<P> {
 }
 
 /// Run the receiver; tell the actor how the connection ended, unless it
-/// ended because there is nothing to receive. Transient trouble before the
-/// service answered (a start during an outage) is retried here with jittered
-/// exponential backoff, shown as the status detail: an outage of any length
-/// costs the supervisor one restart, not its start limit.
+/// ended because there is nothing to receive. Transient trouble (unreachable,
+/// 5xx, 429, a dropped connection) is retried here with jittered exponential
+/// backoff, shown as the status detail, whether it hit a (re)start or a
+/// channel that was working: an outage of any length costs the supervisor
+/// nothing. An attempt on which the service answered and that worked for
+/// [`HEALTHY_AFTER`] starts the backoff afresh; a service that answers and
+/// fails at once is backed off from like one that does not answer. What
+/// reaches the supervisor is a rejected credential or a state the channel
+/// does not expect.
 async fn receive<P: Platform>(platform: Arc<P>, link: Link<P::Event>, actor: ActorRef<ChannelMsg>) {
     let mut delays = reconnect_backoff().build();
     let mut attempt = 0u32;
     let fault = loop {
+        link.reset_contact();
+        let began = tokio::time::Instant::now();
         match platform.clone().receive(link.clone()).await {
             Ok(()) => return,
-            Err(Fault::Transient { reason, wait }) if !link.made_contact() => {
+            Err(Fault::Transient { reason, wait }) => {
+                if link.made_contact() && began.elapsed() >= HEALTHY_AFTER {
+                    (delays, attempt) = (reconnect_backoff().build(), 0);
+                }
                 attempt += 1;
                 let delay = delays.next().unwrap_or(RECONNECT_MAX);
                 let delay = wait.map_or(delay, |w| w.max(delay));
@@ -172,12 +190,19 @@ async fn receive<P: Platform>(platform: Arc<P>, link: Link<P::Event>, actor: Act
     let _ = actor.send_message(fault.into());
 }
 
-/// The longest wait between reconnects (jitter included).
-const RECONNECT_MAX: Duration = Duration::from_secs(60);
+/// How long an attempt must have worked for its failure to count as a
+/// first one again.
+const HEALTHY_AFTER: Duration = Duration::from_secs(10);
+
+/// The longest wait between reconnects (jitter included). It bounds how
+/// long after a service's return a channel is back, whatever the outage
+/// lasted (a 30 s outage with a 60 s cap came back up to 33 s late); one
+/// try every 5–10 s costs a service that is down next to nothing.
+pub(super) const RECONNECT_MAX: Duration = Duration::from_secs(10);
 
 /// 0.5 s doubling, each wait plus a random part up to itself, so a fleet of
 /// daemons does not come back at once; never more than [`RECONNECT_MAX`].
-fn reconnect_backoff() -> ExponentialBuilder {
+pub(super) fn reconnect_backoff() -> ExponentialBuilder {
     ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(500))
         .with_factor(2.0)
@@ -186,8 +211,18 @@ fn reconnect_backoff() -> ExponentialBuilder {
         .without_max_times()
 }
 
+/// What a panicking task tells the actor: it fails, the supervisor restarts it.
+fn crashed(actor: ActorRef<ChannelMsg>) -> impl FnOnce(String) {
+    move |reason| {
+        tracing::error!("{reason}");
+        // The actor may be gone already; then there is no one left to tell.
+        let _ = actor.send_message(ChannelMsg::ConnectionLost(reason));
+    }
+}
+
 /// A webhook event from the gateway, queued for the worker.
 fn push<P: Platform>(state: &mut ChannelState<P>, event: Pushed) {
+    state.deps.touch();
     let Some(event) = state.platform.pushed(event) else {
         return;
     };

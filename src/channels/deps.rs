@@ -57,4 +57,16 @@ impl ChannelDeps {
     pub fn set_detail(&self, detail: impl Into<String>) {
         self.status.set(detail);
     }
+
+    /// The channel completed work (a poll, an event from the service): the
+    /// time shows in `status`, `/ready` and `/metrics`.
+    pub fn touch(&self) {
+        self.status.touch();
+        self.metrics.channel_activity(self.kind.as_str());
+    }
+
+    /// This channel's line as it is now.
+    pub fn detail(&self) -> Option<String> {
+        self.status.get()
+    }
 }

@@ -8,13 +8,20 @@
 //! registry name with [`ChannelMsg`] (see [`deliver`]).
 //!
 //! Failure semantics, which the daemon's status relies on:
-//! - a lost connection (transport error, 5xx, dropped socket) makes the actor
-//!   *fail* (a handler returns `Err`), so the supervisor restarts it with
-//!   backoff; other channels are untouched;
-//! - the same trouble before the service answered a (re)start (an outage)
-//!   is retried in place with jittered exponential backoff, 0.5 s doubling
-//!   up to 60 s, shown as `reconnecting (attempt N): <error>`: an outage of
-//!   any length costs one restart, not the supervisor's start limit;
+//! - transient trouble upstream (refused or reset connections, DNS failures,
+//!   timeouts, 5xx, 429, a dropped socket, a poll that never completes) is
+//!   retried inside the channel with jittered exponential backoff, 0.5 s
+//!   doubling, at most 10 s, shown as `reconnecting (attempt N): <error>`,
+//!   whether it hits a (re)start or a channel that was working: an outage of
+//!   any length costs the supervisor nothing, and the channel is back within
+//!   10 s of the service's return;
+//! - a crash (a panic in the channel's tasks, an answer or state the channel
+//!   does not expect) makes the actor *fail*, so the supervisor restarts it
+//!   with backoff; other channels are untouched;
+//! - liveness is judged by completed work: each completed poll, event or
+//!   frame is recorded on the status board (`last_activity`, `idle_secs` in
+//!   `status --json`, `activity` in `/ready`, the
+//!   `zeroclaw_channel_last_activity_seconds` gauge);
 //! - a credential the service rejects (Telegram 401, Discord close 4004,
 //!   Slack `invalid_auth`, a missing token) makes the actor stop with a reason
 //!   starting with [`REJECTED_PREFIX`] (which carries the kernel's

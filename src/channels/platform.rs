@@ -43,9 +43,9 @@ pub trait PlatformError: Display + Send + Sync + 'static {
 pub enum Fault {
     /// The service rejected the credential (or there is none).
     Rejected(String),
-    /// Trouble upstream that passes (unreachable, 5xx, 429): before the
-    /// channel made contact it is retried in place (see [`Link::contact`]),
-    /// after that it is a lost connection.
+    /// Trouble upstream that passes (unreachable, 5xx, 429, a dropped
+    /// connection): retried in place with backoff, the supervisor never
+    /// sees it.
     Transient {
         reason: String,
         /// What the service asked to wait (429 `retry_after`).
@@ -212,15 +212,25 @@ impl<E: Send> Link<E> {
         }
     }
 
-    /// The service answered: from now on, trouble means the connection is
-    /// lost (the channel fails and the supervisor restarts it), where before
-    /// it was retried in place.
+    /// The service answered on this attempt: the next transient trouble
+    /// starts the reconnect backoff afresh.
     pub fn contact(&self) {
         self.contact.store(true, Ordering::Relaxed);
+        self.touch();
+    }
+
+    pub(super) fn reset_contact(&self) {
+        self.contact.store(false, Ordering::Relaxed);
     }
 
     pub(super) fn made_contact(&self) -> bool {
         self.contact.load(Ordering::Relaxed)
+    }
+
+    /// The service completed a poll or sent an event or frame: the channel
+    /// is alive by work done (see [`ChannelDeps::touch`]).
+    pub fn touch(&self) {
+        self.deps.touch();
     }
 
     /// Set the channel's status detail.

@@ -1,5 +1,8 @@
 //! Background tasks owned by a channel actor.
 
+use futures_util::FutureExt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 use tokio::task::JoinSet;
 
@@ -27,4 +30,33 @@ pub async fn drain(tasks: &mut Vec<TaskGuard>, deliveries: &mut JoinSet<()>, lim
         while deliveries.join_next().await.is_some() {}
     })
     .await;
+}
+
+/// Run `task`; when it panics, hand `crashed` why. A tokio task that panics
+/// just ends, and a channel whose receiver or worker ended that way would
+/// run on and hear nothing: the actor is told instead, fails, and its
+/// supervisor restarts it.
+pub async fn report_panic<F>(task: F, what: &str, crashed: impl FnOnce(String))
+where
+    F: Future<Output = ()>,
+{
+    if let Err(payload) = AssertUnwindSafe(task).catch_unwind().await {
+        let message = crate::task::panic_message(&*payload);
+        crashed(format!("the {what} panicked: {message}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::report_panic;
+
+    #[tokio::test]
+    async fn a_panicking_task_is_reported_and_a_finished_one_is_not() {
+        let mut said = None;
+        report_panic(async { panic!("boom") }, "receiver", |m| said = Some(m)).await;
+        assert_eq!(said.as_deref(), Some("the receiver panicked: boom"));
+        let mut said = None;
+        report_panic(async {}, "worker", |m| said = Some(m)).await;
+        assert_eq!(said, None);
+    }
 }

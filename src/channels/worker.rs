@@ -5,6 +5,7 @@ use super::answer::answer;
 use super::deps::ChannelDeps;
 use super::msg::ChannelMsg;
 use super::platform::{Fault, Platform, Triage};
+use backon::BackoffBuilder;
 use ractor::ActorRef;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -62,22 +63,56 @@ impl<P: Platform> Worker<'_, P> {
         };
         self.deps.metrics().channel_message(P::NAME, "in");
         let reply = answer(self.deps, P::NAME, &ask.chat, ask.text, self.tools).await;
-        let sent = send_text(
-            self.platform,
-            self.deps,
-            &ask.chat,
-            ask.thread.as_deref(),
-            &reply,
-        );
-        let Err(e) = sent.await else {
-            return Ok(());
-        };
-        let warning = format!("{}: could not answer: {e}", P::NAME);
-        match Fault::from_reply(e) {
-            Some(fault) => Err(fault),
-            None => {
-                tracing::warn!(chat = ask.chat, "{warning}");
-                Ok(())
+        self.reply(&ask.chat, ask.thread.as_deref(), &reply).await
+    }
+
+    /// Send `reply`. Transient trouble (the service unreachable, 5xx) is
+    /// waited out here with the reconnect backoff, sending again only the
+    /// parts not delivered yet: the event was accepted, and failing the
+    /// channel over it would cost a restart and, for a service that does
+    /// not redeliver, the answer. `Err` = the credential was rejected or the
+    /// service misbehaves.
+    async fn reply(&self, chat: &str, thread: Option<&str>, reply: &str) -> Result<(), Fault> {
+        let parts = self.platform.split(reply);
+        let mut done = 0;
+        let mut delays = super::actor::reconnect_backoff().build();
+        let mut attempt = 0u32;
+        let before = self.deps.detail();
+        loop {
+            let sent = super::send::send_parts(
+                P::NAME,
+                chat,
+                parts[done..].to_vec(),
+                P::RETRY_SERVER_ERRORS,
+                |part| self.platform.send_part(chat, thread, part),
+                || {
+                    done += 1;
+                    self.deps.metrics().channel_message(P::NAME, "out");
+                },
+            );
+            let Err(e) = sent.await else {
+                if let (true, Some(before)) = (attempt > 0, &before) {
+                    self.deps.set_detail(before.clone());
+                }
+                return Ok(());
+            };
+            let warning = format!("{}: could not answer: {e}", P::NAME);
+            match Fault::from_reply(e) {
+                None => {
+                    tracing::warn!(chat, "{warning}");
+                    return Ok(());
+                }
+                Some(Fault::Transient { reason, wait }) => {
+                    attempt += 1;
+                    let delay = delays.next().unwrap_or(super::actor::RECONNECT_MAX);
+                    let delay = wait.map_or(delay, |w| w.max(delay));
+                    tracing::warn!(chat, attempt, "{warning}; retrying in {delay:?}");
+                    self.deps.set_detail(format!(
+                        "reconnecting (attempt {attempt}): could not answer: {reason}"
+                    ));
+                    tokio::time::sleep(delay).await;
+                }
+                Some(fault) => return Err(fault),
             }
         }
     }

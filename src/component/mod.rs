@@ -7,13 +7,11 @@ pub mod live;
 pub mod names;
 pub mod registry;
 pub mod status;
-pub mod tree;
 
 pub use live::Live;
 pub use names::{ChannelKind, ChildName, UnknownChild};
 pub use registry::Registry;
-pub use status::{StatusBoard, StatusLine};
-pub use tree::TreeLink;
+pub use status::{Activity, StatusBoard, StatusLine};
 
 use crate::config::Config;
 use zeroclaw_actors::{ChildSpec, RestartPolicy};

@@ -1,7 +1,8 @@
 //! How children find each other: by name in ractor's registry, never by an
-//! `ActorRef` held across restarts. The kernel registers child `c` of the
-//! tree started as `ns` under `ns/c` (see `actors/src/lib.rs`, "Names"), so
-//! the registry names are known before the tree starts.
+//! `ActorRef` held across restarts. The kernel names child `c` of the tree
+//! started as `ns` by `zeroclaw_actors::registered_name` (see
+//! docs/architecture.md), so the registry names are known before the tree
+//! starts.
 
 use super::names::ChildName;
 use ractor::ActorCell;
@@ -29,7 +30,7 @@ impl Registry {
 
     /// The registry name `child` runs under.
     pub fn name_of(&self, child: &ChildName) -> String {
-        format!("{}/{child}", self.namespace)
+        zeroclaw_actors::registered_name(&self.namespace, &child.to_string())
     }
 
     /// The live actor of `child`, if it runs now.

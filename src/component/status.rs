@@ -5,15 +5,45 @@
 //! It is a dependency like any other: the daemon builds it before the tree
 //! starts and hands it to the components that write their line and to the
 //! control socket that reads them.
+//!
+//! Next to the line, a child may record when it last completed work (a
+//! channel's poll or event): liveness judged by work done, not by a socket
+//! being open, shown by `status`, `/ready` and `/metrics`.
 
 use super::names::ChildName;
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
 
 /// Cheap to clone; every clone shows the same board.
 #[derive(Clone, Default)]
 pub struct StatusBoard {
     lines: Arc<Mutex<BTreeMap<ChildName, String>>>,
+    activity: Arc<Mutex<BTreeMap<ChildName, SystemTime>>>,
+}
+
+/// When a child last completed work, as `status --json` and `/ready` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Activity {
+    /// RFC 3339, UTC.
+    pub last_activity: String,
+    /// Seconds since then.
+    pub idle_secs: u64,
+}
+
+impl Activity {
+    pub fn at(when: SystemTime) -> Self {
+        let idle_secs = SystemTime::now()
+            .duration_since(when)
+            .map_or(0, |d| d.as_secs());
+        let last_activity = chrono::DateTime::<chrono::Utc>::from(when)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        Self {
+            last_activity,
+            idle_secs,
+        }
+    }
 }
 
 impl StatusBoard {
@@ -36,6 +66,20 @@ impl StatusBoard {
         self.get(&name.parse().ok()?)
     }
 
+    /// When the child named `name` last completed work, if it recorded any.
+    pub fn activity_named(&self, name: &str) -> Option<SystemTime> {
+        let child: ChildName = name.parse().ok()?;
+        lock(&self.activity).get(&child).copied()
+    }
+
+    /// Every child's last completed work, by the child's name.
+    pub fn activities(&self) -> Vec<(String, SystemTime)> {
+        lock(&self.activity)
+            .iter()
+            .map(|(child, at)| (child.to_string(), *at))
+            .collect()
+    }
+
     /// A writer for one child's line only: what a component is handed.
     pub fn line(&self, child: ChildName) -> StatusLine {
         StatusLine {
@@ -45,9 +89,13 @@ impl StatusBoard {
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<ChildName, String>> {
-        // A poisoned lock only means a writer panicked mid-insert of a String.
-        self.lines.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.lines)
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock only means a writer panicked mid-insert of a value.
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// One child's line on the [`StatusBoard`].
@@ -69,6 +117,11 @@ impl StatusLine {
     pub fn child(&self) -> &ChildName {
         &self.child
     }
+
+    /// The child completed work just now (see [`Activity`]).
+    pub fn touch(&self) {
+        lock(&self.board.activity).insert(self.child.clone(), SystemTime::now());
+    }
 }
 
 #[cfg(test)]
@@ -88,5 +141,11 @@ mod tests {
         assert_eq!(telegram.get().as_deref(), Some("polling"));
         assert_eq!(board.get(&ChildName::Gateway), None);
         assert_eq!(board.get_named("no such child"), None);
+        assert_eq!(board.activity_named("channel:telegram"), None);
+        telegram.touch();
+        let at = board.activity_named("channel:telegram").unwrap();
+        assert_eq!(Activity::at(at).idle_secs, 0);
+        assert_eq!(board.activities().len(), 1);
+        assert_eq!(board.activities()[0].0, "channel:telegram");
     }
 }

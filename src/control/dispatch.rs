@@ -86,9 +86,17 @@ async fn status(ctx: &ControlDeps) -> Result<StatusReply, ControlError> {
         .await?
         .children
         .into_iter()
-        .map(|snapshot| ChildStatus {
-            detail: ctx.status.get_named(&snapshot.name),
-            snapshot,
+        .map(|snapshot| {
+            let activity = ctx
+                .status
+                .activity_named(&snapshot.name)
+                .map(crate::component::Activity::at);
+            ChildStatus {
+                detail: ctx.status.get_named(&snapshot.name),
+                idle_secs: activity.as_ref().map(|a| a.idle_secs),
+                last_activity: activity.map(|a| a.last_activity),
+                snapshot,
+            }
         })
         .collect();
     Ok(StatusReply {

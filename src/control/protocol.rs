@@ -82,6 +82,12 @@ pub struct ChildStatus {
     pub snapshot: zeroclaw_actors::ChildSnapshot,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// When the child last completed work (a channel's poll or event), RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_activity: Option<String>,
+    /// Seconds since `last_activity`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_secs: Option<u64>,
 }
 
 /// `restart`.

@@ -329,7 +329,6 @@ async fn start_tree(
     let handle = SupervisorHandle::start(shared.registry.namespace(), specs, options)
         .await
         .map_err(startup)?;
-    shared.tree.resolve(handle.clone());
     let control = Control::new(ControlDeps {
         tree: handle.clone(),
         lifecycle,

@@ -5,7 +5,7 @@
 
 use crate::agent::{Agent, AgentError};
 use crate::channels::ChannelDeps;
-use crate::component::{ChannelKind, Live, Registry, StatusBoard, TreeLink};
+use crate::component::{ChannelKind, Live, Registry, StatusBoard};
 use crate::config::Config;
 use crate::cron::{AgentRunner, CronHandle, JobDeps};
 use crate::gateway::GatewayDeps;
@@ -24,8 +24,6 @@ pub struct Shared {
     pub status: StatusBoard,
     /// Where the tree registers its children.
     pub registry: Registry,
-    /// The tree, for the gateway's `/health` (resolved once it started).
-    pub tree: TreeLink,
     /// The file the config came from (`None` = built-in defaults).
     pub config_path: Option<PathBuf>,
     pub workdir: PathBuf,
@@ -51,7 +49,6 @@ impl Shared {
             metrics,
             status: StatusBoard::new(),
             registry: Registry::default(),
-            tree: TreeLink::new(),
             config_path,
             workdir,
             started: Instant::now(),
@@ -91,7 +88,6 @@ impl Shared {
             self.metrics.clone(),
             &self.status,
             self.registry.clone(),
-            self.tree.clone(),
             self.started,
         )
     }

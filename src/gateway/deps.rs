@@ -3,11 +3,12 @@
 //! tree it reports on.
 
 use crate::agent::Agent;
-use crate::component::{ChildName, Live, Registry, StatusBoard, StatusLine, TreeLink};
+use crate::component::{ChildName, Live, Registry, StatusBoard, StatusLine};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use std::sync::Arc;
 use tokio::time::Instant;
+use zeroclaw_actors::TreeReader;
 
 /// Cheap to clone.
 #[derive(Clone)]
@@ -16,8 +17,13 @@ pub struct GatewayDeps {
     agent: Live<Agent>,
     pub metrics: Arc<Metrics>,
     status: StatusLine,
+    /// The whole board, read for the channels' last activity (`/ready`).
+    board: StatusBoard,
     registry: Registry,
-    tree: TreeLink,
+    /// The tree this gateway runs in, read by its namespace: a spec is
+    /// built before its tree exists (see docs/architecture.md, "The
+    /// component contract").
+    tree: TreeReader,
     /// When the daemon started (`uptime_secs` of `/health`).
     pub started: Instant,
 }
@@ -29,14 +35,15 @@ impl GatewayDeps {
         metrics: Arc<Metrics>,
         status: &StatusBoard,
         registry: Registry,
-        tree: TreeLink,
         started: Instant,
     ) -> Self {
+        let tree = TreeReader::new(registry.namespace());
         Self {
             config,
             agent,
             metrics,
             status: status.line(ChildName::Gateway),
+            board: status.clone(),
             registry,
             tree,
             started,
@@ -58,11 +65,16 @@ impl GatewayDeps {
         self.status.set(detail);
     }
 
+    /// When each child last completed work (see [`crate::component::Activity`]).
+    pub fn activities(&self) -> Vec<(String, std::time::SystemTime)> {
+        self.board.activities()
+    }
+
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
 
-    pub fn tree(&self) -> &TreeLink {
+    pub fn tree(&self) -> &TreeReader {
         &self.tree
     }
 }

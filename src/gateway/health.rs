@@ -4,11 +4,13 @@
 use super::auth::check_bearer;
 use super::error::ApiError;
 use super::state::{GatewayState, TreeView};
+use crate::component::Activity;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 use zeroclaw_actors::ChildState;
 
 /// The body of `/health` and `/ready`.
@@ -23,6 +25,10 @@ pub struct Health {
     /// Set when the supervisor could not be asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// When each channel last completed a poll or got an event: a channel
+    /// can be `running` and still deaf; this shows it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub activity: BTreeMap<String, Activity>,
     #[serde(skip)]
     ready: bool,
 }
@@ -58,11 +64,21 @@ pub fn health_of(view: &TreeView, uptime_secs: u64) -> Health {
         uptime_secs,
         components,
         error,
+        activity: BTreeMap::new(),
         ready,
     }
 }
 
 impl Health {
+    /// With each child's last completed work.
+    pub fn with_activity(mut self, activities: Vec<(String, SystemTime)>) -> Self {
+        self.activity = activities
+            .into_iter()
+            .map(|(child, at)| (child, Activity::at(at)))
+            .collect();
+        self
+    }
+
     /// Every child running (and the supervisor answering).
     pub fn is_ready(&self) -> bool {
         self.ready

@@ -16,7 +16,7 @@ use ractor::ActorCell;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::time::Instant;
-use zeroclaw_actors::TreeSnapshot;
+use zeroclaw_actors::{SupervisorError, TreeSnapshot};
 
 /// How long webhook update/event ids are remembered: Telegram and Slack
 /// retry for well under an hour.
@@ -217,15 +217,15 @@ impl GatewayState {
         {
             return view.clone();
         }
-        let view = match self.inner.ctx.tree().get() {
-            None => TreeView::NoTree,
-            Some(tree) => match tokio::time::timeout(SNAPSHOT_TIMEOUT, tree.snapshot()).await {
-                Ok(Ok(snap)) => TreeView::Snapshot(Arc::new(snap)),
-                Ok(Err(e)) => TreeView::Unreachable(e.to_string()),
-                Err(_) => TreeView::Unreachable(format!(
-                    "the supervisor did not answer within {SNAPSHOT_TIMEOUT:?}"
-                )),
-            },
+        let tree = self.inner.ctx.tree();
+        let view = match tokio::time::timeout(SNAPSHOT_TIMEOUT, tree.snapshot()).await {
+            Ok(Ok(snap)) => TreeView::Snapshot(Arc::new(snap)),
+            // Before the tree has started, or outside one (tests, examples).
+            Ok(Err(SupervisorError::NotRunning)) => TreeView::NoTree,
+            Ok(Err(e)) => TreeView::Unreachable(e.to_string()),
+            Err(_) => TreeView::Unreachable(format!(
+                "the supervisor did not answer within {SNAPSHOT_TIMEOUT:?}"
+            )),
         };
         *lock(&self.inner.snapshot) = Some((now, view.clone()));
         view
@@ -241,7 +241,8 @@ impl GatewayState {
             return body.clone();
         }
         let view = self.tree().await;
-        let h = super::health::health_of(&view, self.inner.ctx.started.elapsed().as_secs());
+        let h = super::health::health_of(&view, self.inner.ctx.started.elapsed().as_secs())
+            .with_activity(self.inner.ctx.activities());
         let json = serde_json::to_vec(&h).unwrap_or_default();
         let body = Arc::new(HealthBody {
             json: json.into(),

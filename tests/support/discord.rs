@@ -52,6 +52,8 @@ pub struct Inner {
     pub refuse_upgrades: u32,
     /// The next N posts answer 502.
     pub fail_posts: u32,
+    /// The service is down: REST answers 503, the gateway refuses upgrades.
+    pub outage: bool,
     conn: Option<mpsc::UnboundedSender<Cmd>>,
     queued: Vec<Cmd>,
     sessions: u32,
@@ -89,6 +91,7 @@ impl FakeDiscord {
                 post_times: Vec::new(),
                 refuse_upgrades: 0,
                 fail_posts: 0,
+                outage: false,
                 conn: None,
                 queued: Vec::new(),
                 sessions: 0,
@@ -167,6 +170,14 @@ impl FakeDiscord {
         self.command(Cmd::Drop);
     }
 
+    /// Take the whole service down (the open connection drops) or bring it back.
+    pub fn set_outage(&self, down: bool) {
+        self.with(|s| s.outage = down);
+        if down {
+            self.drop_connection();
+        }
+    }
+
     pub fn sent(&self) -> Vec<(String, String)> {
         self.with(|s| s.sent.clone())
     }
@@ -211,6 +222,9 @@ async fn create_message(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    if fake.with(|s| s.outage) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+    }
     if !authorized(&headers) {
         return unauthorized();
     }
@@ -262,7 +276,9 @@ async fn create_message(
 
 async fn gateway(State(fake): State<FakeDiscord>, ws: WebSocketUpgrade) -> Response {
     let refuse = fake.with(|s| {
-        if s.refuse_upgrades > 0 {
+        if s.outage {
+            true
+        } else if s.refuse_upgrades > 0 {
             s.refuse_upgrades -= 1;
             true
         } else {

@@ -38,6 +38,8 @@ pub struct Inner {
     pub rate_limited: u32,
     /// The next N `apps.connections.open` answer 500.
     pub fail_opens: u32,
+    /// The service is down: every call answers 503, upgrades are refused.
+    pub outage: bool,
     conn: Option<mpsc::UnboundedSender<Cmd>>,
     queued: Vec<Value>,
     next: u32,
@@ -141,6 +143,14 @@ impl FakeSlack {
         });
     }
 
+    /// Take the whole service down (the open connection drops) or bring it back.
+    pub fn set_outage(&self, down: bool) {
+        self.with(|s| s.outage = down);
+        if down {
+            self.drop_connection();
+        }
+    }
+
     pub fn sent(&self) -> Vec<(String, String, Option<String>)> {
         self.with(|s| s.sent.clone())
     }
@@ -173,6 +183,9 @@ async fn api(
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default()
         .to_string();
+    if fake.with(|s| s.outage) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+    }
     let body: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
     match method.as_str() {
         "auth.test" => {
@@ -235,6 +248,9 @@ async fn api(
 }
 
 async fn socket(State(fake): State<FakeSlack>, ws: WebSocketUpgrade) -> Response {
+    if fake.with(|s| s.outage) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+    }
     ws.on_upgrade(move |socket| serve_socket(fake, socket))
 }
 

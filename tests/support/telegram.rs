@@ -29,12 +29,20 @@ pub struct Inner {
     pub sent: Vec<(String, String)>,
     /// Every getUpdates offset asked for (`None` = no offset).
     pub offsets: Vec<Option<i64>>,
+    /// When each getUpdates came in.
+    pub poll_times: Vec<std::time::Instant>,
     /// The next N getUpdates answer 500.
     pub fail_polls: u32,
     /// The next N getUpdates drop the connection mid-answer.
     pub drop_polls: u32,
     /// The next N getUpdates answer 409.
     pub conflict_polls: u32,
+    /// The next N getUpdates answer 200 with a body that is not JSON (a
+    /// state the channel does not expect).
+    pub garbled_polls: u32,
+    /// The next N getUpdates are accepted and never answered (a network
+    /// that black-holes the poll).
+    pub blackhole_polls: u32,
     /// The next N sendMessage answer 429 (retry_after 1).
     pub rate_limit_sends: u32,
     pub rate_limited: u32,
@@ -213,9 +221,12 @@ async fn get_updates(fake: FakeTelegram, body: Value) -> Response {
         Fail,
         Drop,
         Conflict,
+        Garbled,
+        Blackhole,
     }
     let inject = fake.with(|s| {
         s.offsets.push(offset);
+        s.poll_times.push(std::time::Instant::now());
         if s.fail_polls > 0 {
             s.fail_polls -= 1;
             Some(Inject::Fail)
@@ -225,6 +236,12 @@ async fn get_updates(fake: FakeTelegram, body: Value) -> Response {
         } else if s.conflict_polls > 0 {
             s.conflict_polls -= 1;
             Some(Inject::Conflict)
+        } else if s.garbled_polls > 0 {
+            s.garbled_polls -= 1;
+            Some(Inject::Garbled)
+        } else if s.blackhole_polls > 0 {
+            s.blackhole_polls -= 1;
+            Some(Inject::Blackhole)
         } else {
             None
         }
@@ -234,6 +251,8 @@ async fn get_updates(fake: FakeTelegram, body: Value) -> Response {
             return error(502, "Bad Gateway", json!({}));
         }
         Some(Inject::Drop) => return dropped(),
+        Some(Inject::Garbled) => return (StatusCode::OK, "<html>garbled</html>").into_response(),
+        Some(Inject::Blackhole) => std::future::pending::<()>().await,
         Some(Inject::Conflict) => {
             return error(
                 409,

@@ -92,6 +92,6 @@ pub(crate) struct Supervisor;
 
 /// The registry name of `child` in the tree `namespace`: names are global to
 /// the process, so each tree prefixes its children's.
-pub(crate) fn registered_name(namespace: &str, child: &str) -> String {
+pub fn registered_name(namespace: &str, child: &str) -> String {
     format!("{namespace}/{child}")
 }

@@ -5,8 +5,9 @@
 //! reconnects — op 7, op 9, resumable close codes, a dropped socket, and a
 //! missing heartbeat ACK (a zombie connection, the classic cause of a bot
 //! that silently stops receiving) — are handled in place with RESUME where
-//! the session allows. The channel fails (supervisor restart with backoff)
-//! when it cannot connect at all, and stops for good on 4004 / 4010–4014.
+//! the session allows. A gateway that cannot be reached is transient trouble
+//! the channel retries in place with backoff (resuming once it is back); it
+//! stops for good on 4004 / 4010–4014.
 
 use super::channel::Discord;
 use super::protocol::{self, Dispatch, MessageCreate, Next, Payload};
@@ -84,13 +85,24 @@ pub async fn run(discord: &Discord, config: &GatewayConfig, link: &Link<MessageC
             Ok(u) => u,
             Err(e) => return Fault::Rejected(e),
         };
-        let ws = match tokio_tungstenite::connect_async(url.as_str()).await {
-            Ok((ws, _)) => ws,
-            Err(e) => {
+        let connecting = timeout(
+            HELLO_TIMEOUT,
+            tokio_tungstenite::connect_async(url.as_str()),
+        );
+        let ws = match connecting.await {
+            Ok(Ok((ws, _))) => ws,
+            Ok(Err(e)) => {
                 // Kept for the next attempt, which resumes.
                 config.session.save(&key, &session);
                 return Fault::Transient {
                     reason: format!("gateway connect: {e}"),
+                    wait: None,
+                };
+            }
+            Err(_) => {
+                config.session.save(&key, &session);
+                return Fault::Transient {
+                    reason: format!("gateway connect: no answer within {HELLO_TIMEOUT:?}"),
                     wait: None,
                 };
             }
@@ -150,7 +162,12 @@ impl Connection<'_> {
                 return Err("gateway HELLO without heartbeat_interval".into());
             }
             Ok(Ok(Some(p))) => return Err(format!("gateway sent {} before HELLO", op_of(&p))),
-            Ok(Ok(None)) | Err(_) => return Err("gateway sent no HELLO".into()),
+            // A connection that never says HELLO is dead: a fresh one is the cure.
+            Ok(Ok(None)) | Err(_) => {
+                tracing::warn!("discord: gateway sent no HELLO; reconnecting");
+                self.link.status("reconnecting: gateway sent no HELLO");
+                return Ok(Next::Resume);
+            }
             Ok(Err(end)) => return end,
         };
         let hello = match &self.session.id {
@@ -181,7 +198,12 @@ impl Connection<'_> {
                 p = next_payload(&mut ws) => p,
             };
             let p = match payload {
-                Ok(Some(p)) => p,
+                Ok(Some(p)) => {
+                    // Anything from the gateway, a heartbeat ACK included,
+                    // is work completed.
+                    self.link.touch();
+                    p
+                }
                 Ok(None) => continue,
                 Err(end) => return end,
             };

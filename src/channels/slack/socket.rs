@@ -5,8 +5,8 @@
 //! actor's worker. A `disconnect` frame (Slack's routine "reconnect now") and
 //! a connection gone silent (no frame, not even a pong, for twice
 //! `idle_timeout`) are handled in place with a fresh connection; a connection
-//! that drops, or a new one that cannot be opened, is lost, and the channel
-//! fails so the supervisor restarts it with backoff.
+//! that drops, or a new one that cannot be opened, is transient trouble that
+//! the channel retries in place with backoff.
 
 use super::channel::Slack;
 use super::events::EventsPayload;
@@ -17,6 +17,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
+
+/// A websocket upgrade that has not completed by then was black-holed.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// How one websocket session ended.
 enum SessionEnd {
@@ -32,11 +35,21 @@ pub async fn run(slack: &Slack, link: &Link<Value>, idle_timeout: Duration) -> F
             Ok(url) => url,
             Err(e) => return Fault::from_call("apps.connections.open", e),
         };
-        let ws = match tokio_tungstenite::connect_async(url.as_str()).await {
-            Ok((ws, _)) => ws,
-            Err(e) => {
+        let connecting = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            tokio_tungstenite::connect_async(url.as_str()),
+        );
+        let ws = match connecting.await {
+            Ok(Ok((ws, _))) => ws,
+            Ok(Err(e)) => {
                 return Fault::Transient {
                     reason: format!("Socket Mode connect: {e}"),
+                    wait: None,
+                };
+            }
+            Err(_) => {
+                return Fault::Transient {
+                    reason: format!("Socket Mode connect: no answer within {CONNECT_TIMEOUT:?}"),
                     wait: None,
                 };
             }
@@ -45,7 +58,10 @@ pub async fn run(slack: &Slack, link: &Link<Value>, idle_timeout: Duration) -> F
             SessionEnd::Reconnect(reason) => {
                 tracing::info!("slack: reconnecting Socket Mode ({reason})");
             }
-            SessionEnd::Lost(reason) => return Fault::Lost(reason),
+            // A dropped connection is transient: the channel reconnects in place.
+            SessionEnd::Lost(reason) => {
+                return Fault::Transient { reason, wait: None };
+            }
         }
     }
 }
@@ -81,6 +97,8 @@ where
             Ok(Some(Err(e))) => return SessionEnd::Lost(format!("Socket Mode: {e}")),
             Ok(Some(Ok(frame))) => frame,
         };
+        // Any frame, a pong included, is work completed.
+        link.touch();
         pinged = false;
         let text = match frame {
             Message::Text(t) => t,

@@ -117,6 +117,9 @@ pub struct WebhookInfo {
 }
 
 /// Talks to `<api_base>/bot<token>/<method>`.
+/// How much longer than the long-poll time a `getUpdates` may take.
+pub const POLL_GRACE: Duration = Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct TelegramApi {
     http: reqwest::Client,
@@ -207,8 +210,10 @@ impl TelegramApi {
         if let Some(o) = offset {
             body["offset"] = json!(o);
         }
-        // The HTTP timeout must outlast the server-side wait.
-        let http_timeout = poll_timeout + Duration::from_secs(15);
+        // Liveness by completed work: a poll the network black-holed
+        // (accepted, never answered) is abandoned soon after the
+        // server-side wait, and the channel polls again.
+        let http_timeout = poll_timeout + POLL_GRACE;
         // Updates that do not parse are kept as raw ids so the offset still moves past them.
         let raw: Vec<Value> = self.call("getUpdates", body, Some(http_timeout)).await?;
         Ok(raw.into_iter().filter_map(parse_update).collect())

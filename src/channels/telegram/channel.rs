@@ -48,7 +48,8 @@ pub struct Telegram {
 }
 
 impl Platform for Telegram {
-    /// A polled update whose answer failed is polled again after the restart.
+    /// A 5xx on an answer goes straight to the worker's reconnect backoff,
+    /// which waits it out (see [`crate::channels::worker`]).
     const RETRY_SERVER_ERRORS: bool = false;
     type Event = Incoming;
     type Error = TelegramError;

@@ -18,14 +18,17 @@ pub async fn run(tg: &Telegram, link: &Link<Incoming>) -> Result<(), TelegramErr
     link.contact();
     link.status("polling");
     let mut offset = tg.store.load().await;
-    let mut conflict_wait = Duration::from_secs(1);
+    // Another poller holds the bot: give it at least one poll to finish.
+    let first_wait = tg.poll_timeout.max(Duration::from_secs(1));
+    let mut conflict_wait = first_wait;
     loop {
         match tg.api.get_updates(offset, tg.poll_timeout).await {
             Ok(updates) => {
-                if conflict_wait > Duration::from_secs(1) {
+                link.touch();
+                if conflict_wait > first_wait {
                     link.status("polling");
                 }
-                conflict_wait = Duration::from_secs(1);
+                conflict_wait = first_wait;
                 let mut last = None;
                 for update in updates {
                     // A server sending i64::MAX must not overflow us: skip it.
@@ -62,7 +65,7 @@ pub async fn run(tg: &Telegram, link: &Link<Incoming>) -> Result<(), TelegramErr
                 tracing::warn!("telegram: {e}; retrying in {conflict_wait:?}");
                 link.status(format!("polling, retrying: {e}"));
                 tokio::time::sleep(conflict_wait).await;
-                conflict_wait = (conflict_wait * 2).min(CONFLICT_BACKOFF_MAX);
+                conflict_wait = (conflict_wait * 2).min(CONFLICT_BACKOFF_MAX.max(first_wait));
             }
             Err(TelegramError::RateLimited(wait)) => {
                 tracing::warn!("telegram: getUpdates rate limited, waiting {wait:?}");
