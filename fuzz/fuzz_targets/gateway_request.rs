@@ -19,7 +19,7 @@ use tower::ServiceExt;
 use zeroclaw::config::Config;
 use zeroclaw::config::schema::{SlackConfig, TelegramConfig};
 use zeroclaw::config::types::Secret;
-use zeroclaw::daemon::context::DaemonCtx;
+use zeroclaw::daemon::wiring::Shared;
 use zeroclaw::gateway::{GatewayState, router};
 
 const TOKEN: &str = "fuzz-token-0123456789";
@@ -59,8 +59,8 @@ fn world() -> &'static World {
             ..SlackConfig::default()
         });
         let workdir = PathBuf::from("target/fuzz-gateway");
-        let ctx = DaemonCtx::build(c, None, workdir).expect("ctx");
-        let state = rt.block_on(GatewayState::new(ctx)).expect("state");
+        let shared = Shared::build(c, None, workdir).expect("shared");
+        let state = rt.block_on(GatewayState::new(shared.gateway_deps())).expect("state");
         World {
             app: router(state),
             rt,
