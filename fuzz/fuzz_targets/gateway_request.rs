@@ -60,7 +60,9 @@ fn world() -> &'static World {
         });
         let workdir = PathBuf::from("target/fuzz-gateway");
         let shared = Shared::build(c, None, workdir).expect("shared");
-        let state = rt.block_on(GatewayState::new(shared.gateway_deps())).expect("state");
+        let state = rt
+            .block_on(GatewayState::new(shared.gateway_deps()))
+            .expect("state");
         World {
             app: router(state),
             rt,
