@@ -28,7 +28,8 @@ const ROUTES: [&str; 6] = [
 
 /// Every route of the gateway. `/health` and `/ready` are open and not rate
 /// limited (load balancers and init systems poll them); the rest share the
-/// per-client rate limit and the body limit. The outer layer counts every
+/// per-client rate limit and the body limit. Every request passes the access
+/// log ([`super::access`], `debug`). The outer layer counts every
 /// answer by route and status and turns the bare errors of layers (405, 413)
 /// into the gateway's JSON error shape.
 pub fn router(state: GatewayState) -> Router {
@@ -59,6 +60,7 @@ pub(crate) fn routes(state: GatewayState) -> Router {
         .route("/ready", get(health::ready))
         .merge(limited)
         .fallback(not_found)
+        .layer(super::access::layer())
         .with_state(state)
 }
 
