@@ -5,8 +5,8 @@
 //! and Telegram signatures), the query string, the raw path. The route is
 //! the fixed label of the request counter (`/health`, ..., `unmatched`), so
 //! a secret in a URL cannot reach the log, and a scanner cannot flood it with
-//! distinct values. With `debug` off, the span and the event are disabled
-//! callsites: no field is formatted, no extension read.
+//! distinct values. With `debug` off for [`TARGET`] (the level is fixed at
+//! the daemon's start), the router leaves the layer out altogether.
 
 use super::router::route_label;
 use axum::body::Body;
@@ -41,8 +41,8 @@ pub fn layer() -> AccessLayer {
         .on_failure(())
 }
 
-/// Whether access lines are wanted now (the serving loop then records the
-/// peer on each request, which it otherwise skips).
+/// Whether access lines are wanted (the router then adds [`layer`], and
+/// the serving loop records each request's peer, which it otherwise skips).
 pub fn enabled() -> bool {
     tracing::enabled!(target: TARGET, Level::DEBUG)
 }

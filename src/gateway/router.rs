@@ -55,13 +55,20 @@ pub(crate) fn routes(state: GatewayState) -> Router {
     let limited = limited
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(max_body));
-    Router::new()
+    let app = Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .merge(limited)
-        .fallback(not_found)
-        .layer(super::access::layer())
-        .with_state(state)
+        .fallback(not_found);
+    // The log level is set at the daemon's start, before the gateway, and
+    // kept for its life: with access lines off, the layer is left out and
+    // costs the request path nothing.
+    let app = if super::access::enabled() {
+        app.layer(super::access::layer())
+    } else {
+        app
+    };
+    app.with_state(state)
 }
 
 /// The `route` label for a request path.

@@ -317,11 +317,11 @@ impl Conn {
         let trusted = self.trusted;
         // Only the rate limiter and the access log need the peer address;
         // skip the extension (two allocations) when both are off.
-        let needs_peer = state.limiter().is_some();
+        let needs_peer = state.limiter().is_some() || super::access::enabled();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             let route = route_label(req.uri().path());
             let admitted = admit(&guard, trusted, &mut req);
-            if needs_peer || super::access::enabled() {
+            if needs_peer {
                 req.extensions_mut().insert(ConnectInfo(peer));
             }
             let guard = seen.begin();
