@@ -11,6 +11,7 @@ pub mod config;
 pub mod control;
 pub mod cron;
 pub mod daemon;
+pub mod file_mode;
 pub mod gateway;
 pub mod http;
 pub mod logging;

@@ -14,6 +14,7 @@ fn tool(allowed: &[&str], timeout: Duration, max_output: ByteSize, dir: &Path) -
         timeout,
         max_output,
         workdir: None,
+        ..ShellToolConfig::default()
     };
     ShellTool::new(&config, dir)
 }
@@ -125,7 +126,7 @@ async fn runs_in_the_workdir_with_a_cleared_environment() {
         .collect();
     for name in &names {
         assert!(
-            ["PATH", "HOME", "LANG"].contains(name),
+            ["PATH", "HOME", "LANG", "TZ"].contains(name) || name.starts_with("LC_"),
             "leaked {name}: {}",
             out.content
         );

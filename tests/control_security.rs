@@ -1,6 +1,6 @@
 //! The control socket through the real binary: a path that is not a socket
 //! is never removed, and clients are capped and dropped when idle.
-//! docs/security-gateway.md lists each defence and its config key.
+//! docs/security.md lists each defence and its config key.
 
 mod support;
 

@@ -1,7 +1,7 @@
 //! The gateway against an attacker on the network, through the real binary
 //! (`zeroclaw gateway --port 0`): idle sockets, unauthenticated bodies,
 //! missing credentials, foreign Host names and forged forwarded headers.
-//! docs/security-gateway.md lists each defence and its config key.
+//! docs/security.md lists each defence and its config key.
 
 mod support;
 

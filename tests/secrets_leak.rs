@@ -156,11 +156,18 @@ async fn run_phase(phase: &str, env: &Env, probe_runs: usize, seen: &mut Seen) {
         }
         status_json(env).is_some()
     });
+    // A channel whose service fails either exits (and is restarted or
+    // failed) or retries in place and says so in its detail: both show the
+    // error text that must not carry a secret.
     wait_for(&format!("{phase}: every channel failing once"), T, || {
         status_json(env).is_some_and(|s| {
-            CHANNELS
-                .iter()
-                .all(|c| !child(&s, c)["last_exit"].is_null())
+            CHANNELS.iter().all(|c| {
+                let entry = child(&s, c);
+                !entry["last_exit"].is_null()
+                    || entry["detail"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with("reconnecting"))
+            })
         })
     });
     collect_cli(phase, env, probe_runs, seen);

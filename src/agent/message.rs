@@ -75,6 +75,11 @@ impl Message {
     }
 }
 
+/// A key of [`ToolSpec::schema`] marking a tool the provider runs itself
+/// (Anthropic's server-side web search): its value is the provider's own tool
+/// definition, sent instead of a client tool.
+pub const PROVIDER_TOOL: &str = "x-provider-tool";
+
 /// A tool as offered to the model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolSpec {

@@ -105,7 +105,7 @@ impl Agent {
                 max_delay: p.retry_max_delay.max(p.retry_min_delay),
             },
             client: http::client()?,
-            toolbox: Toolbox::new(&config.tools, &workdir),
+            toolbox: Toolbox::new(&config.tools, &workdir)?,
             sessions: Mutex::new(HashMap::new()),
             permits: Semaphore::new(config.agent.max_concurrent.max(1)),
             metrics: None,
@@ -369,7 +369,8 @@ mod tests {
 
     #[test]
     fn new_names_the_cron_job_or_channel_at_fault() {
-        let c = crate::config::parse_str(
+        // Raw serde: `config check` refuses the unknown tool before the agent.
+        let c: crate::config::Config = toml::from_str(
             r#"
             [[cron.jobs]]
             name = "nightly"
@@ -377,7 +378,6 @@ mod tests {
             message = "m"
             tools = ["browser"]
             "#,
-            "t",
         )
         .unwrap();
         let err = Agent::new(&c, std::env::temp_dir())

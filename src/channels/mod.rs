@@ -46,8 +46,8 @@ pub mod telegram;
 pub mod wire;
 pub mod worker;
 
-pub use deliver::{DeliverError, deliver, deliver_at};
 pub use actor::{ChannelActor, ChannelArgs};
+pub use deliver::{DeliverError, deliver, deliver_at};
 pub use deps::ChannelDeps;
 pub use msg::ChannelMsg;
 pub use target::DeliverTarget;

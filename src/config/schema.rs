@@ -496,6 +496,8 @@ pub enum LogFormat {
 #[serde(deny_unknown_fields, default)]
 pub struct ToolsConfig {
     pub shell: ShellToolConfig,
+    pub web_fetch: super::schema_web::WebFetchToolConfig,
+    pub web_search: super::schema_web::WebSearchToolConfig,
 }
 
 /// `[tools.shell]`: what the model may run, argv only, no shell.
@@ -510,14 +512,29 @@ pub struct ShellToolConfig {
     pub max_output: ByteSize,
     /// Run commands here (default: the daemon's workdir).
     pub workdir: Option<PathBuf>,
+    /// Kernel confinement of each command (docs/security.md).
+    pub sandbox: ShellSandbox,
+}
+
+/// `[tools.shell] sandbox`: how each command is confined.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShellSandbox {
+    /// Landlock: read-write in the workdir, read-only system directories.
+    /// Where the kernel has no Landlock the tool refuses to run.
+    #[default]
+    Landlock,
+    /// No Landlock (the operator's explicit choice); the other defences stay.
+    Off,
 }
 
 impl Default for ShellToolConfig {
     fn default() -> Self {
         Self {
+            // Read-only health checks; docs/security.md says why `ps`, `top`
+            // and `hostname` are not here.
             allowed_commands: [
-                "date", "uptime", "df", "free", "ls", "cat", "ps", "uname", "hostname", "whoami",
-                "top", "nproc",
+                "date", "uptime", "df", "free", "ls", "cat", "echo", "uname", "whoami", "nproc",
             ]
             .into_iter()
             .map(String::from)
@@ -525,6 +542,7 @@ impl Default for ShellToolConfig {
             timeout: Duration::from_secs(30),
             max_output: ByteSize::kib(64),
             workdir: None,
+            sandbox: ShellSandbox::Landlock,
         }
     }
 }

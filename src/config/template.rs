@@ -76,8 +76,9 @@ rotate = true
 format = "text"
 
 [tools.shell]
-allowed_commands = ["date", "uptime", "df", "free", "ls", "cat", "ps", "uname", "hostname", "whoami", "top", "nproc"]
+allowed_commands = ["date", "uptime", "df", "free", "ls", "cat", "echo", "uname", "whoami", "nproc"]
 timeout = "30s"
+sandbox = "landlock"                     # "off" only where the kernel has no Landlock
 "#;
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! The socket side of the control protocol: accept, check the peer, read
 //! newline-delimited JSON requests, answer each with one line.
 
+use super::deps::ControlDeps;
 use super::dispatch::dispatch;
 use super::protocol::{ControlError, PROTOCOL_VERSION, Request};
-use super::deps::ControlDeps;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::os::unix::fs::PermissionsExt;

@@ -114,6 +114,7 @@ impl Store {
             path: path.to_path_buf(),
             source,
         };
+        crate::file_mode::database(path);
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;

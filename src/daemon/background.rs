@@ -10,6 +10,7 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -46,6 +47,7 @@ pub fn spawn(args: Vec<OsString>, output: Option<&Path>) -> Result<u32, Backgrou
             let f = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
+                .mode(crate::file_mode::LOG)
                 .open(path)
                 .map_err(BackgroundError::Spawn)?;
             let g = f.try_clone().map_err(BackgroundError::Spawn)?;

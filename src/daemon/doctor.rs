@@ -66,6 +66,7 @@ pub fn run(config_path: Option<&Path>) -> Vec<Check> {
         super::run::absolutize_paths(&mut config, &cwd);
     }
     checks.push(state_dir(&config));
+    checks.push(shell_sandbox(&config));
     if let Some(c) = log_file(&config) {
         checks.push(c);
     }
@@ -74,7 +75,35 @@ pub fn run(config_path: Option<&Path>) -> Vec<Check> {
         checks.push(gateway_port(&config, running));
     }
     checks.extend(channel_credentials(&config));
+    checks.extend(tools(&config));
     checks
+}
+
+/// Whether each tool a job or channel offers can run (`tool <name>`).
+fn tools(config: &Config) -> Vec<Check> {
+    let workdir = config
+        .daemon
+        .workdir
+        .clone()
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let Ok(runtime) = runtime else {
+        return Vec::new();
+    };
+    runtime
+        .block_on(crate::agent::tools::doctor::run(config, &workdir))
+        .into_iter()
+        .map(|c| {
+            let name = format!("tool {}", c.tool);
+            match c.fix {
+                None => pass(&name, c.detail),
+                Some(fix) => fail(&name, c.detail, fix),
+            }
+        })
+        .collect()
 }
 
 /// One authenticated probe per configured channel (the same as `channel doctor`).
@@ -111,6 +140,34 @@ fn channel_credentials(config: &Config) -> Vec<Check> {
             }
         })
         .collect()
+}
+
+/// Whether the kernel can confine the shell tool's commands.
+fn shell_sandbox(config: &Config) -> Check {
+    use crate::agent::tools::sandbox::{Support, describe, support};
+    use crate::config::ShellSandbox;
+    let mode = config.tools.shell.sandbox;
+    let (ok, detail) = describe(mode);
+    match (ok, mode, support()) {
+        (true, _, _) => pass("shell sandbox", detail),
+        (false, ShellSandbox::Landlock, _) => fail(
+            "shell sandbox",
+            detail,
+            "run on a kernel with Landlock (Linux 5.13+, `landlock` in `lsm=`), or set \
+             `[tools.shell] sandbox = \"off\"` to accept unconfined commands (docs/security.md)",
+        ),
+        (false, ShellSandbox::Off, Support::Landlock { abi }) => fail(
+            "shell sandbox",
+            detail,
+            format!(
+                "this kernel has Landlock ABI {abi}: remove `sandbox = \"off\"` from [tools.shell]"
+            ),
+        ),
+        (false, ShellSandbox::Off, Support::Unavailable(why)) => pass(
+            "shell sandbox",
+            format!("{detail}; Landlock unavailable ({why}), accepted by the config"),
+        ),
+    }
 }
 
 fn state_dir(config: &Config) -> Check {

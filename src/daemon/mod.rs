@@ -3,6 +3,7 @@
 pub mod background;
 pub mod cli;
 pub mod doctor;
+pub mod harden;
 pub mod notify;
 pub mod pidfile;
 pub mod reload;

@@ -170,6 +170,13 @@ fn prepare_process(
         path: workdir.display().to_string(),
         source,
     })?;
+    super::harden::harden_process();
+    super::harden::shell_sandbox(
+        &config,
+        config_path.as_deref(),
+        pid_path.as_deref(),
+        log.file(),
+    );
 
     Ok(Prepared {
         config,

@@ -8,7 +8,7 @@
 //! that page from reaching the gateway. A Host that is an IP address is
 //! always accepted: rebinding needs a name, and an address is what load
 //! balancers, NAT'd ports and health checks send. See
-//! docs/security-gateway.md.
+//! docs/security.md.
 
 use super::error::ApiError;
 use axum::http::uri::Authority;

@@ -1,6 +1,6 @@
 //! Connections per client address (`[gateway] max_connections_per_client`),
 //! so that one address holding idle sockets cannot take every slot of
-//! `max_connections`. See docs/security-gateway.md.
+//! `max_connections`. See docs/security.md.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

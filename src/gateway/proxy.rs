@@ -4,7 +4,7 @@
 //! can send them. They are believed only on connections from a configured
 //! proxy; on every other connection they are removed before routing, so
 //! nothing downstream (the rate limiter, logs) can be handed a forged
-//! address. See docs/security-gateway.md.
+//! address. See docs/security.md.
 
 use axum::http::HeaderMap;
 use ipnet::IpNet;

@@ -7,7 +7,7 @@
 //! backlog, not accepted and dropped), time out a stalled writer, close idle
 //! keep-alive connections on our own schedule and when the server is full,
 //! or check every request's Host before routing — and TLS and plain must get
-//! the same rules (docs/security-gateway.md).
+//! the same rules (docs/security.md).
 
 use super::error::{ApiError, GatewayError};
 use super::host::HostPolicy;

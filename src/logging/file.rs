@@ -40,7 +40,7 @@ pub struct RotatingFile {
 }
 
 /// Logs can hold secrets the operator pasted into a chat: not world-readable.
-const FILE_MODE: u32 = 0o640;
+const FILE_MODE: u32 = crate::file_mode::LOG;
 const WRITE_BUFFER: usize = 64 * 1024;
 
 impl RotatingFile {
@@ -56,6 +56,10 @@ impl RotatingFile {
             std::fs::create_dir_all(parent).map_err(open_err)?;
         }
         let (file, size, identity) = open_append(path).map_err(open_err)?;
+        // Files rotated by an earlier run keep the mode they had then.
+        for n in 1..=rotation.max_files {
+            let _ = crate::file_mode::clamp_path(&rotate::rotated_path(path, n), FILE_MODE);
+        }
         Ok(Self {
             path: path.to_path_buf(),
             rotation,
@@ -167,6 +171,8 @@ fn open_append(path: &Path) -> io::Result<(File, u64, (u64, u64))> {
         .append(true)
         .mode(FILE_MODE)
         .open(path)?;
+    // `mode` applies to a new file only: an existing one is brought down too.
+    crate::file_mode::clamp(&file, FILE_MODE)?;
     let meta = file.metadata()?;
     Ok((file, meta.len(), (meta.dev(), meta.ino())))
 }

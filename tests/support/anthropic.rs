@@ -27,6 +27,9 @@ pub enum Step {
     },
     /// Answer with the content of the last `tool_result` the request carried.
     EchoToolResult,
+    /// `stop_reason: end_turn` with these content blocks as they are (server
+    /// tool blocks such as `server_tool_use` and `web_search_tool_result`).
+    Blocks(Value),
     Error {
         status: u16,
         kind: String,
@@ -93,6 +96,12 @@ impl Fake {
             base_url: format!("http://{addr}"),
             inner,
         }
+    }
+
+    /// Append steps to the script (a test that learns what to send only
+    /// after the daemon is up).
+    pub fn push(&self, steps: impl IntoIterator<Item = Step>) {
+        self.inner.steps.lock().unwrap().extend(steps);
     }
 
     /// Every `/v1/messages` request so far.
@@ -196,6 +205,7 @@ async fn messages(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Byt
             ]),
             "tool_use",
         ),
+        Step::Blocks(content) => message(content, "end_turn"),
         Step::EchoToolResult => {
             let result = last_tool_result(&body).unwrap_or_else(|| "NO TOOL RESULT".into());
             message(

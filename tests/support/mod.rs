@@ -10,5 +10,7 @@ pub mod daemon;
 pub mod discord;
 pub mod faulty;
 pub mod openai;
+pub mod search;
 pub mod slack;
 pub mod telegram;
+pub mod web;

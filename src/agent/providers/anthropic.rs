@@ -74,9 +74,10 @@ pub fn request_body(c: &Completion<'_>) -> Value {
         body["tools"] = c
             .tools
             .iter()
-            .map(
-                |t| json!({"name": t.name, "description": t.description, "input_schema": t.schema}),
-            )
+            .map(|t| match t.schema.get(crate::agent::message::PROVIDER_TOOL) {
+                Some(server_tool) => server_tool.clone(),
+                None => json!({"name": t.name, "description": t.description, "input_schema": t.schema}),
+            })
             .collect();
     }
     body

@@ -1,16 +1,24 @@
 //! Tools the model may call. Which ones are offered is decided per request
 //! (`tools = ["shell"]` on a cron job or channel); none by default.
 
+pub mod doctor;
+pub mod reaper;
+pub mod sandbox;
 pub mod shell;
+pub mod web_fetch;
+pub mod web_search;
 
+use crate::agent::http::ClientError;
 use crate::agent::message::ToolSpec;
 use crate::config::ToolsConfig;
 use serde_json::Value;
 use shell::ShellTool;
 use std::path::Path;
+use web_fetch::WebFetchTool;
+use web_search::WebSearchTool;
 
 /// Names accepted in `tools = [...]`.
-pub const KNOWN: &[&str] = &["shell"];
+pub const KNOWN: &[&str] = &["shell", "web_fetch", "web_search"];
 
 /// What a tool call produced, fed back to the model as a tool result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,19 +41,25 @@ impl ToolOutput {
 #[derive(Debug, Clone)]
 pub struct Toolbox {
     shell: ShellTool,
+    web_fetch: WebFetchTool,
+    web_search: WebSearchTool,
 }
 
 impl Toolbox {
-    pub fn new(config: &ToolsConfig, workdir: &Path) -> Self {
-        Self {
+    pub fn new(config: &ToolsConfig, workdir: &Path) -> Result<Self, ClientError> {
+        Ok(Self {
             shell: ShellTool::new(&config.shell, workdir),
-        }
+            web_fetch: WebFetchTool::new(&config.web_fetch)?,
+            web_search: WebSearchTool::new(&config.web_search)?,
+        })
     }
 
     /// The spec of a tool, `None` for an unknown name.
     pub fn spec(&self, name: &str) -> Option<ToolSpec> {
         match name {
             "shell" => Some(self.shell.spec()),
+            "web_fetch" => Some(self.web_fetch.spec()),
+            "web_search" => Some(self.web_search.spec()),
             _ => None,
         }
     }
@@ -58,6 +72,8 @@ impl Toolbox {
         }
         let mut output = match name {
             "shell" => self.shell.call(input).await,
+            "web_fetch" => self.web_fetch.call(input).await,
+            "web_search" => self.web_search.call(input).await,
             other => ToolOutput::error(format!("tool `{other}` is not available here")),
         };
         // The model reads untrusted text and may repeat anything it is

@@ -2,12 +2,16 @@
 //!
 //! The command line is split into argv (shell-words) and executed directly, so
 //! `;`, `|`, `&&`, `$(…)` and globs are plain argument characters. The child
-//! gets a cleared environment and its own process group, which is killed as a
-//! whole on timeout or when the output grows past the limit.
+//! runs confined by the kernel (`sandbox`), with an allow-listed environment,
+//! in a session of its own; when the call ends, on timeout, or when the output
+//! grows past the limit, everything it started is killed (`reaper`).
+//! docs/security.md describes the whole.
 
 use super::ToolOutput;
+use super::reaper;
+use super::sandbox::Confinement;
 use crate::agent::message::ToolSpec;
-use crate::config::ShellToolConfig;
+use crate::config::{ShellSandbox, ShellToolConfig};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
@@ -16,9 +20,13 @@ use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-/// Variables the child keeps; everything else (API keys, tokens) is dropped.
-const KEPT_ENV: &[&str] = &["PATH", "HOME", "LANG"];
+/// Variables the child keeps (plus every `LC_*`); everything else (API keys,
+/// tokens) is dropped, and `HOME` is the workdir.
+const KEPT_ENV: &[&str] = &["PATH", "LANG", "TZ"];
 const FALLBACK_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+/// After the command's first process exits, how long output is still read:
+/// a background process holding stdout open must not hold the call.
+const OUTPUT_GRACE: Duration = Duration::from_millis(250);
 
 /// `[tools.shell]` made ready to run.
 #[derive(Debug, Clone)]
@@ -27,26 +35,45 @@ pub struct ShellTool {
     timeout: Duration,
     max_output: usize,
     workdir: PathBuf,
+    sandbox: ShellSandbox,
 }
 
-/// Kills the process group when dropped while armed: a cancelled request must
-/// not leave its command running. Disarmed once the leader has been reaped
-/// (after that the group id could belong to someone else).
-struct GroupGuard(Option<Pid>);
+/// Kills the command's process group at once when asked, and its whole tree
+/// when dropped while armed: a cancelled request must not leave its command
+/// running. Disarmed once the leader has been reaped (after that its pid
+/// could belong to someone else).
+struct TreeGuard(Option<i32>);
 
-impl GroupGuard {
+impl TreeGuard {
     fn kill(&self) {
-        if let Some(pgid) = self.0 {
-            // ESRCH (already gone) is the normal case after a clean exit.
-            let _ = killpg(pgid, Signal::SIGKILL);
+        if let Some(pid) = self.0 {
+            // ESRCH (already gone) is the normal case.
+            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
         }
     }
 }
 
-impl Drop for GroupGuard {
+impl Drop for TreeGuard {
     fn drop(&mut self) {
         self.kill();
+        if let Some(pid) = self.0.take() {
+            // tokio reaps the leader; the rest is killed and reaped meanwhile.
+            reaper::forget(pid);
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn_blocking(move || {
+                    reaper::kill_tree(pid);
+                    reaper::sweep();
+                });
+            }
+        }
     }
+}
+
+/// Output read so far from one pipe.
+#[derive(Default)]
+struct Capture {
+    bytes: Vec<u8>,
+    truncated: bool,
 }
 
 impl ShellTool {
@@ -60,6 +87,7 @@ impl ShellTool {
                 .workdir
                 .clone()
                 .unwrap_or_else(|| daemon_workdir.to_path_buf()),
+            sandbox: config.sandbox,
         }
     }
 
@@ -126,125 +154,182 @@ impl ShellTool {
                 self.workdir.display()
             ));
         }
-        let mut cmd = tokio::process::Command::new(program);
-        cmd.args(args)
-            .current_dir(&self.workdir)
-            .env_clear()
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(true);
-        for var in KEPT_ENV {
-            if let Some(v) = std::env::var_os(var) {
-                cmd.env(var, v);
-            }
-        }
-        if std::env::var_os("PATH").is_none() {
-            cmd.env("PATH", FALLBACK_PATH);
-        }
-        let mut child = match cmd.spawn() {
+        let confinement = match Confinement::new(self.sandbox, &self.workdir) {
+            Ok(c) => c,
+            Err(e) => return ToolOutput::error(e.to_string()),
+        };
+        let mut cmd = self.command(program, args, confinement);
+        let mut child = match reaper::spawn(&mut cmd) {
             Ok(c) => c,
             Err(e) => return ToolOutput::error(format!("cannot start `{program}`: {e}")),
         };
-        let mut guard = GroupGuard(
-            child
-                .id()
-                .and_then(|id| i32::try_from(id).ok())
-                .map(Pid::from_raw),
-        );
+        let mut guard = TreeGuard(child.id().and_then(|id| i32::try_from(id).ok()));
         let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
             return ToolOutput::error("cannot capture the command's output");
         };
         let cap = self.max_output;
-        let outcome = tokio::time::timeout(self.timeout, async {
-            let (out, err) = tokio::join!(
-                read_capped(stdout, cap, &guard),
-                read_capped(stderr, cap, &guard)
-            );
-            let status = child.wait().await;
-            (out, err, status)
-        })
-        .await;
-        let (out, err, status_text, success) = match outcome {
-            Ok((out, err, status)) => {
-                // Reaped: the pid (and group id) may be reused from now on.
-                guard.0 = None;
-                let success = status.as_ref().is_ok_and(|s| s.success());
-                let status_text = match status {
-                    Ok(s) => match (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)) {
-                        (Some(code), _) => format!("exit status {code}"),
-                        (None, Some(sig)) => format!("killed by signal {sig}"),
-                        _ => "exit status unknown".to_string(),
-                    },
-                    Err(e) => format!("exit status unknown ({e})"),
-                };
-                (out, err, status_text, success)
-            }
-            Err(_) => {
-                guard.kill();
-                // The leader is dead now; reap it so no zombie remains.
-                let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
-                guard.0 = None;
-                return ToolOutput::error(format!(
-                    "`{program}` timed out after {} and was killed",
-                    humantime::format_duration(self.timeout)
-                ));
-            }
+        let (mut out, mut err) = (Capture::default(), Capture::default());
+        let finished = {
+            let reading = async {
+                tokio::join!(
+                    read_capped(stdout, cap, &mut out, &guard),
+                    read_capped(stderr, cap, &mut err, &guard)
+                )
+            };
+            tokio::time::timeout(self.timeout, finish(&mut child, reading)).await
         };
-        let truncated = out.1 || err.1;
-        let mut text = String::from_utf8_lossy(&out.0).into_owned();
-        if !err.0.is_empty() {
-            if !text.is_empty() && !text.ends_with('\n') {
-                text.push('\n');
+        let Ok(status) = finished else {
+            guard.kill();
+            if let Some(pid) = guard.0 {
+                let _ = tokio::task::spawn_blocking(move || reaper::kill_tree(pid)).await;
             }
-            text.push_str("[stderr]\n");
-            text.push_str(&String::from_utf8_lossy(&err.0));
-        }
-        let mut truncated_total = truncated;
-        if text.len() > cap {
-            let mut end = cap;
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            text.truncate(end);
-            truncated_total = true;
-        }
-        if truncated_total {
-            text.push_str(&format!(
-                "\n[output truncated to {cap} bytes{}]",
-                if truncated {
-                    "; the command was stopped"
-                } else {
-                    ""
-                }
+            // The leader is dead now; reap it so no zombie remains.
+            let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
+            clean_up(&mut guard).await;
+            return ToolOutput::error(format!(
+                "`{program}` timed out after {} and was killed",
+                humantime::format_duration(self.timeout)
             ));
+        };
+        clean_up(&mut guard).await;
+        report(status, out, err, cap)
+    }
+
+    /// `program args` in the workdir, entering `confinement` before exec.
+    fn command(
+        &self,
+        program: &str,
+        args: &[String],
+        mut confinement: Confinement,
+    ) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args)
+            .current_dir(&self.workdir)
+            .env_clear()
+            .envs(self.environment())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        // SAFETY: between fork and exec the closure makes only system calls
+        // (setsid, then those of `Confinement::enter`, see sandbox.rs).
+        unsafe {
+            cmd.pre_exec(move || {
+                nix::unistd::setsid()?;
+                confinement.enter()
+            });
         }
-        ToolOutput {
-            content: format!("{status_text}\n{text}"),
-            is_error: !success,
+        cmd
+    }
+
+    /// The child's whole environment: allow-listed variables only.
+    fn environment(&self) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+        let mut env: Vec<_> = std::env::vars_os()
+            .filter(|(k, _)| {
+                k.to_str()
+                    .is_some_and(|k| KEPT_ENV.contains(&k) || k.starts_with("LC_"))
+            })
+            .collect();
+        if !env.iter().any(|(k, _)| k == "PATH") {
+            env.push(("PATH".into(), FALLBACK_PATH.into()));
         }
+        env.push(("HOME".into(), self.workdir.clone().into_os_string()));
+        env
     }
 }
 
-/// Read up to `cap` bytes; past that, stop the command (via the group guard)
-/// rather than let it fill memory or block on a full pipe.
+/// Wait for the command's first process; once it has exited, read what is
+/// left of the output for [`OUTPUT_GRACE`] at most.
+async fn finish(
+    child: &mut tokio::process::Child,
+    reading: impl std::future::Future<Output = ((), ())>,
+) -> std::io::Result<std::process::ExitStatus> {
+    tokio::pin!(reading);
+    let status = tokio::select! {
+        _ = &mut reading => return child.wait().await,
+        status = child.wait() => status,
+    };
+    let _ = tokio::time::timeout(OUTPUT_GRACE, &mut reading).await;
+    status
+}
+
+/// The leader is reaped: kill and reap whatever the command left behind.
+async fn clean_up(guard: &mut TreeGuard) {
+    if let Some(pid) = guard.0.take() {
+        reaper::forget(pid);
+    }
+    let _ = tokio::task::spawn_blocking(reaper::sweep).await;
+}
+
+/// The tool result: exit status line, stdout, then stderr, within `cap`.
+fn report(
+    status: std::io::Result<std::process::ExitStatus>,
+    out: Capture,
+    err: Capture,
+    cap: usize,
+) -> ToolOutput {
+    let success = status.as_ref().is_ok_and(|s| s.success());
+    let status_text = match status {
+        Ok(s) => match (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)) {
+            (Some(code), _) => format!("exit status {code}"),
+            (None, Some(sig)) => format!("killed by signal {sig}"),
+            _ => "exit status unknown".to_string(),
+        },
+        Err(e) => format!("exit status unknown ({e})"),
+    };
+    let truncated = out.truncated || err.truncated;
+    let mut text = String::from_utf8_lossy(&out.bytes).into_owned();
+    if !err.bytes.is_empty() {
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str("[stderr]\n");
+        text.push_str(&String::from_utf8_lossy(&err.bytes));
+    }
+    let mut truncated_total = truncated;
+    if text.len() > cap {
+        let mut end = cap;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        truncated_total = true;
+    }
+    if truncated_total {
+        text.push_str(&format!(
+            "\n[output truncated to {cap} bytes{}]",
+            if truncated {
+                "; the command was stopped"
+            } else {
+                ""
+            }
+        ));
+    }
+    ToolOutput {
+        content: format!("{status_text}\n{text}"),
+        is_error: !success,
+    }
+}
+
+/// Read up to `cap` bytes into `into`; past that, stop the command (via the
+/// tree guard) rather than let it fill memory or block on a full pipe.
 async fn read_capped(
     mut reader: impl AsyncRead + Unpin,
     cap: usize,
-    guard: &GroupGuard,
-) -> (Vec<u8>, bool) {
-    let mut buf = Vec::new();
+    into: &mut Capture,
+    guard: &TreeGuard,
+) {
     let mut chunk = [0u8; 8192];
     loop {
         match reader.read(&mut chunk).await {
-            Ok(0) | Err(_) => return (buf, false),
+            Ok(0) | Err(_) => return,
             Ok(n) => {
-                let room = cap.saturating_sub(buf.len());
-                buf.extend_from_slice(&chunk[..n.min(room)]);
+                let room = cap.saturating_sub(into.bytes.len());
+                into.bytes.extend_from_slice(&chunk[..n.min(room)]);
                 if n > room {
                     guard.kill();
-                    return (buf, true);
+                    into.truncated = true;
+                    return;
                 }
             }
         }
