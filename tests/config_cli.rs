@@ -61,7 +61,7 @@ fn check_lists_every_error_and_exits_1() {
     );
     assert!(err.contains("line 3:1: [gateway] `host`"), "{err}");
     assert!(
-        err.contains("line 7:1: [[cron.jobs]] #1 `schedule`"),
+        err.contains("line 7:1: [[cron.jobs]] #1 (`x`) `schedule`"),
         "{err}"
     );
 

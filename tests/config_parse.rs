@@ -243,7 +243,7 @@ timezone = "Mars/Base"
     let err = parse_str(text, "test.toml").unwrap_err();
     let shown = err.to_string();
     assert!(shown.starts_with("test.toml: 7 errors\n"), "{shown}");
-    assert!(shown.contains("line 16:1: [[cron.jobs]] #2 `name`: duplicate job name `a`"));
+    assert!(shown.contains("line 16:1: [[cron.jobs]] #2 (`a`) `name`: duplicate job name `a`"));
     assert!(shown.contains("unknown level `loud`"));
 }
 

@@ -23,7 +23,10 @@ fn config_check_names_an_unknown_tool_and_suggests_the_right_one() {
     assert!(err.contains("unknown tool `web_fecth`"), "{err}");
     assert!(err.contains("did you mean `web_fetch`?"), "{err}");
     // Where it is written.
-    assert!(err.contains("[[cron.jobs]] #1 `tools`"), "{err}");
+    assert!(
+        err.contains("[[cron.jobs]] #1 (`每日新闻推送`) `tools`"),
+        "{err}"
+    );
 
     let env = Env::new(&job("[\"web_search\"]"));
     let out = env.cli(&["config", "check"]);

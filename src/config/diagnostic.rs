@@ -15,6 +15,10 @@ pub struct Diagnostic {
     /// The table as a user writes its header: `[gateway]`, `[[cron.jobs]] #2`,
     /// `(top level)`.
     pub table: Option<String>,
+    /// The `name` of the `[[...]]` entry the problem is in (a cron job's), so
+    /// the operator reads which job rather than counting `#2`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
     pub message: String,
 }
 
@@ -26,6 +30,7 @@ impl Diagnostic {
             column: None,
             key: None,
             table: None,
+            entry: None,
             message: message.into(),
         }
     }
@@ -40,9 +45,13 @@ impl fmt::Display for Diagnostic {
             }
             f.write_str(": ")?;
         }
+        let entry = match &self.entry {
+            Some(name) => format!(" (`{name}`)"),
+            None => String::new(),
+        };
         match (&self.table, &self.key) {
-            (Some(table), Some(key)) => write!(f, "{table} `{key}`: ")?,
-            (Some(table), None) => write!(f, "{table}: ")?,
+            (Some(table), Some(key)) => write!(f, "{table}{entry} `{key}`: ")?,
+            (Some(table), None) => write!(f, "{table}{entry}: ")?,
             (None, Some(key)) => write!(f, "`{key}`: ")?,
             (None, None) => {}
         }

@@ -169,6 +169,10 @@ impl<'a> Document<'a> {
             }
             split = i + 1;
         }
+        let entry = match path[..split].last() {
+            Some(Seg::Index(_)) => self.entry_name(&path[..split]),
+            _ => None,
+        };
         let display = self.original_indices(path);
         let (table_path, key_path) = display.split_at(split);
         let (line, column) = match span {
@@ -183,7 +187,28 @@ impl<'a> Document<'a> {
             column,
             key: (!key_path.is_empty()).then(|| render_key(key_path)),
             table: Some(render_table(table_path)),
+            entry,
             message,
+        }
+    }
+
+    /// The `name` of the `[[...]]` element at `path` (a cron job's), so a
+    /// diagnostic can say which job it is about rather than only its number.
+    fn entry_name(&self, path: &[Seg]) -> Option<String> {
+        let mut value: Option<&DeValue<'_>> = None;
+        let mut table = Some(self.root.get_ref());
+        for seg in path {
+            let next = match (seg, table, value) {
+                (Seg::Key(k), Some(t), _) => t.get(k.as_str()),
+                (Seg::Index(i), _, Some(v)) => v.as_array().and_then(|a| a.get(*i)),
+                _ => None,
+            }?;
+            value = Some(next.get_ref());
+            table = next.get_ref().as_table();
+        }
+        match table?.get("name")?.get_ref() {
+            DeValue::String(name) if !name.trim().is_empty() => Some(name.to_string()),
+            _ => None,
         }
     }
 

@@ -7,5 +7,6 @@ pub mod client;
 pub mod deps;
 pub mod dispatch;
 pub mod lifecycle;
+pub mod locate;
 pub mod protocol;
 pub mod server;

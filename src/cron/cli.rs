@@ -10,6 +10,7 @@ use crate::cli::Global;
 use crate::config::Config;
 use crate::control::call::Call;
 use crate::control::client::{ClientError, DEFAULT_TIMEOUT, call_with_timeout};
+use crate::control::locate::locate;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -101,6 +102,10 @@ impl CronCommand {
     }
 }
 
+/// How long `cron run` waits when the config file cannot be read to learn
+/// the job's timeout.
+const UNKNOWN_RUN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
 /// Exit codes: 0 done, 1 error (unknown job, failed run, ...).
 pub fn run(global: &Global, command: CronCommand) -> anyhow::Result<u8> {
     if let CronCommand::Runs { limit, .. } = &command
@@ -108,28 +113,46 @@ pub fn run(global: &Global, command: CronCommand) -> anyhow::Result<u8> {
     {
         anyhow::bail!("--limit must be between 1 and {RUNS_MAX_LIMIT}");
     }
-    let loaded = crate::config::load(global.config.as_deref())?;
-    let config = loaded.config;
+    // A broken file does not hide a running daemon: it is found leniently
+    // and answers; only the offline answers need the file itself.
+    let located = locate(global.config.as_deref());
+    located.warn();
     let request = command.request();
     // `cron run` waits for the run, which may take up to the job's timeout.
-    let timeout = if matches!(request, Call::CronRun { .. }) {
-        config
-            .cron
-            .jobs
-            .iter()
-            .map(|j| j.timeout)
-            .max()
-            .unwrap_or_default()
-            + std::time::Duration::from_secs(90)
-    } else {
-        DEFAULT_TIMEOUT
+    let timeout = match (&request, &located.config) {
+        (Call::CronRun { .. }, Ok(config)) => {
+            config
+                .cron
+                .jobs
+                .iter()
+                .map(|j| j.timeout)
+                .max()
+                .unwrap_or_default()
+                + std::time::Duration::from_secs(90)
+        }
+        // The daemon ends the run at its job's timeout; this only bounds a hung daemon.
+        (Call::CronRun { .. }, Err(_)) => UNKNOWN_RUN_TIMEOUT,
+        _ => DEFAULT_TIMEOUT,
     };
-    let reply = match call_with_timeout(&config.control_socket(), &request, timeout) {
+    let socket = &located.socket;
+    let answered = match call_with_timeout(socket, &request, timeout) {
+        Err(ClientError::NotRunning(_)) => {
+            let Ok(config) = located.config else {
+                anyhow::bail!(
+                    "zeroclaw is not running, and without it this needs the config file, \
+                     which has the errors above; fix them (`zeroclaw config check`) and retry"
+                );
+            };
+            match offline(&config, &command) {
+                Ok(v) if writes(&command) => recheck(socket, &request, v),
+                Ok(v) => Ok(v),
+                Err(Failure(code, msg)) => return fail(&command, code, &msg),
+            }
+        }
+        other => other,
+    };
+    let reply = match answered {
         Ok(v) => v,
-        Err(ClientError::NotRunning(_)) => match offline(&config, &command) {
-            Ok(v) => v,
-            Err(Failure(code, msg)) => return fail(&command, code, &msg),
-        },
         Err(ClientError::Remote(e)) => return fail(&command, &e.code, &e.message),
         Err(e) => {
             let method = request.method();
@@ -142,6 +165,27 @@ pub fn run(global: &Global, command: CronCommand) -> anyhow::Result<u8> {
     }
     render(&command, &reply)?;
     Ok(exit_for(&command, &reply))
+}
+
+/// `enable`/`disable` write to the database when no daemon answers.
+fn writes(command: &CronCommand) -> bool {
+    matches!(
+        command,
+        CronCommand::Enable { .. } | CronCommand::Disable { .. }
+    )
+}
+
+/// After an offline write, ask the daemon once more. A daemon starting
+/// meanwhile may have read the overrides before the write landed, and it
+/// reads them again only after its socket is up: so either it answers now
+/// (and applies the command itself: the same write, and the job told), or
+/// its socket comes up later and it reads this write then. Without this
+/// second call, a write landing between the two moments was lost.
+fn recheck(socket: &std::path::Path, request: &Call, offline: Value) -> Result<Value, ClientError> {
+    match call_with_timeout(socket, request, DEFAULT_TIMEOUT) {
+        Err(ClientError::NotRunning(_)) => Ok(offline),
+        other => other,
+    }
 }
 
 fn fail(command: &CronCommand, code: &str, message: &str) -> anyhow::Result<u8> {

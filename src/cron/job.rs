@@ -39,6 +39,12 @@ pub enum JobMsg {
         enabled: bool,
         reply: Option<RpcReplyPort<JobLive>>,
     },
+    /// Re-read the persisted override and apply it: sent once the daemon's
+    /// socket is up, for a `cron enable|disable` that wrote the database
+    /// directly while the actor was starting. Reading it here, in the
+    /// actor's order, means a `SetEnabled` from the socket meanwhile is
+    /// never undone by an older reading.
+    Reread,
     Status(RpcReplyPort<JobLive>),
     /// A run task recorded its row (internal).
     RunBegun {
@@ -394,21 +400,20 @@ impl Actor for JobActor {
                 }
             }
             JobMsg::SetEnabled { enabled, reply } => {
-                if enabled != state.enabled {
-                    state.enabled = enabled;
-                    let now = Utc::now();
-                    let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
-                    state
-                        .env
-                        .store()
-                        .call(move |s| s.set_anchor(&id, &name, now))
-                        .await?;
-                    state.arm(&myself, now);
-                    tracing::info!(job = %state.env.job.name, enabled, "cron job state changed");
-                }
+                set_enabled(&myself, state, enabled).await?;
                 if let Some(port) = reply {
                     let _ = port.send(state.live());
                 }
+            }
+            JobMsg::Reread => {
+                let (id, config_enabled) = (state.env.id.clone(), state.env.job.enabled);
+                let enabled = state
+                    .env
+                    .store()
+                    .call(move |s| s.override_for(&id))
+                    .await?
+                    .unwrap_or(config_enabled);
+                set_enabled(&myself, state, enabled).await?;
             }
             JobMsg::Status(port) => {
                 let _ = port.send(state.live());
@@ -462,4 +467,26 @@ impl Actor for JobActor {
         }
         Ok(())
     }
+}
+
+/// Enable or disable the job (already persisted); re-anchors and re-arms
+/// when the state changes.
+async fn set_enabled(
+    myself: &ActorRef<JobMsg>,
+    state: &mut JobState,
+    enabled: bool,
+) -> Result<(), ActorProcessingErr> {
+    if enabled != state.enabled {
+        state.enabled = enabled;
+        let now = Utc::now();
+        let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
+        state
+            .env
+            .store()
+            .call(move |s| s.set_anchor(&id, &name, now))
+            .await?;
+        state.arm(myself, now);
+        tracing::info!(job = %state.env.job.name, enabled, "cron job state changed");
+    }
+    Ok(())
 }

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod control;
+pub mod fields;
 pub mod id;
 pub mod job;
 pub mod record;
@@ -73,23 +74,16 @@ impl CronHandle {
 
     /// Apply enable/disable overrides persisted while no daemon answered: a
     /// CLI `cron enable|disable` can land in the database after the job
-    /// actors read it and before the control socket is up. Called once the
-    /// daemon is ready; a job whose state already matches is left alone.
-    pub async fn resync_overrides(&self, jobs: &[CronJob]) -> Result<(), StoreError> {
-        let overrides = self.store.call(|s| s.overrides()).await?;
+    /// actors read it and before the control socket is up (the CLI asks the
+    /// daemon again after such a write, so one landing later is sent through
+    /// the socket). Called once the socket is up; each actor re-reads its own
+    /// override in its message order (a job whose state matches is left alone).
+    pub fn resync_overrides(&self, jobs: &[CronJob]) {
         for job in jobs {
-            let enabled = overrides
-                .get(&id::job_id(&job.name))
-                .copied()
-                .unwrap_or(job.enabled);
             if let Some(actor) = self.job_ref(&job.name) {
-                let _ = actor.cast(JobMsg::SetEnabled {
-                    enabled,
-                    reply: None,
-                });
+                let _ = actor.cast(JobMsg::Reread);
             }
         }
-        Ok(())
     }
 
     /// The live actor of a job, if it runs now.

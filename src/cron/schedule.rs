@@ -13,6 +13,7 @@
 //! - a wall time that happens twice (fall back) fires once, at its first
 //!   occurrence.
 
+use super::fields::{DAY_OF_MONTH, HOUR, MINUTE, MONTH, SECOND, check};
 use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use std::str::FromStr;
@@ -205,6 +206,11 @@ pub fn normalize(expr: &str) -> Result<Vec<String>, String> {
         }
     };
     let (min, hour, dom, month, dow) = (rest[0], rest[1], rest[2], rest[3], rest[4]);
+    check(SECOND, sec)?;
+    check(MINUTE, min)?;
+    check(HOUR, hour)?;
+    check(DAY_OF_MONTH, dom)?;
+    check(MONTH, month)?;
     let dow = weekdays(dow)?;
     let dom_any = dom.starts_with('*') || dom == "?";
     let dow_any = dow.is_none();
@@ -489,8 +495,14 @@ mod tests {
             ("0 9 * * 8", "out of range"),
             ("0 9 * * FUNDAY", "not a day of the week"),
             ("0 9 * * 5-1", "backwards"),
-            ("61 * * * *", "Minutes"),
-            ("0 25 * * *", "Hours"),
+            (
+                "61 * * * *",
+                "minute `61` is out of range: minute must be 0–59",
+            ),
+            ("0 25 * * *", "hour must be 0–23"),
+            ("0 9 32 * *", "day of month must be 1–31"),
+            ("0 9 * 13 *", "month must be 1–12"),
+            ("60 0 9 * * *", "second must be 0–59"),
             ("@reboot", "not supported"),
             ("@fortnightly", "unknown shorthand"),
         ] {
@@ -502,6 +514,7 @@ mod tests {
         assert!(validate("0 9 * * 1-5").is_ok());
         assert!(validate("0 0 9 * * MON-FRI").is_ok());
         assert!(validate("0 9 1 JAN *").is_ok());
+        assert!(validate("59 23 31 12 *").is_ok());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::cli::Global;
 use crate::component::ChildName;
 use crate::control::call::Call;
 use crate::control::client::{self, ClientError};
+use crate::control::locate::locate;
 use crate::control::protocol::{ReloadReport, ShutdownReply, StatusReply, state_name};
 use anyhow::Context;
 use serde_json::{Value, json};
@@ -105,31 +106,25 @@ fn start(opts: RunOptions, mode: Mode, background_requested: bool) -> anyhow::Re
     Ok(0)
 }
 
-/// The control socket of the config the user pointed at.
-/// Tolerates a config with errors (the daemon may still run on the old one).
+/// The control socket of the config the user pointed at. Tolerates a
+/// config with errors (the daemon may still run on the old one) and says
+/// which errors on stderr.
 fn socket(global: &Global) -> anyhow::Result<PathBuf> {
-    let path = match crate::config::load(global.config.as_deref()) {
-        Ok(loaded) => loaded.config.control_socket(),
-        Err(e) => {
-            let path = crate::config::paths::control_socket_lenient(global.config.as_deref());
-            eprintln!(
-                "warning: the config has errors (run `zeroclaw config check`); using control socket {}",
-                path.display()
-            );
-            tracing::debug!(error = %e, "config errors");
-            path
-        }
-    };
-    Ok(std::env::current_dir()
-        .map(|cwd| cwd.join(&path))
-        .unwrap_or(path))
+    let located = locate(global.config.as_deref());
+    located.warn();
+    Ok(located.socket)
 }
 
 pub fn status(global: &Global, json_out: bool) -> anyhow::Result<u8> {
-    let path = socket(global)?;
-    match client::call(&path, &Call::Status {}) {
-        Ok(v) => {
+    let located = locate(global.config.as_deref());
+    located.warn();
+    match client::call(&located.socket, &Call::Status {}) {
+        Ok(mut v) => {
             if json_out {
+                // What the file on disk says now, next to what the daemon runs.
+                if let (Some(obj), Err(_)) = (v.as_object_mut(), &located.config) {
+                    obj.insert("config_errors".into(), json!(located.errors()));
+                }
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 let reply: StatusReply = serde_json::from_value(v)

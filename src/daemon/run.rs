@@ -253,10 +253,8 @@ async fn serve(
     };
     let (tree, handle) = start_tree(&shared, log.clone(), cron.clone(), mode, lifecycle).await?;
     wait_until_started(&handle).await?;
-    if let Some(cron) = &cron
-        && let Err(e) = cron.resync_overrides(&shared.config.get().cron.jobs).await
-    {
-        tracing::warn!(error = %e, "cron: could not re-read enable/disable overrides");
+    if let Some(cron) = &cron {
+        cron.resync_overrides(&shared.config.get().cron.jobs);
     }
 
     let summary = summary(&handle).await;

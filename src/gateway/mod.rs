@@ -6,6 +6,7 @@
 //! [`bind`] (binding and the port-in-use diagnosis), and one file per route
 //! family and per concern (auth, rate limit, idempotency, Slack signatures).
 
+pub mod access;
 pub mod actor;
 pub mod auth;
 pub mod bind;

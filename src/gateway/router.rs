@@ -28,7 +28,8 @@ const ROUTES: [&str; 6] = [
 
 /// Every route of the gateway. `/health` and `/ready` are open and not rate
 /// limited (load balancers and init systems poll them); the rest share the
-/// per-client rate limit and the body limit. The outer layer counts every
+/// per-client rate limit and the body limit. Every request passes the access
+/// log ([`super::access`], `debug`). The outer layer counts every
 /// answer by route and status and turns the bare errors of layers (405, 413)
 /// into the gateway's JSON error shape.
 pub fn router(state: GatewayState) -> Router {
@@ -54,12 +55,20 @@ pub(crate) fn routes(state: GatewayState) -> Router {
     let limited = limited
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(max_body));
-    Router::new()
+    let app = Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .merge(limited)
-        .fallback(not_found)
-        .with_state(state)
+        .fallback(not_found);
+    // The log level is set at the daemon's start, before the gateway, and
+    // kept for its life: with access lines off, the layer is left out and
+    // costs the request path nothing.
+    let app = if super::access::enabled() {
+        app.layer(super::access::layer())
+    } else {
+        app
+    };
+    app.with_state(state)
 }
 
 /// The `route` label for a request path.

@@ -315,9 +315,9 @@ impl Conn {
         let seen = activity.clone();
         let (app, state, guard) = (self.app, self.state, self.guard);
         let trusted = self.trusted;
-        // Only the rate limiter needs the peer address; skip the extension
-        // (two allocations) when it is off.
-        let needs_peer = state.limiter().is_some();
+        // Only the rate limiter and the access log need the peer address;
+        // skip the extension (two allocations) when both are off.
+        let needs_peer = state.limiter().is_some() || super::access::enabled();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             let route = route_label(req.uri().path());
             let admitted = admit(&guard, trusted, &mut req);
