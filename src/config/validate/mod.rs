@@ -12,7 +12,12 @@ use super::unknown::closest;
 use crate::channels::target::DeliverTarget;
 use crate::component::ChannelKind;
 use std::collections::{BTreeMap, HashSet};
-use std::net::IpAddr;
+
+mod network;
+mod tools;
+
+use network::{daemon, gateway};
+use tools::{provider_known, provider_name_error, providers, tool_lists, tools};
 
 /// The providers the agent implements.
 pub const PROVIDERS: &[&str] = &["anthropic", "openai", "ollama", "openrouter", "echo"];
@@ -83,142 +88,6 @@ pub fn validate(config: &Config) -> Vec<Finding> {
     f.0
 }
 
-fn tools(config: &Config, f: &mut Findings) {
-    if config.tools.shell.sandbox == super::schema::ShellSandbox::Off {
-        f.warn(
-            p(&["tools", "shell", "sandbox"]),
-            "sandbox = \"off\": shell commands run without Landlock and can read every file \
-             the daemon can (docs/security.md); remove the line where the kernel has Landlock",
-        );
-    }
-}
-
-fn provider_name_error(name: &str) -> String {
-    let hint = match closest(name, PROVIDERS.iter().copied()) {
-        Some(close) => format!("; did you mean `{close}`?"),
-        None => String::new(),
-    };
-    format!(
-        "unknown provider `{name}` (one of: {}){hint}",
-        PROVIDERS.join(", ")
-    )
-}
-
-/// A built-in provider, or a `[providers.<name>]` table with a `base_url`
-/// (any OpenAI-compatible server: vLLM, llama.cpp, LocalAI, ...).
-fn provider_known(config: &Config, name: &str) -> bool {
-    PROVIDERS.contains(&name)
-        || config
-            .providers
-            .get(name)
-            .is_some_and(|e| e.base_url.is_some())
-}
-
-fn providers(config: &Config, f: &mut Findings) {
-    // `[provider] name = "vllm"` with its own base_url is a custom server too.
-    if !provider_known(config, &config.provider.name) && config.provider.base_url.is_none() {
-        f.error(
-            p(&["provider", "name"]),
-            provider_name_error(&config.provider.name),
-        );
-    }
-    for name in config.providers.keys() {
-        if !provider_known(config, name) {
-            f.error(
-                p(&["providers", name]),
-                format!(
-                    "{}; a custom provider needs the `base_url` of its OpenAI-compatible server",
-                    provider_name_error(name)
-                ),
-            );
-        }
-    }
-}
-
-/// The provider answering where `path` (a `tools` list) is: a cron job's own
-/// or the default one.
-fn provider_of<'c>(config: &'c Config, path: &[Seg]) -> &'c str {
-    let job = match path {
-        [Seg::Key(c), Seg::Key(j), Seg::Index(i), ..] if c == "cron" && j == "jobs" => {
-            config.cron.jobs.get(*i)
-        }
-        _ => None,
-    };
-    job.and_then(|j| j.provider.as_deref())
-        .filter(|p| !p.trim().is_empty())
-        .unwrap_or(&config.provider.name)
-}
-
-/// Every `tools = [...]` names a tool the agent has, and a tool it names
-/// can run as configured.
-fn tool_lists(config: &Config, f: &mut Findings) {
-    let known = crate::agent::tools::KNOWN;
-    let ch = &config.channel;
-    let mut lists: Vec<(Vec<Seg>, &[String])> = [
-        ("telegram", ch.telegram.as_ref().map(|c| &c.tools)),
-        ("discord", ch.discord.as_ref().map(|c| &c.tools)),
-        ("slack", ch.slack.as_ref().map(|c| &c.tools)),
-    ]
-    .into_iter()
-    .filter_map(|(name, tools)| Some((p(&["channel", name, "tools"]), tools?.as_slice())))
-    .collect();
-    for (i, job) in config.cron.jobs.iter().enumerate() {
-        lists.push((job_path(i, "tools"), &job.tools));
-    }
-    let search = &config.tools.web_search;
-    for (path, tools) in lists {
-        for tool in tools {
-            if !known.contains(&tool.as_str()) {
-                let hint = match closest(tool, known.iter().copied()) {
-                    Some(close) => format!("; did you mean `{close}`?"),
-                    None => String::new(),
-                };
-                f.error(
-                    path.clone(),
-                    format!("unknown tool `{tool}` (one of: {}){hint}", known.join(", ")),
-                );
-            } else if tool == "web_search"
-                && search.backend == Some(super::schema_web::SearchBackend::Anthropic)
-                && provider_of(config, &path) != "anthropic"
-            {
-                f.error(
-                    path.clone(),
-                    "web_search with backend = \"anthropic\" runs inside Anthropic's models, \
-                     but this provider is not anthropic; use backend \"searxng\" or \"brave\"",
-                );
-            } else if tool == "web_search" && search.backend.is_none() {
-                f.error(
-                    path.clone(),
-                    "web_search is offered but no search backend is configured; set \
-                     [tools.web_search] backend = \"searxng\" (with base_url) or \"brave\" \
-                     (with api_key)",
-                );
-            }
-        }
-    }
-    use super::schema_web::SearchBackend;
-    match search.backend {
-        Some(SearchBackend::Searxng) if search.base_url.is_none() => f.error(
-            p(&["tools", "web_search", "base_url"]),
-            "backend = \"searxng\" needs base_url, the instance's address (e.g. \
-             \"http://127.0.0.1:8888\")",
-        ),
-        Some(SearchBackend::Brave) if !is_set(&search.api_key) => f.error(
-            p(&["tools", "web_search", "api_key"]),
-            "backend = \"brave\" needs api_key (e.g. api_key = \"${BRAVE_API_KEY}\")",
-        ),
-        _ => {}
-    }
-    if let Some(url) = &search.base_url
-        && reqwest::Url::parse(url).is_err()
-    {
-        f.error(
-            p(&["tools", "web_search", "base_url"]),
-            format!("base_url `{url}` is not an absolute URL (e.g. \"http://127.0.0.1:8888\")"),
-        );
-    }
-}
-
 fn supervisor(config: &Config, f: &mut Findings) {
     let s = &config.supervisor;
     if let Some(max) = s.restart_max_delay
@@ -249,154 +118,6 @@ fn supervisor(config: &Config, f: &mut Findings) {
                 "restart_max_delay is shorter than restart_sec; the delay only grows",
             );
         }
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// A host name as RFC 1123 allows: labels of letters, digits and hyphens.
-fn is_hostname(host: &str) -> bool {
-    !host.is_empty()
-        && host.len() <= 253
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-}
-
-fn gateway(config: &Config, f: &mut Findings) {
-    let g = &config.gateway;
-    let bare = g.host.trim_start_matches('[').trim_end_matches(']');
-    if bare.parse::<IpAddr>().is_err() && !is_hostname(&g.host) {
-        f.error(
-            p(&["gateway", "host"]),
-            format!(
-                "`{}` is not an IP address or host name (e.g. \"127.0.0.1\", \"0.0.0.0\", \"::1\")",
-                g.host
-            ),
-        );
-    } else if g.enabled && !is_loopback(&g.host) && !is_set(&g.auth_token) && !g.allow_insecure {
-        f.error(
-            p(&["gateway", "host"]),
-            format!(
-                "host `{}` accepts connections from other machines but no auth_token is set; \
-                 set auth_token (e.g. `openssl rand -hex 32`), bind to 127.0.0.1 behind a \
-                 reverse proxy, or set allow_insecure = true if the network is trusted",
-                g.host
-            ),
-        );
-    }
-    match (&g.tls_cert, &g.tls_key) {
-        (Some(_), None) => f.error(
-            p(&["gateway", "tls_cert"]),
-            "tls_cert is set without tls_key; set both for HTTPS, or neither",
-        ),
-        (None, Some(_)) => f.error(
-            p(&["gateway", "tls_key"]),
-            "tls_key is set without tls_cert; set both for HTTPS, or neither",
-        ),
-        _ => {}
-    }
-    if g.max_connections == 0 {
-        f.error(
-            p(&["gateway", "max_connections"]),
-            "max_connections must be at least 1",
-        );
-    }
-    gateway_exposure(config, f);
-    for (key, value) in [
-        ("connection_timeout", g.connection_timeout.0),
-        ("read_timeout", g.read_timeout.0),
-        ("write_timeout", g.write_timeout.0),
-        ("header_timeout", g.header_timeout.0),
-    ] {
-        if value.is_zero() {
-            f.error(
-                p(&["gateway", key]),
-                format!("{key} must be greater than zero"),
-            );
-        }
-    }
-    for (key, value) in [
-        ("max_body_size", g.max_body_size.as_u64()),
-        (
-            "max_unauthenticated_body_size",
-            g.max_unauthenticated_body_size.as_u64(),
-        ),
-    ] {
-        if value == 0 {
-            f.error(
-                p(&["gateway", key]),
-                format!("{key} must be greater than zero"),
-            );
-        }
-    }
-}
-
-/// Who may reach the gateway and how it knows them: unauthenticated
-/// webhooks, proxies, public names (docs/security.md).
-fn gateway_exposure(config: &Config, f: &mut Findings) {
-    let g = &config.gateway;
-    if g.enabled && g.allow_unauthenticated && !is_set(&g.auth_token) {
-        f.warn(
-            p(&["gateway", "allow_unauthenticated"]),
-            format!(
-                "POST /webhook answers anyone who can reach {}:{} without credentials, and the \
-                 agent may run tools for them; set auth_token unless every client is trusted",
-                g.host, g.port
-            ),
-        );
-    }
-    for entry in &g.trusted_proxies {
-        let e = entry.trim();
-        if e.parse::<ipnet::IpNet>().is_err() && e.parse::<IpAddr>().is_err() {
-            f.error(
-                p(&["gateway", "trusted_proxies"]),
-                format!(
-                    "`{entry}` is not an IP address or CIDR range (e.g. \"127.0.0.1\", \
-                     \"10.0.0.0/8\", \"::1\")"
-                ),
-            );
-        }
-    }
-    for host in &g.public_hosts {
-        let valid = host
-            .parse::<axum::http::uri::Authority>()
-            .is_ok_and(|a| !a.as_str().contains('@') && !a.host().is_empty());
-        if !valid {
-            f.error(
-                p(&["gateway", "public_hosts"]),
-                format!(
-                    "`{host}` is not a host name (e.g. \"bot.example.com\" or \
-                     \"bot.example.com:8443\"; no scheme, no path)"
-                ),
-            );
-        }
-    }
-}
-
-fn daemon(config: &Config, f: &mut Findings) {
-    let d = &config.daemon;
-    if d.control_max_connections == 0 {
-        f.error(
-            p(&["daemon", "control_max_connections"]),
-            "control_max_connections must be at least 1",
-        );
-    }
-    if d.control_idle_timeout.is_zero() {
-        f.error(
-            p(&["daemon", "control_idle_timeout"]),
-            "control_idle_timeout must be greater than zero",
-        );
     }
 }
 
@@ -618,6 +339,7 @@ fn logging(config: &Config, f: &mut Findings) {
 
 #[cfg(test)]
 mod tests {
+    use super::network::is_loopback;
     use super::*;
 
     #[test]
