@@ -155,21 +155,21 @@ impl<P: Platform> Actor for ChannelActor<P> {
 /// 5xx, 429, a dropped connection) is retried here with jittered exponential
 /// backoff, shown as the status detail, whether it hit a (re)start or a
 /// channel that was working: an outage of any length costs the supervisor
-/// nothing. An attempt on which the service answered and that worked for
-/// [`HEALTHY_AFTER`] starts the backoff afresh; a service that answers and
-/// fails at once is backed off from like one that does not answer. What
-/// reaches the supervisor is a rejected credential or a state the channel
-/// does not expect.
+/// nothing. An attempt on which the service answered starts the backoff
+/// afresh: a working channel whose service fails now and then (a 502 among
+/// its polls) retries within a second, instead of growing its wait with
+/// every failure until it polls too rarely to hear anyone. What reaches the
+/// supervisor is a rejected credential or a state the channel does not
+/// expect.
 async fn receive<P: Platform>(platform: Arc<P>, link: Link<P::Event>, actor: ActorRef<ChannelMsg>) {
     let mut delays = reconnect_backoff().build();
     let mut attempt = 0u32;
     let fault = loop {
         link.reset_contact();
-        let began = tokio::time::Instant::now();
         match platform.clone().receive(link.clone()).await {
             Ok(()) => return,
             Err(Fault::Transient { reason, wait }) => {
-                if link.made_contact() && began.elapsed() >= HEALTHY_AFTER {
+                if link.made_contact() {
                     (delays, attempt) = (reconnect_backoff().build(), 0);
                 }
                 attempt += 1;
@@ -189,10 +189,6 @@ async fn receive<P: Platform>(platform: Arc<P>, link: Link<P::Event>, actor: Act
     // The actor may be gone already; then there is no one left to tell.
     let _ = actor.send_message(fault.into());
 }
-
-/// How long an attempt must have worked for its failure to count as a
-/// first one again.
-const HEALTHY_AFTER: Duration = Duration::from_secs(10);
 
 /// The longest wait between reconnects (jitter included). It bounds how
 /// long after a service's return a channel is back, whatever the outage
