@@ -155,10 +155,11 @@ impl<P: Platform> Actor for ChannelActor<P> {
 /// 5xx, 429, a dropped connection) is retried here with jittered exponential
 /// backoff, shown as the status detail, whether it hit a (re)start or a
 /// channel that was working: an outage of any length costs the supervisor
-/// nothing. An attempt on which the service answered starts the backoff
-/// afresh: a working channel whose service fails now and then (a 502 among
-/// its polls) retries within a second, instead of growing its wait with
-/// every failure until it polls too rarely to hear anyone. What reaches the
+/// nothing. An attempt that completed work (a poll, an event) starts the
+/// backoff afresh: a working channel whose service fails now and then (a 502
+/// among its polls) retries within a second, instead of growing its wait
+/// with every failure until it polls too rarely to hear anyone; a service
+/// that only accepts the connection and then fails is backed off from. What reaches the
 /// supervisor is a rejected credential or a state the channel does not
 /// expect.
 async fn receive<P: Platform>(platform: Arc<P>, link: Link<P::Event>, actor: ActorRef<ChannelMsg>) {
@@ -169,7 +170,7 @@ async fn receive<P: Platform>(platform: Arc<P>, link: Link<P::Event>, actor: Act
         match platform.clone().receive(link.clone()).await {
             Ok(()) => return,
             Err(Fault::Transient { reason, wait }) => {
-                if link.made_contact() {
+                if link.worked() {
                     (delays, attempt) = (reconnect_backoff().build(), 0);
                 }
                 attempt += 1;

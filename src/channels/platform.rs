@@ -187,8 +187,8 @@ pub struct Link<E> {
     events: mpsc::Sender<E>,
     deps: ChannelDeps,
     name: &'static str,
-    /// Set once the service answered on this attempt.
-    contact: Arc<AtomicBool>,
+    /// Set once this attempt completed work (a poll, an event, a frame).
+    worked: Arc<AtomicBool>,
 }
 
 impl<E> Clone for Link<E> {
@@ -197,7 +197,7 @@ impl<E> Clone for Link<E> {
             events: self.events.clone(),
             deps: self.deps.clone(),
             name: self.name,
-            contact: self.contact.clone(),
+            worked: self.worked.clone(),
         }
     }
 }
@@ -208,28 +208,30 @@ impl<E: Send> Link<E> {
             events,
             deps,
             name: P::NAME,
-            contact: Arc::default(),
+            worked: Arc::default(),
         }
     }
 
-    /// The service answered on this attempt: the next transient trouble
-    /// starts the reconnect backoff afresh.
+    /// The service answered on this attempt (a connection set up).
     pub fn contact(&self) {
-        self.contact.store(true, Ordering::Relaxed);
-        self.touch();
+        self.deps.touch();
     }
 
     pub(super) fn reset_contact(&self) {
-        self.contact.store(false, Ordering::Relaxed);
+        self.worked.store(false, Ordering::Relaxed);
     }
 
-    pub(super) fn made_contact(&self) -> bool {
-        self.contact.load(Ordering::Relaxed)
+    /// Whether this attempt completed work: then the next transient trouble
+    /// starts the reconnect backoff afresh, while a service that only ever
+    /// sets up a connection and then fails is backed off from.
+    pub(super) fn worked(&self) -> bool {
+        self.worked.load(Ordering::Relaxed)
     }
 
     /// The service completed a poll or sent an event or frame: the channel
     /// is alive by work done (see [`ChannelDeps::touch`]).
     pub fn touch(&self) {
+        self.worked.store(true, Ordering::Relaxed);
         self.deps.touch();
     }
 
