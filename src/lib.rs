@@ -15,6 +15,7 @@ pub mod file_mode;
 pub mod gateway;
 pub mod http;
 pub mod logging;
+pub mod mcp;
 pub mod metrics;
 pub mod secrets;
 pub mod service;

@@ -40,6 +40,14 @@ const HELP: &[(&str, &str)] = &[
         "Cron job runs by job and final status",
     ),
     (
+        "zeroclaw_mcp_tool_calls_total",
+        "MCP tool calls by server and tool",
+    ),
+    (
+        "zeroclaw_mcp_tool_errors_total",
+        "MCP tool calls that failed, timed out or returned isError, by server and tool",
+    ),
+    (
         "zeroclaw_gateway_open_connections",
         "HTTP connections open now",
     ),
@@ -123,6 +131,16 @@ impl Metrics {
             }
         }
         all
+    }
+
+    /// MCP tool calls by server and tool (the server's own name); a call
+    /// that failed, timed out or returned `isError` also counts as an error.
+    pub fn mcp_call(&self, server: &str, tool: &str, is_error: bool) {
+        let labels = [("server", server), ("tool", tool)];
+        self.inc("zeroclaw_mcp_tool_calls_total", &labels);
+        if is_error {
+            self.inc("zeroclaw_mcp_tool_errors_total", &labels);
+        }
     }
 
     /// Messages in/out by channel (`direction` = `in` | `out`).

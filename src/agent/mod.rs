@@ -83,7 +83,7 @@ impl Agent {
                     e
                 })?;
             }
-            check_tools(&job.tools, &place)?;
+            check_tools(config, &job.tools, &place)?;
         }
         let ch = &config.channel;
         for (tools, place) in [
@@ -92,7 +92,7 @@ impl Agent {
             (ch.slack.as_ref().map(|c| &c.tools), "[channel.slack]"),
         ] {
             if let Some(tools) = tools {
-                check_tools(tools, place)?;
+                check_tools(config, tools, place)?;
             }
         }
         let p = &config.provider;
@@ -116,6 +116,12 @@ impl Agent {
     /// tool calls (`zeroclaw_agent_tool_calls_total{tool}`) in the daemon's metrics.
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
         self.metrics = Some(metrics);
+        self
+    }
+
+    /// Offer and call the tools of the MCP servers `hub` holds sessions with.
+    pub fn with_mcp(mut self, hub: crate::mcp::McpHub) -> Self {
+        self.toolbox.set_mcp(hub);
         self
     }
 
@@ -150,16 +156,21 @@ impl Agent {
             return Err(AgentError::EmptyMessage);
         }
         let settings = providers::resolve(&self.config, provider, request.model.as_deref())?;
-        let offered = request
-            .tools
-            .iter()
-            .map(|t| {
-                self.toolbox.spec(t).ok_or_else(|| AgentError::UnknownTool {
+        let mut offered: Vec<ToolSpec> = Vec::new();
+        for t in &request.tools {
+            let specs = self
+                .toolbox
+                .specs(t)
+                .ok_or_else(|| AgentError::UnknownTool {
                     tool: t.clone(),
                     place: format!("the request for session `{}`", request.session),
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+                })?;
+            for spec in specs {
+                if !offered.iter().any(|o| o.name == spec.name) {
+                    offered.push(spec);
+                }
+            }
+        }
         let session = self.session(&request.session);
         // Session lock first (FIFO per session), then a global permit, so a
         // queued message of a busy session does not hold a permit while waiting.
@@ -314,8 +325,9 @@ fn evict_idle(sessions: &mut HashMap<String, SessionSlot>) {
 
 /// Fail on a tool name the agent does not have; `place` names where it was
 /// written (`cron job `backup``, `[channel.telegram]`).
-pub fn check_tools(names: &[String], place: &str) -> Result<(), AgentError> {
-    match names.iter().find(|n| !tools::KNOWN.contains(&n.as_str())) {
+pub fn check_tools(config: &Config, names: &[String], place: &str) -> Result<(), AgentError> {
+    let known = |n: &str| tools::KNOWN.contains(&n) || crate::mcp::names::configured(config, n);
+    match names.iter().find(|n| !known(n)) {
         Some(unknown) => Err(AgentError::UnknownTool {
             tool: unknown.clone(),
             place: place.to_string(),

@@ -58,6 +58,8 @@ pub enum ChildName {
     Channel(ChannelKind),
     /// `cron:<job name>`, one per `[[cron.jobs]]` entry.
     Cron(String),
+    /// `mcp:<server name>`, one per `[mcp.servers.<name>]` table.
+    Mcp(String),
     Control,
 }
 
@@ -66,10 +68,16 @@ impl ChildName {
     pub const GATEWAY: &'static str = "gateway";
     pub const CONTROL: &'static str = "control";
     const CRON_PREFIX: &'static str = "cron:";
+    const MCP_PREFIX: &'static str = "mcp:";
 
     /// The child of cron job `job`.
     pub fn cron(job: &str) -> Self {
         Self::Cron(job.to_string())
+    }
+
+    /// The child of MCP server `server`.
+    pub fn mcp(server: &str) -> Self {
+        Self::Mcp(server.to_string())
     }
 }
 
@@ -80,6 +88,7 @@ impl fmt::Display for ChildName {
             Self::Gateway => f.write_str(Self::GATEWAY),
             Self::Channel(kind) => f.write_str(kind.child_name()),
             Self::Cron(job) => write!(f, "{}{job}", Self::CRON_PREFIX),
+            Self::Mcp(server) => write!(f, "{}{server}", Self::MCP_PREFIX),
             Self::Control => f.write_str(Self::CONTROL),
         }
     }
@@ -89,7 +98,7 @@ impl fmt::Display for ChildName {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "`{0}` is not a child of the daemon: children are logger, gateway, channel:telegram, \
-     channel:discord, channel:slack, cron:<job name> and control"
+     channel:discord, channel:slack, cron:<job name>, mcp:<server name> and control"
 )]
 pub struct UnknownChild(pub String);
 
@@ -105,6 +114,9 @@ impl FromStr for ChildName {
         }
         if let Some(kind) = ChannelKind::ALL.into_iter().find(|k| k.child_name() == s) {
             return Ok(Self::Channel(kind));
+        }
+        if let Some(server) = s.strip_prefix(Self::MCP_PREFIX).filter(|n| !n.is_empty()) {
+            return Ok(Self::Mcp(server.to_string()));
         }
         match s.strip_prefix(Self::CRON_PREFIX) {
             Some(job) if !job.is_empty() => Ok(Self::Cron(job.to_string())),
@@ -133,6 +145,7 @@ mod tests {
             ChildName::Channel(ChannelKind::Slack),
             ChildName::cron("备份提醒"),
             ChildName::cron("a:b"),
+            ChildName::mcp("everything"),
             ChildName::Control,
         ];
         for name in names {
@@ -143,6 +156,7 @@ mod tests {
             "channel:slack"
         );
         assert!("cron:".parse::<ChildName>().is_err());
+        assert!("mcp:".parse::<ChildName>().is_err());
         assert!("channel:irc".parse::<ChildName>().is_err());
         assert_eq!(ChannelKind::parse("discord"), Some(ChannelKind::Discord));
         assert_eq!(ChannelKind::parse("sms"), None);

@@ -26,6 +26,7 @@ pub struct Config {
     pub cron: CronConfig,
     pub logging: LoggingConfig,
     pub tools: ToolsConfig,
+    pub mcp: super::schema_mcp::McpConfig,
 }
 
 /// `[daemon]`: where the process keeps its files.

@@ -8,6 +8,7 @@ use crate::control::actor::Control;
 use crate::cron::{Cron, CronHandle};
 use crate::gateway::Gateway;
 use crate::logging::{LogHandle, Logger};
+use crate::mcp::Mcp;
 use std::sync::Arc;
 use std::time::Duration;
 use zeroclaw_actors::{ChildSpec, RestartPolicy};
@@ -43,6 +44,8 @@ pub fn policy_for(config: &Config, child: &ChildName) -> RestartPolicy {
 /// Every component but control, built from the shared dependencies.
 pub struct Components {
     logger: Logger,
+    /// Started before every user of the servers' tools, stopped after them.
+    mcp: Option<Mcp>,
     gateway: Gateway,
     /// Empty in [`Mode::GatewayOnly`].
     channels: Vec<Channel>,
@@ -66,6 +69,7 @@ impl Components {
         });
         Self {
             logger: Logger::new(log),
+            mcp: full.then(|| shared.mcp_component()),
             gateway: Gateway::new(shared.gateway_deps()),
             channels,
             cron,
@@ -74,7 +78,11 @@ impl Components {
 
     /// In start order (stop order is the reverse), control excluded.
     fn in_order(&self) -> Vec<&dyn Component> {
-        let mut all: Vec<&dyn Component> = vec![&self.logger, &self.gateway];
+        let mut all: Vec<&dyn Component> = vec![&self.logger];
+        if let Some(mcp) = &self.mcp {
+            all.push(mcp);
+        }
+        all.push(&self.gateway);
         all.extend(self.channels.iter().map(|c| c as &dyn Component));
         if let Some(cron) = &self.cron {
             all.push(cron);

@@ -9,6 +9,7 @@ use crate::component::{ChannelKind, Live, Registry, StatusBoard};
 use crate::config::Config;
 use crate::cron::{AgentRunner, CronHandle, JobDeps};
 use crate::gateway::GatewayDeps;
+use crate::mcp::McpHub;
 use crate::metrics::Metrics;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,6 +22,8 @@ pub struct Shared {
     /// The agent in force (a reload rebuilds it when its config changed).
     pub agent: Live<Agent>,
     pub metrics: Arc<Metrics>,
+    /// The MCP servers' sessions and tools, shared by their children and the agent.
+    pub mcp: McpHub,
     pub status: StatusBoard,
     /// Where the tree registers its children.
     pub registry: Registry,
@@ -42,11 +45,13 @@ impl Shared {
         let agent = Agent::new(&config, workdir.clone())?;
         // The agent counts into the daemon's metrics, whoever built it.
         let metrics = Arc::new(Metrics::default());
-        let agent = agent.with_metrics(metrics.clone());
+        let mcp = McpHub::new(Some(metrics.clone()));
+        let agent = agent.with_metrics(metrics.clone()).with_mcp(mcp.clone());
         Ok(Self {
             config: Live::new(config),
             agent: Live::new(agent),
             metrics,
+            mcp,
             status: StatusBoard::new(),
             registry: Registry::default(),
             config_path,
@@ -61,9 +66,19 @@ impl Shared {
         self
     }
 
-    /// Replace the agent; it counts into the daemon's metrics.
+    /// Replace the agent; it counts into the daemon's metrics and calls
+    /// the tools of the running MCP servers.
     pub fn set_agent(&self, agent: Agent) {
-        self.agent.set(agent.with_metrics(self.metrics.clone()));
+        self.agent.set(
+            agent
+                .with_metrics(self.metrics.clone())
+                .with_mcp(self.mcp.clone()),
+        );
+    }
+
+    /// The MCP servers' children.
+    pub fn mcp_component(&self) -> crate::mcp::Mcp {
+        crate::mcp::Mcp::new(self.mcp.clone(), &self.status, self.workdir.clone())
     }
 
     /// The status line of the child named `child`.

@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod discord;
 pub mod faulty;
 pub mod http;
+pub mod mcp;
 pub mod openai;
 pub mod scripted;
 pub mod search;

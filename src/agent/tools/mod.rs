@@ -11,6 +11,7 @@ pub mod web_search;
 use crate::agent::http::ClientError;
 use crate::agent::message::ToolSpec;
 use crate::config::ToolsConfig;
+use crate::mcp::McpHub;
 use serde_json::Value;
 use shell::ShellTool;
 use std::path::Path;
@@ -43,6 +44,8 @@ pub struct Toolbox {
     shell: ShellTool,
     web_fetch: WebFetchTool,
     web_search: WebSearchTool,
+    /// The MCP servers' tools (`<server>__<tool>`), as their children publish them.
+    mcp: McpHub,
 }
 
 impl Toolbox {
@@ -51,7 +54,23 @@ impl Toolbox {
             shell: ShellTool::new(&config.shell, workdir),
             web_fetch: WebFetchTool::new(&config.web_fetch)?,
             web_search: WebSearchTool::new(&config.web_search)?,
+            mcp: McpHub::default(),
         })
+    }
+
+    /// Offer and call the tools of the servers `hub` holds sessions with.
+    pub fn set_mcp(&mut self, hub: McpHub) {
+        self.mcp = hub;
+    }
+
+    /// The specs a `tools` entry stands for: one built-in tool, or the MCP
+    /// tools it names that are offered now (none while their server is
+    /// down). `None` for an unknown name.
+    pub fn specs(&self, entry: &str) -> Option<Vec<ToolSpec>> {
+        match self.spec(entry) {
+            Some(spec) => Some(vec![spec]),
+            None => self.mcp.specs(entry),
+        }
     }
 
     /// The spec of a tool, `None` for an unknown name.
@@ -74,6 +93,9 @@ impl Toolbox {
             "shell" => self.shell.call(input).await,
             "web_fetch" => self.web_fetch.call(input).await,
             "web_search" => self.web_search.call(input).await,
+            other if crate::mcp::names::reference(other).is_some() => {
+                self.mcp.call(other, input).await
+            }
             other => ToolOutput::error(format!("tool `{other}` is not available here")),
         };
         // The model reads untrusted text and may repeat anything it is

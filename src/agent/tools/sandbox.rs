@@ -226,11 +226,26 @@ impl std::fmt::Debug for Confinement {
 impl Confinement {
     /// The confinement `mode` asks for with `workdir` writable.
     pub fn new(mode: ShellSandbox, workdir: &Path) -> Result<Self, SandboxError> {
-        Self::on(support(), mode, workdir)
+        Self::on(support(), mode, workdir, &ExtraPaths::default())
     }
 
-    /// As [`Confinement::new`] on a kernel that offers `kernel`.
-    fn on(kernel: Support, mode: ShellSandbox, workdir: &Path) -> Result<Self, SandboxError> {
+    /// As [`Confinement::new`], with `extra` paths granted besides the
+    /// workdir (an MCP server's own code and data, as its config lists them).
+    pub fn with_extra(
+        mode: ShellSandbox,
+        workdir: &Path,
+        extra: &ExtraPaths,
+    ) -> Result<Self, SandboxError> {
+        Self::on(support(), mode, workdir, extra)
+    }
+
+    /// As [`Confinement::with_extra`] on a kernel that offers `kernel`.
+    fn on(
+        kernel: Support,
+        mode: ShellSandbox,
+        workdir: &Path,
+        extra: &ExtraPaths,
+    ) -> Result<Self, SandboxError> {
         if mode == ShellSandbox::Off {
             return Ok(Self {
                 ruleset: None,
@@ -241,7 +256,10 @@ impl Confinement {
             return Err(SandboxError::Unavailable(why));
         }
         check_exposure(workdir)?;
-        let ruleset = build(workdir).map_err(|e| SandboxError::Ruleset(e.to_string()))?;
+        for path in extra.read.iter().chain(&extra.write) {
+            check_exposure(path)?;
+        }
+        let ruleset = build(workdir, extra).map_err(|e| SandboxError::Ruleset(e.to_string()))?;
         Ok(Self {
             ruleset: Some(ruleset),
             landlock: true,
@@ -266,7 +284,15 @@ impl Confinement {
     }
 }
 
-fn build(workdir: &Path) -> Result<RulesetCreated, landlock::RulesetError> {
+/// Paths granted besides the workdir: `read` (and execute), `write`
+/// (read-write, no execute, like the workdir).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtraPaths {
+    pub read: Vec<PathBuf>,
+    pub write: Vec<PathBuf>,
+}
+
+fn build(workdir: &Path, extra: &ExtraPaths) -> Result<RulesetCreated, landlock::RulesetError> {
     let all = AccessFs::from_all(TARGET_ABI);
     let read = AccessFs::ReadFile | AccessFs::ReadDir;
     landlock::Ruleset::default()
@@ -284,7 +310,12 @@ fn build(workdir: &Path) -> Result<RulesetCreated, landlock::RulesetError> {
         .add_rules(path_beneath_rules(
             READ_WRITE,
             AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::Truncate,
-        ))
+        ))?
+        .add_rules(path_beneath_rules(
+            &extra.read,
+            AccessFs::from_read(TARGET_ABI),
+        ))?
+        .add_rules(path_beneath_rules(&extra.write, all & !AccessFs::Execute))
 }
 
 #[repr(C)]
@@ -346,14 +377,32 @@ mod tests {
     fn without_landlock_only_an_explicit_off_runs() {
         let dir = tempfile::tempdir().unwrap();
         let none = || Support::Unavailable("the kernel is built without it".into());
-        let err = Confinement::on(none(), ShellSandbox::Landlock, dir.path()).unwrap_err();
+        let err = Confinement::on(
+            none(),
+            ShellSandbox::Landlock,
+            dir.path(),
+            &ExtraPaths::default(),
+        )
+        .unwrap_err();
         assert!(
             err.to_string().contains("sandbox = \"off\"") && err.to_string().contains("refused"),
             "{err}"
         );
-        let off = Confinement::on(none(), ShellSandbox::Off, dir.path()).unwrap();
+        let off = Confinement::on(
+            none(),
+            ShellSandbox::Off,
+            dir.path(),
+            &ExtraPaths::default(),
+        )
+        .unwrap();
         assert!(off.ruleset.is_none());
-        let on = Confinement::on(support(), ShellSandbox::Landlock, dir.path()).unwrap();
+        let on = Confinement::on(
+            support(),
+            ShellSandbox::Landlock,
+            dir.path(),
+            &ExtraPaths::default(),
+        )
+        .unwrap();
         assert!(on.ruleset.is_some());
     }
 

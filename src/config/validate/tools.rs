@@ -91,7 +91,11 @@ pub(super) fn tool_lists(config: &Config, f: &mut Findings) {
     let search = &config.tools.web_search;
     for (path, tools) in lists {
         for tool in tools {
-            if !known.contains(&tool.as_str()) {
+            if let Some(problem) = super::mcp::tool_entry(config, tool) {
+                if let Some(problem) = problem {
+                    f.error(path.clone(), problem);
+                }
+            } else if !known.contains(&tool.as_str()) {
                 let hint = match closest(tool, known.iter().copied()) {
                     Some(close) => format!("; did you mean `{close}`?"),
                     None => String::new(),

@@ -1,0 +1,76 @@
+//! Tools from Model Context Protocol servers (docs/architecture.md, "MCP
+//! servers"): each `[mcp.servers.<name>]` is a child `mcp:<name>` that holds
+//! a session with its server through `rmcp`, the official Rust SDK; the
+//! agent offers and calls the tools the children publish in the [`McpHub`].
+
+pub mod actor;
+pub mod content;
+pub mod hub;
+pub mod names;
+pub mod session;
+pub mod stdio;
+
+pub use hub::{McpHub, McpTool};
+
+use crate::component::{ChildName, Component, StatusBoard};
+use crate::config::Config;
+use actor::{McpActor, McpArgs};
+use std::path::PathBuf;
+use zeroclaw_actors::{ChildSpec, RestartPolicy};
+
+/// The MCP servers as a component of the tree: one child per server.
+pub struct Mcp {
+    hub: McpHub,
+    status: StatusBoard,
+    /// The daemon's workdir: a server's when it sets none.
+    workdir: PathBuf,
+}
+
+impl Mcp {
+    pub fn new(hub: McpHub, status: &StatusBoard, workdir: PathBuf) -> Self {
+        Self {
+            hub,
+            status: status.clone(),
+            workdir,
+        }
+    }
+}
+
+impl Component for Mcp {
+    fn children(&self, config: &Config) -> Vec<ChildName> {
+        config
+            .mcp
+            .servers
+            .keys()
+            .map(|n| ChildName::mcp(n))
+            .collect()
+    }
+
+    fn spec(&self, child: &ChildName, config: &Config, policy: RestartPolicy) -> Option<ChildSpec> {
+        let ChildName::Mcp(server) = child else {
+            return None;
+        };
+        let entry = config.mcp.servers.get(server)?.clone();
+        let args = McpArgs {
+            server: server.clone(),
+            workdir: entry
+                .workdir
+                .clone()
+                .unwrap_or_else(|| self.workdir.clone()),
+            config: entry,
+            hub: self.hub.clone(),
+            status: self.status.line(child.clone()),
+        };
+        Some(ChildSpec::actor(child.to_string(), policy, move || {
+            (McpActor, args.clone())
+        }))
+    }
+
+    /// A server reads its own table only.
+    fn restart_needed(&self, child: &ChildName, old: &Config, new: &Config) -> bool {
+        let ChildName::Mcp(server) = child else {
+            return false;
+        };
+        old.mcp.servers.get(server) != new.mcp.servers.get(server)
+    }
+}

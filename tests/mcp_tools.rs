@@ -1,0 +1,100 @@
+//! MCP servers nobody here wrote (`@modelcontextprotocol/server-everything`
+//! and `server-filesystem`, from npm) as children of the real binary: a
+//! fake model calls their tools through a cron job and the results reach it.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::time::Duration;
+use support::daemon::{Env, wait_for};
+use support::mcp;
+use support::openai::{self, Step};
+
+const T: Duration = Duration::from_secs(30);
+
+fn call(name: &str, arguments: Value) -> Step {
+    Step::ToolCall {
+        name: name.into(),
+        arguments: arguments.to_string(),
+    }
+}
+
+/// `cron run <job> --json`: the run's output.
+fn run(env: &Env, job: &str) -> String {
+    let out = env.cli(&["cron", "run", job, "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(v["run"]["status"], "ok", "{v}");
+    v["run"]["output"].as_str().unwrap_or_default().to_string()
+}
+
+fn running(env: &Env, child: &str) -> bool {
+    env.child(child).is_some_and(|c| c["state"] == "running")
+}
+
+/// The `role: tool` messages of request `i` to the model.
+fn tool_results(gpt: &openai::Fake, i: usize) -> Vec<String> {
+    gpt.requests()[i].body["messages"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter(|m| m["role"] == "tool")
+                .filter_map(|m| m["content"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_and_get_sum_results_reach_the_model() {
+    let gpt = openai::Fake::start(vec![
+        call(
+            "everything__echo",
+            json!({"message": "hello from the model"}),
+        ),
+        call("everything__get-sum", json!({"a": 19, "b": 23})),
+        Step::EchoToolResult,
+    ])
+    .await;
+    let env = Env::new(&format!(
+        "{}{}{}",
+        mcp::provider(&gpt.base_url),
+        mcp::everything("everything", "[\"echo\", \"get-sum\"]", ""),
+        mcp::job("mcp", "[\"mcp:everything\"]"),
+    ));
+    let d = env.start_ready(&[]);
+    wait_for("mcp:everything running", T, || {
+        running(&env, "mcp:everything")
+    });
+    let output = run(&env, "mcp");
+    assert!(output.contains("42"), "{output}\n{}", d.stderr());
+    let reqs = gpt.requests();
+    assert_eq!(reqs.len(), 3, "echo, get-sum, answer");
+    // The model was offered exactly the allowed tools, with the server's schemas.
+    let tools = reqs[0].body["tools"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut names: Vec<&str> = tools
+        .iter()
+        .filter_map(|t| t["function"]["name"].as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["everything__echo", "everything__get-sum"]);
+    let echo = tools
+        .iter()
+        .find(|t| t["function"]["name"] == "everything__echo")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        echo["function"]["parameters"]["properties"]["message"]["type"], "string",
+        "{echo}"
+    );
+    let results = tool_results(&gpt, 1);
+    assert!(
+        results.iter().any(|r| r.contains("hello from the model")),
+        "{results:?}"
+    );
+    let results = tool_results(&gpt, 2);
+    assert!(results.iter().any(|r| r.contains("42")), "{results:?}");
+}
