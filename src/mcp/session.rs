@@ -60,11 +60,13 @@ pub async fn open(
 ) -> Result<Opened, String> {
     let client = Client { on_tools_changed };
     let limit = humantime::format_duration(server.start_timeout);
+    // Bytes the server wrote on stdout, for the error of a start that timed out.
+    let written = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let opening = async {
         let (service, process, transport) = match (&server.command, &server.url) {
             (Some(command), _) => {
                 let (process, out, inp) =
-                    stdio::start(name, server, workdir).map_err(|e| e.to_string())?;
+                    stdio::start(name, server, workdir, written.clone()).map_err(|e| e.to_string())?;
                 let transport = format!("stdio `{command}`, pid {}", process.pid().unwrap_or(0));
                 let service = client.serve((out, inp)).await.map_err(|e| {
                     format!(
@@ -96,10 +98,17 @@ pub async fn open(
     };
     match tokio::time::timeout(server.start_timeout, opening).await {
         Ok(result) => result,
-        Err(_) => Err(format!(
-            "no answer to `initialize` and `tools/list` within {limit} (`start_timeout`); \
-             check that `command` is an MCP server speaking stdio"
-        )),
+        Err(_) => match written.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => Err(format!(
+                "no answer to `initialize` and `tools/list` within {limit} (`start_timeout`); \
+                 check that `command` is an MCP server speaking stdio, or raise `start_timeout`"
+            )),
+            n => Err(format!(
+                "no answer to `initialize` and `tools/list` within {limit} (`start_timeout`), \
+                 but {n} bytes on stdout that are not MCP messages; check that `command` is an \
+                 MCP server speaking stdio and that it logs to stderr, not stdout"
+            )),
+        },
     }
 }
 

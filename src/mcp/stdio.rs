@@ -12,7 +12,11 @@ use nix::unistd::Pid;
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::Stdio;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader, ReadBuf};
 use tokio::process::{Child, ChildStdin, ChildStdout};
 
 /// Variables the server keeps from the daemon's environment (plus every
@@ -39,6 +43,27 @@ pub enum StartError {
     },
     #[error("cannot talk to the server: its stdin or stdout is missing")]
     Pipes,
+}
+
+/// The server's stdout, counting the bytes read: a server that wrote
+/// something yet never answered `initialize` is told apart from a silent one.
+pub struct Counted {
+    inner: ChildStdout,
+    read: Arc<AtomicUsize>,
+}
+
+impl AsyncRead for Counted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let n = buf.filled().len().saturating_sub(before);
+        self.read.fetch_add(n, Ordering::Relaxed);
+        polled
+    }
 }
 
 /// The running server process; killed, with its group, when dropped.
@@ -84,7 +109,8 @@ pub fn start(
     name: &str,
     server: &McpServerConfig,
     workdir: &Path,
-) -> Result<(Process, ChildStdout, ChildStdin), StartError> {
+    read: Arc<AtomicUsize>,
+) -> Result<(Process, Counted, ChildStdin), StartError> {
     let command = server.command.clone().unwrap_or_default();
     if !workdir.is_dir() {
         return Err(StartError::NoWorkdir(workdir.display().to_string()));
@@ -128,7 +154,11 @@ pub fn start(
         tokio::spawn(log_stderr(name.to_string(), stderr));
     }
     match (stdout, stdin) {
-        (Some(out), Some(inp)) => Ok((process, out, inp)),
+        (Some(inner), Some(inp)) => Ok((
+            process,
+            Counted { inner, read },
+            inp,
+        )),
         _ => Err(StartError::Pipes),
     }
 }
