@@ -61,7 +61,11 @@ async fn a_killed_server_is_restarted_and_the_next_call_works() {
         first.is_some()
     });
     let first = first.unwrap_or_default();
-    assert!(run(&env, "mcp").contains("before the kill"), "{}", d.stderr());
+    assert!(
+        run(&env, "mcp").contains("before the kill"),
+        "{}",
+        d.stderr()
+    );
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(first),
         nix::sys::signal::Signal::SIGKILL,
@@ -81,7 +85,11 @@ async fn a_killed_server_is_restarted_and_the_next_call_works() {
         "{c}"
     );
     let output = run(&env, "mcp");
-    assert!(output.contains("after the restart"), "{output}\n{}", d.stderr());
+    assert!(
+        output.contains("after the restart"),
+        "{output}\n{}",
+        d.stderr()
+    );
     // The killed process is gone, not a zombie of the daemon.
     wait_for("the killed server reaped", T, || {
         !std::path::Path::new(&format!("/proc/{first}")).exists()
@@ -108,7 +116,10 @@ async fn bad_servers_back_off_with_a_clear_error_and_the_daemon_is_unharmed() {
          [mcp.servers.missing]\ncommand = \"/nonexistent/mcp-server\"\ntools = [\"*\"]\n",
         mcp::provider(&gpt.base_url),
         mcp::everything("everything", "[\"echo\"]", ""),
-        mcp::job("mcp", "[\"mcp:everything\", \"mcp:silent\", \"mcp:garbage\"]"),
+        mcp::job(
+            "mcp",
+            "[\"mcp:everything\", \"mcp:silent\", \"mcp:garbage\"]"
+        ),
     ));
     let d = env.start_ready(&[]);
     let exit_of = |child: &str| -> Option<String> {

@@ -65,8 +65,8 @@ pub async fn open(
     let opening = async {
         let (service, process, transport) = match (&server.command, &server.url) {
             (Some(command), _) => {
-                let (process, out, inp) =
-                    stdio::start(name, server, workdir, written.clone()).map_err(|e| e.to_string())?;
+                let (process, out, inp) = stdio::start(name, server, workdir, written.clone())
+                    .map_err(|e| e.to_string())?;
                 let transport = format!("stdio `{command}`, pid {}", process.pid().unwrap_or(0));
                 let service = client.serve((out, inp)).await.map_err(|e| {
                     format!(

@@ -11,8 +11,8 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::ffi::OsString;
 use std::path::Path;
-use std::process::Stdio;
 use std::pin::Pin;
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
@@ -154,11 +154,7 @@ pub fn start(
         tokio::spawn(log_stderr(name.to_string(), stderr));
     }
     match (stdout, stdin) {
-        (Some(inner), Some(inp)) => Ok((
-            process,
-            Counted { inner, read },
-            inp,
-        )),
+        (Some(inner), Some(inp)) => Ok((process, Counted { inner, read }, inp)),
         _ => Err(StartError::Pipes),
     }
 }
