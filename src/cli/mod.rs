@@ -66,6 +66,9 @@ pub enum Command {
     /// Chat channels.
     #[command(subcommand)]
     Channel(crate::channels::cli::ChannelCommand),
+    /// Model Context Protocol servers: their state and tools.
+    #[command(subcommand)]
+    Mcp(crate::mcp::cli::McpCommand),
     /// Credentials of providers and channels.
     #[command(subcommand)]
     Auth(crate::agent::cli::AuthCommand),
@@ -104,6 +107,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Config(c) => crate::config::cli::run(g, c),
         Command::Cron(c) => crate::cron::cli::run(g, c),
         Command::Channel(c) => crate::channels::cli::run(g, c),
+        Command::Mcp(c) => crate::mcp::cli::run(g, c),
         Command::Auth(c) => crate::agent::cli::run(g, c),
         Command::Service(c) => crate::service::cli::run(g, c),
         Command::Completions { shell } => {

@@ -53,6 +53,17 @@ pub enum Call {
         #[serde(default)]
         limit: Option<u64>,
     },
+    /// Every configured MCP server, its state and the tools it offers now.
+    #[serde(rename = "mcp.list")]
+    McpList {},
+    /// Call `tool` (the server's own name) of MCP server `server`.
+    #[serde(rename = "mcp.call")]
+    McpCall {
+        server: String,
+        tool: String,
+        #[serde(default)]
+        arguments: Value,
+    },
 }
 
 /// Every method [`Call`] knows, as the wire spells it.
@@ -69,6 +80,8 @@ pub const METHODS: &[&str] = &[
     "cron.disable",
     "cron.run",
     "cron.runs",
+    "mcp.list",
+    "mcp.call",
 ];
 
 impl Call {
@@ -107,6 +120,8 @@ impl Call {
             Self::CronDisable { .. } => "cron.disable",
             Self::CronRun { .. } => "cron.run",
             Self::CronRuns { .. } => "cron.runs",
+            Self::McpList {} => "mcp.list",
+            Self::McpCall { .. } => "mcp.call",
         }
     }
 
@@ -152,6 +167,12 @@ mod tests {
                 id: None,
                 name: Some("x".into()),
                 limit: Some(5),
+            },
+            Call::McpList {},
+            Call::McpCall {
+                server: "everything".into(),
+                tool: "echo".into(),
+                arguments: json!({"message": "hi"}),
             },
         ];
         assert_eq!(calls.len(), METHODS.len());

@@ -19,6 +19,8 @@ pub struct ControlDeps {
     pub status: StatusBoard,
     pub config: Live<Config>,
     pub cron: Option<CronControl>,
+    /// The MCP servers' sessions (`mcp.list`, `mcp.call`).
+    pub mcp: crate::mcp::McpHub,
     /// When the daemon started (`status`'s `uptime_secs`).
     pub started: Instant,
     /// The file the config came from (`None` = built-in defaults).

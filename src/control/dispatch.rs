@@ -38,6 +38,24 @@ pub async fn answer(ctx: &ControlDeps, call: Call) -> Result<Reply, ControlError
         Call::ChannelDoctor {} => Ok(Reply::Doctor(DoctorReply {
             checks: crate::channels::doctor::run(&ctx.config()).await,
         })),
+        Call::McpList {} => {
+            let tree = snapshot(ctx).await?;
+            let config = ctx.config();
+            Ok(Reply::McpList(crate::mcp::control::list(
+                &config,
+                &ctx.mcp,
+                &tree,
+                &ctx.status,
+            )))
+        }
+        Call::McpCall {
+            server,
+            tool,
+            arguments,
+        } => crate::mcp::control::call(&ctx.config(), &ctx.mcp, &server, &tool, &arguments)
+            .await
+            .map(Reply::McpCall)
+            .map_err(ControlError::bad_request),
         cron @ (Call::CronList {}
         | Call::CronStatus { .. }
         | Call::CronEnable { .. }

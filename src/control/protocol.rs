@@ -137,6 +137,8 @@ pub enum Reply {
     Channels(ChannelListReply),
     Doctor(DoctorReply),
     Cron(Box<crate::cron::control::CronReply>),
+    McpList(crate::mcp::control::McpListReply),
+    McpCall(crate::mcp::control::McpCallReply),
 }
 
 impl Reply {

@@ -76,7 +76,44 @@ pub fn run(config_path: Option<&Path>) -> Vec<Check> {
     }
     checks.extend(channel_credentials(&config));
     checks.extend(tools(&config));
+    checks.extend(mcp_servers(&config));
     checks
+}
+
+/// Each MCP server starts and lists its tools (`mcp <name>`).
+fn mcp_servers(config: &Config) -> Vec<Check> {
+    if config.mcp.servers.is_empty() {
+        return Vec::new();
+    }
+    let workdir = config
+        .daemon
+        .workdir
+        .clone()
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default();
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return Vec::new();
+    };
+    runtime
+        .block_on(crate::mcp::doctor::run(config, &workdir))
+        .into_iter()
+        .map(|(server, result)| {
+            let name = format!("mcp {server}");
+            match result {
+                Ok(detail) => pass(&name, detail),
+                Err(e) => fail(
+                    &name,
+                    e,
+                    format!(
+                        "fix [mcp.servers.{server}]; run its command by hand to see what it prints"
+                    ),
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Whether each tool a job or channel offers can run (`tool <name>`).

@@ -336,6 +336,7 @@ async fn start_tree(
             cron,
             config: shared.config.clone(),
         }),
+        mcp: shared.mcp.clone(),
         started: shared.started,
         config_path: shared.config_path.clone(),
     });

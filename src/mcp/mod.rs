@@ -4,7 +4,10 @@
 //! agent offers and calls the tools the children publish in the [`McpHub`].
 
 pub mod actor;
+pub mod cli;
 pub mod content;
+pub mod control;
+pub mod doctor;
 pub mod hub;
 pub mod names;
 pub mod session;
