@@ -15,6 +15,10 @@ use std::time::Duration;
 
 /// A refresh of the tool list that takes longer is given up (the old list stays).
 const REFRESH_TIMEOUT: Duration = Duration::from_secs(30);
+/// A session that does not answer `tools/list` within this when checked has ended.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often an HTTP session is checked.
+const KEEPALIVE: Duration = Duration::from_secs(30);
 
 pub struct McpActor;
 
@@ -34,6 +38,9 @@ pub enum McpMsg {
     Ended(String),
     /// `notifications/tools/list_changed`.
     ToolsChanged,
+    /// A call failed below the tool, or it is time for a keepalive: a
+    /// session that does not answer `tools/list` now has ended.
+    Check,
 }
 
 pub struct McpRunning {
@@ -43,6 +50,9 @@ pub struct McpRunning {
     /// Owns the session and the process: aborting it (on drop, also when
     /// `post_stop` is skipped) kills the server.
     _watch: TaskGuard,
+    /// An HTTP session is checked now and then: a server that restarted
+    /// has forgotten it, and nothing else would tell.
+    _keepalive: Option<TaskGuard>,
 }
 
 impl Actor for McpActor {
@@ -80,8 +90,18 @@ impl Actor for McpActor {
         args.status
             .set(format!("{transport}; {} tools offered", tools.len()));
         tracing::info!(mcp = %args.server, tools = tools.len(), "MCP server answered ({transport})");
-        args.hub
-            .publish(&args.server, peer.clone(), tools, args.config.timeout);
+        let trouble = myself.clone();
+        let on_trouble = std::sync::Arc::new(move || {
+            let _ = trouble.send_message(McpMsg::Check);
+        });
+        args.hub.publish(
+            &args.server,
+            peer.clone(),
+            tools,
+            args.config.timeout,
+            on_trouble,
+        );
+        let keepalive = args.config.url.is_some().then(|| keepalive(myself.clone()));
         let watch = TaskGuard::spawn(async move {
             let why = tokio::select! {
                 quit = service.waiting() => format!("the session ended ({quit:?})"),
@@ -101,6 +121,7 @@ impl Actor for McpActor {
             peer,
             cancel: Some(cancel),
             _watch: watch,
+            _keepalive: keepalive,
         })
     }
 
@@ -120,6 +141,7 @@ impl Actor for McpActor {
                 refresh(state).await;
                 Ok(())
             }
+            McpMsg::Check => check(state).await,
         }
     }
 
@@ -142,6 +164,41 @@ impl Drop for McpRunning {
     fn drop(&mut self) {
         self.args.hub.withdraw(&self.args.server);
     }
+}
+
+/// Send [`McpMsg::Check`] every [`KEEPALIVE`].
+fn keepalive(myself: ActorRef<McpMsg>) -> TaskGuard {
+    TaskGuard::spawn(async move {
+        let mut tick = tokio::time::interval(KEEPALIVE);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if myself.send_message(McpMsg::Check).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// Whether the session still answers; `Err` ends the child (it is restarted
+/// with a new session).
+async fn check(state: &mut McpRunning) -> Result<(), ActorProcessingErr> {
+    let server = &state.args.server;
+    let why = match tokio::time::timeout(CHECK_TIMEOUT, state.peer.list_all_tools()).await {
+        Ok(Ok(listed)) => {
+            let tools = session::allowed(server, &state.args.config, listed);
+            state.args.hub.replace_tools(server, tools);
+            return Ok(());
+        }
+        Ok(Err(e)) => format!("the session stopped working ({e})"),
+        Err(_) => format!(
+            "the session stopped answering (no `tools/list` reply within {})",
+            humantime::format_duration(CHECK_TIMEOUT)
+        ),
+    };
+    let why = format!("MCP server `{server}`: {why}");
+    state.args.status.set(format!("failed: {why}"));
+    Err(why.into())
 }
 
 /// List the server's tools again and offer the new list.

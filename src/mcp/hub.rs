@@ -29,12 +29,17 @@ pub struct McpTool {
     pub schema: Value,
 }
 
+/// Told when a call to the server failed below the tool (transport error,
+/// timeout): its child then checks whether the session still answers.
+pub type OnTrouble = Arc<dyn Fn() + Send + Sync>;
+
 /// A server's session, while its child runs.
 #[derive(Clone)]
 struct Session {
     peer: Peer<RoleClient>,
     tools: Vec<McpTool>,
     timeout: Duration,
+    trouble: OnTrouble,
 }
 
 /// Cheap to clone; every clone sees the same servers.
@@ -75,6 +80,7 @@ impl McpHub {
         peer: Peer<RoleClient>,
         tools: Vec<McpTool>,
         timeout: Duration,
+        trouble: OnTrouble,
     ) {
         self.write().insert(
             server.to_string(),
@@ -82,6 +88,7 @@ impl McpHub {
                 peer,
                 tools,
                 timeout,
+                trouble,
             },
         );
     }
@@ -137,14 +144,14 @@ impl McpHub {
         };
         let found = self.read().get(server).and_then(|s| {
             let tool = s.tools.iter().find(|t| t.exposed == exposed)?;
-            Some((s.peer.clone(), tool.name.clone(), s.timeout))
+            Some((s.clone(), tool.name.clone()))
         });
-        let Some((peer, tool, timeout)) = found else {
+        let Some((session, tool)) = found else {
             return ToolOutput::error(format!(
                 "MCP server `{server}` is not running or has no tool `{exposed}` now; try again later"
             ));
         };
-        let out = call_peer(&peer, server, &tool, input, timeout).await;
+        let out = call_peer(&session, server, &tool, input).await;
         self.count(server, &tool, out.is_error);
         out
     }
@@ -157,13 +164,13 @@ impl McpHub {
         tool: &str,
         input: &Value,
     ) -> Result<ToolOutput, String> {
-        let found = self.read().get(server).map(|s| (s.peer.clone(), s.timeout));
-        let Some((peer, timeout)) = found else {
+        let found = self.read().get(server).cloned();
+        let Some(session) = found else {
             return Err(format!(
                 "MCP server `{server}` is not running; `zeroclaw mcp list` shows its state"
             ));
         };
-        let out = call_peer(&peer, server, tool, input, timeout).await;
+        let out = call_peer(&session, server, tool, input).await;
         self.count(server, tool, out.is_error);
         Ok(out)
     }
@@ -183,13 +190,8 @@ fn spec(tool: &McpTool) -> ToolSpec {
     }
 }
 
-async fn call_peer(
-    peer: &Peer<RoleClient>,
-    server: &str,
-    tool: &str,
-    input: &Value,
-    timeout: Duration,
-) -> ToolOutput {
+async fn call_peer(session: &Session, server: &str, tool: &str, input: &Value) -> ToolOutput {
+    let timeout = session.timeout;
     let arguments = match input {
         Value::Object(map) => Some(map.clone()),
         Value::Null => None,
@@ -199,8 +201,16 @@ async fn call_peer(
     };
     let mut params = CallToolRequestParams::new(tool.to_string());
     params.arguments = arguments;
-    match tokio::time::timeout(timeout, peer.call_tool(params)).await {
-        Ok(Ok(result)) => content::output(&result),
+    let out = match tokio::time::timeout(timeout, session.peer.call_tool(params)).await {
+        Ok(Ok(result)) => return content::output(&result),
+        // The server answered with a JSON-RPC error (unknown tool, bad
+        // arguments): the session is fine.
+        Ok(Err(rmcp::ServiceError::McpError(e))) => {
+            return ToolOutput::error(format!(
+                "MCP server `{server}` refused the call to `{tool}`: {}",
+                e.message
+            ));
+        }
         Ok(Err(e)) => ToolOutput::error(format!(
             "MCP server `{server}` failed the call to `{tool}`: {e}"
         )),
@@ -208,5 +218,7 @@ async fn call_peer(
             "MCP server `{server}` did not answer the call to `{tool}` within {}",
             humantime::format_duration(timeout)
         )),
-    }
+    };
+    (session.trouble)();
+    out
 }

@@ -64,3 +64,56 @@ pub fn job(name: &str, tools: &str) -> String {
          tools = {tools}\n"
     )
 }
+
+/// `server-everything` serving Streamable HTTP on 127.0.0.1:`port` (`/mcp`),
+/// run by the test itself; killed when dropped.
+pub struct HttpEverything {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl HttpEverything {
+    /// Start it on a free port.
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        Self::start_on(port)
+    }
+
+    /// Start it on `port`, and wait until it accepts connections.
+    pub fn start_on(port: u16) -> Self {
+        let child = std::process::Command::new("node")
+            .arg(entry("server-everything"))
+            .arg("streamableHttp")
+            .env("PORT", port.to_string())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start node");
+        super::daemon::wait_for(
+            "the HTTP MCP server listening",
+            std::time::Duration::from_secs(20),
+            || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        );
+        Self { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/mcp", self.port)
+    }
+
+    /// Kill it and wait until it is gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for HttpEverything {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,0 +1,80 @@
+//! An MCP server over Streamable HTTP (`server-everything streamableHttp`,
+//! run by the test on 127.0.0.1): its tools reach the model with the
+//! configured headers sent, and when the server goes away and comes back
+//! the child gets a new session and the next call works.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::time::Duration;
+use support::daemon::{Env, wait_for};
+use support::mcp::{self, HttpEverything};
+use support::openai::{self, Step};
+
+const T: Duration = Duration::from_secs(30);
+
+fn call(name: &str, arguments: Value) -> Step {
+    Step::ToolCall {
+        name: name.into(),
+        arguments: arguments.to_string(),
+    }
+}
+
+fn run(env: &Env, job: &str) -> String {
+    let out = env.cli(&["cron", "run", job, "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(v["run"]["status"], "ok", "{v}");
+    v["run"]["output"].as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_tools_reach_the_model_and_survive_a_server_restart() {
+    let mut server = HttpEverything::start();
+    let gpt = openai::Fake::start(vec![
+        call("web__echo", json!({"message": "over http"})),
+        Step::EchoToolResult,
+        call(
+            "web__echo",
+            json!({"message": "after the server came back"}),
+        ),
+        Step::EchoToolResult,
+    ])
+    .await;
+    let env = Env::new(&format!(
+        "{}[mcp.servers.web]\nurl = \"{}\"\ntools = [\"echo\"]\ntimeout = \"5s\"\n\
+         headers = {{ Authorization = \"Bearer ${{MCP_TEST_TOKEN}}\" }}\n{}",
+        mcp::provider(&gpt.base_url),
+        server.url(),
+        mcp::job("http", "[\"mcp:web\"]"),
+    ));
+    let d = env.start_with(&[], |cmd| {
+        cmd.env("MCP_TEST_TOKEN", "t0ken");
+    });
+    wait_for("mcp:web running", T, || {
+        env.child("mcp:web")
+            .is_some_and(|c| c["state"] == "running")
+    });
+    assert!(run(&env, "http").contains("over http"), "{}", d.stderr());
+    let port = server.port;
+    server.kill();
+    let _server = HttpEverything::start_on(port);
+    // The old session is gone with the old process: the child gets a new one.
+    wait_for("the echo working again", T, || {
+        let out = env.cli(&[
+            "mcp",
+            "call",
+            "web",
+            "echo",
+            "--args",
+            r#"{"message": "probe"}"#,
+        ]);
+        out.status.code() == Some(0)
+    });
+    let output = run(&env, "http");
+    assert!(
+        output.contains("after the server came back"),
+        "{output}\n{}",
+        d.stderr()
+    );
+}
