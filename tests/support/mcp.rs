@@ -117,3 +117,20 @@ impl Drop for HttpEverything {
         self.kill();
     }
 }
+
+/// `[mcp.servers.<name>]` running tests/mcp/list-changed.mjs (every tool allowed).
+pub fn list_changed(name: &str) -> String {
+    let script = modules().with_file_name("list-changed.mjs");
+    let sdk = modules().join("@modelcontextprotocol/sdk/package.json");
+    assert!(
+        sdk.is_file(),
+        "{} is missing: run `npm ci --prefix tests/mcp` (`.ci/run` does it)",
+        sdk.display()
+    );
+    format!(
+        "[mcp.servers.{name}]\ncommand = \"node\"\nargs = [\"{script}\"]\n\
+         read_paths = [\"{dir}\"]\ntools = [\"*\"]\n",
+        script = script.display(),
+        dir = modules().with_file_name("").display(),
+    )
+}
