@@ -98,3 +98,57 @@ async fn echo_and_get_sum_results_reach_the_model() {
     let results = tool_results(&gpt, 2);
     assert!(results.iter().any(|r| r.contains("42")), "{results:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_are_summarised_and_errors_and_timeouts_are_tool_errors() {
+    let gpt = openai::Fake::start(vec![
+        call("everything__get-tiny-image", json!({})),
+        call("everything__get-sum", json!({"a": "one", "b": 2})),
+        call(
+            "everything__trigger-long-running-operation",
+            json!({"duration": 20, "steps": 2}),
+        ),
+        Step::EchoToolResult,
+    ])
+    .await;
+    let env = Env::new(&format!(
+        "{}{}{}",
+        mcp::provider(&gpt.base_url),
+        mcp::everything(
+            "everything",
+            "[\"get-tiny-image\", \"get-sum\", \"trigger-long-running-operation\"]",
+            "timeout = \"1s\"",
+        ),
+        mcp::job("mcp", "[\"mcp:everything\"]"),
+    ));
+    let d = env.start_ready(&[]);
+    wait_for("mcp:everything running", T, || running(&env, "mcp:everything"));
+    run(&env, "mcp");
+    let reqs = gpt.requests();
+    assert_eq!(reqs.len(), 4, "{}", d.stderr());
+    let messages = reqs[3].body["messages"].as_array().cloned().unwrap_or_default();
+    let results: Vec<String> = messages
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .filter_map(|m| m["content"].as_str().map(String::from))
+        .collect();
+    assert_eq!(results.len(), 3, "{results:?}");
+    // The image is described, its bytes are not handed to the model.
+    assert!(results[0].contains("[image image/png"), "{}", results[0]);
+    assert!(results[0].len() < 1000, "{}", results[0]);
+    // A result the server marks isError, and a call past `timeout`.
+    assert!(
+        results[1].to_lowercase().contains("error") || results[1].contains("invalid"),
+        "{}",
+        results[1]
+    );
+    assert!(
+        results[2].contains("did not answer the call to `trigger-long-running-operation` within 1s"),
+        "{}",
+        results[2]
+    );
+    // A slow tool is not a dead server: the child was not restarted.
+    let c = env.child("mcp:everything").unwrap_or_default();
+    assert_eq!(c["state"], "running", "{c}");
+    assert_eq!(c["restarts"], 0, "{c}");
+}
