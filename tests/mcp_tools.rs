@@ -122,11 +122,16 @@ async fn images_are_summarised_and_errors_and_timeouts_are_tool_errors() {
         mcp::job("mcp", "[\"mcp:everything\"]"),
     ));
     let d = env.start_ready(&[]);
-    wait_for("mcp:everything running", T, || running(&env, "mcp:everything"));
+    wait_for("mcp:everything running", T, || {
+        running(&env, "mcp:everything")
+    });
     run(&env, "mcp");
     let reqs = gpt.requests();
     assert_eq!(reqs.len(), 4, "{}", d.stderr());
-    let messages = reqs[3].body["messages"].as_array().cloned().unwrap_or_default();
+    let messages = reqs[3].body["messages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let results: Vec<String> = messages
         .iter()
         .filter(|m| m["role"] == "tool")
@@ -143,7 +148,8 @@ async fn images_are_summarised_and_errors_and_timeouts_are_tool_errors() {
         results[1]
     );
     assert!(
-        results[2].contains("did not answer the call to `trigger-long-running-operation` within 1s"),
+        results[2]
+            .contains("did not answer the call to `trigger-long-running-operation` within 1s"),
         "{}",
         results[2]
     );
