@@ -158,3 +158,37 @@ async fn images_are_summarised_and_errors_and_timeouts_are_tool_errors() {
     assert_eq!(c["state"], "running", "{c}");
     assert_eq!(c["restarts"], 0, "{c}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shell_call_does_not_reap_a_running_server() {
+    // The shell tool kills every process it did not start once a command
+    // ends (its orphan sweep): a server is not one of those.
+    let gpt = openai::Fake::start(vec![
+        call("shell", json!({"command": "echo from the shell"})),
+        call("everything__echo", json!({"message": "server still here"})),
+        Step::EchoToolResult,
+    ])
+    .await;
+    let workdir = tempfile::tempdir().unwrap();
+    let env = Env::new(&format!(
+        "{}[tools.shell]\nallowed_commands = [\"echo\"]\nworkdir = \"{}\"\n{}{}",
+        mcp::provider(&gpt.base_url),
+        workdir.path().display(),
+        mcp::everything("everything", "[\"echo\"]", ""),
+        mcp::job("both", "[\"shell\", \"mcp:everything\"]"),
+    ));
+    let d = env.start_ready(&[]);
+    wait_for("mcp:everything running", T, || {
+        running(&env, "mcp:everything")
+    });
+    let output = run(&env, "both");
+    assert!(
+        output.contains("server still here"),
+        "{output}\n{}",
+        d.stderr()
+    );
+    let results = tool_results(&gpt, 2);
+    assert!(results[0].contains("from the shell"), "{results:?}");
+    let c = env.child("mcp:everything").unwrap_or_default();
+    assert_eq!(c["restarts"], 0, "{c}");
+}
