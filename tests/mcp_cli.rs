@@ -163,3 +163,38 @@ fn config_check_refuses_unknown_servers_and_tools_not_allowed() {
     assert!(text.contains("not both"), "{text}");
     assert!(text.contains("set `command`"), "{text}");
 }
+
+#[test]
+fn reload_adds_changes_and_removes_servers() {
+    let env = Env::new("");
+    let _d = env.start_ready(&[]);
+    env.write_config(&mcp::everything("everything", "[\"echo\"]", ""));
+    let out = env.cli(&["reload", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    wait_for("mcp:everything added and running", T, || {
+        env.child("mcp:everything")
+            .is_some_and(|c| c["state"] == "running")
+    });
+    // Allowing another tool restarts the child with the new list.
+    env.write_config(&mcp::everything(
+        "everything",
+        "[\"echo\", \"get-sum\"]",
+        "",
+    ));
+    let out = env.cli(&["reload", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    wait_for("the new tool offered", T, || {
+        let v = json_of(&env.cli(&["mcp", "list", "--json"]));
+        v["servers"][0]["tools"]
+            .as_array()
+            .is_some_and(|t| t.len() == 2)
+    });
+    env.write_config("");
+    let out = env.cli(&["reload", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    wait_for("mcp:everything removed", T, || {
+        env.child("mcp:everything").is_none()
+    });
+    let v = json_of(&env.cli(&["mcp", "list", "--json"]));
+    assert_eq!(v["servers"], serde_json::json!([]), "{v}");
+}
