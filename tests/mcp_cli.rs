@@ -156,12 +156,15 @@ fn config_check_refuses_unknown_servers_and_tools_not_allowed() {
     let env = Env::new(
         "[mcp.servers.\"a.b\"]\ncommand = \"x\"\ntools = [\"*\"]\n\
          [mcp.servers.both]\ncommand = \"x\"\nurl = \"http://127.0.0.1:1/mcp\"\ntools = [\"*\"]\n\
-         [mcp.servers.neither]\ntools = [\"*\"]\n",
+         [mcp.servers.neither]\ntools = [\"*\"]\n\
+         [mcp.servers.partial]\nurl = \"http://127.0.0.1:1/mcp\"\ntools = [\"*\"]\n\
+         headers = { Authorization = \"Bearer ${TOKEN}\" }\n",
     );
     let text = output_text(&env.cli(&["config", "check"]));
     assert!(text.contains("cannot be part of a tool name"), "{text}");
     assert!(text.contains("not both"), "{text}");
     assert!(text.contains("set `command`"), "{text}");
+    assert!(text.contains("only when it is the whole value"), "{text}");
 }
 
 #[test]

@@ -43,13 +43,13 @@ async fn http_tools_reach_the_model_and_survive_a_server_restart() {
     .await;
     let env = Env::new(&format!(
         "{}[mcp.servers.web]\nurl = \"{}\"\ntools = [\"echo\"]\ntimeout = \"5s\"\n\
-         headers = {{ Authorization = \"Bearer ${{MCP_TEST_TOKEN}}\" }}\n{}",
+         headers = {{ Authorization = \"${{MCP_TEST_AUTH}}\" }}\n{}",
         mcp::provider(&gpt.base_url),
         server.url(),
         mcp::job("http", "[\"mcp:web\"]"),
     ));
     let d = env.start_with(&[], |cmd| {
-        cmd.env("MCP_TEST_TOKEN", "t0ken");
+        cmd.env("MCP_TEST_AUTH", "Bearer t0ken");
     });
     wait_for("mcp:web running", T, || {
         env.child("mcp:web")
@@ -76,5 +76,54 @@ async fn http_tools_reach_the_model_and_survive_a_server_restart() {
         output.contains("after the server came back"),
         "{output}\n{}",
         d.stderr()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_are_sent_and_a_refusing_server_is_a_clear_failed_start() {
+    use axum::http::{HeaderMap, StatusCode};
+    use std::sync::{Arc, Mutex};
+    // An endpoint that refuses every request, recording the headers it got.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let record = seen.clone();
+    let app = axum::Router::new().route(
+        "/mcp",
+        axum::routing::any(move |headers: HeaderMap| {
+            let record = record.clone();
+            async move {
+                if let Some(v) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
+                    record.lock().unwrap().push(v.to_string());
+                }
+                (StatusCode::FORBIDDEN, "no entry")
+            }
+        }),
+    );
+    let base = support::scripted::serve(app).await;
+    let env = Env::new(&format!(
+        "[mcp.servers.refusing]\nurl = \"{base}/mcp\"\ntools = [\"*\"]\nstart_timeout = \"5s\"\n\
+         headers = {{ Authorization = \"${{MCP_TEST_AUTH}}\" }}\n\
+         [supervisor.children.\"mcp:refusing\"]\nrestart_sec = \"1h\"\n"
+    ));
+    let d = env.start_with(&[], |cmd| {
+        cmd.env("MCP_TEST_AUTH", "Bearer t0ken");
+    });
+    let mut message = String::new();
+    wait_for("mcp:refusing in backoff", T, || {
+        let c = env.child("mcp:refusing").unwrap_or_default();
+        message = c["last_exit"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        c["state"] == "backoff"
+    });
+    assert!(
+        message.contains("`initialize` at") && message.contains("/mcp"),
+        "{message}\n{}",
+        d.stderr()
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        !seen.is_empty() && seen.iter().all(|v| v == "Bearer t0ken"),
+        "{seen:?}"
     );
 }

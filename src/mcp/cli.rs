@@ -10,6 +10,9 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use std::time::Duration;
 
+/// How long `mcp call` waits when the config cannot tell the server's timeout.
+const FALLBACK_TIMEOUT: Duration = Duration::from_secs(600);
+
 #[derive(Debug, clap::Subcommand)]
 pub enum McpCommand {
     /// Configured servers with their state and the tools they offer now.
@@ -30,8 +33,11 @@ pub enum McpCommand {
 }
 
 pub fn run(global: &Global, command: McpCommand) -> anyhow::Result<u8> {
-    let config = crate::config::load(global.config.as_deref())?.config;
-    let socket = config.control_socket();
+    // The daemon's config may hold secrets from an environment this shell
+    // lacks: find the socket leniently, as `status` does.
+    let located = crate::control::locate::locate(global.config.as_deref());
+    located.warn();
+    let socket = located.socket.clone();
     match command {
         McpCommand::List { json } => {
             let reply = client::call_as::<McpListReply>(&socket, &Call::McpList {});
@@ -49,12 +55,14 @@ pub fn run(global: &Global, command: McpCommand) -> anyhow::Result<u8> {
                 arguments.is_object(),
                 "--args must be a JSON object, e.g. '{{\"a\": 1}}'"
             );
-            // The server's own timeout, and some time for the socket.
-            let timeout = config
-                .mcp
-                .servers
-                .get(&server)
-                .map_or(Duration::from_secs(60), |s| s.timeout)
+            // The server's own timeout (the daemon enforces it), and some
+            // time for the socket.
+            let timeout = located
+                .config
+                .as_ref()
+                .ok()
+                .and_then(|c| c.mcp.servers.get(&server))
+                .map_or(FALLBACK_TIMEOUT, |s| s.timeout)
                 + Duration::from_secs(5);
             let call = Call::McpCall {
                 server,

@@ -77,3 +77,40 @@ impl Component for Mcp {
         old.mcp.servers.get(server) != new.mcp.servers.get(server)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::McpServerConfig;
+
+    #[test]
+    fn one_child_per_server_restarted_only_when_its_table_changes() {
+        let mcp = Mcp::new(McpHub::default(), &StatusBoard::new(), std::env::temp_dir());
+        let mut old = Config::default();
+        for name in ["a", "b"] {
+            old.mcp.servers.insert(
+                name.into(),
+                McpServerConfig {
+                    command: Some("x".into()),
+                    ..Default::default()
+                },
+            );
+        }
+        assert_eq!(
+            mcp.children(&old),
+            vec![ChildName::mcp("a"), ChildName::mcp("b")]
+        );
+        let mut new = old.clone();
+        if let Some(b) = new.mcp.servers.get_mut("b") {
+            b.tools = vec!["*".into()];
+        }
+        assert!(!mcp.restart_needed(&ChildName::mcp("a"), &old, &new));
+        assert!(mcp.restart_needed(&ChildName::mcp("b"), &old, &new));
+        let spec = mcp.spec(&ChildName::mcp("a"), &new, RestartPolicy::default());
+        assert_eq!(spec.map(|s| s.name), Some("mcp:a".to_string()));
+        assert!(
+            mcp.spec(&ChildName::mcp("gone"), &new, RestartPolicy::default())
+                .is_none()
+        );
+    }
+}

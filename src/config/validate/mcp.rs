@@ -55,6 +55,22 @@ pub(super) fn servers(config: &Config, f: &mut Findings) {
                 );
             }
         }
+        for (key, value) in s.headers.iter().chain(&s.env) {
+            if value.expose().contains("${") {
+                f.error(
+                    at(if s.headers.contains_key(key) {
+                        "headers"
+                    } else {
+                        "env"
+                    }),
+                    format!(
+                        "`{key}`: `${{VAR}}` is read from the environment only when it is the \
+                         whole value; put the whole value in the variable (e.g. \
+                         `{key} = \"${{MY_{key}}}\"` with MY_{key}=\"Bearer ...\")"
+                    ),
+                );
+            }
+        }
         if s.start_timeout > MAX_START || s.start_timeout.is_zero() {
             f.error(
                 at("start_timeout"),
