@@ -10,7 +10,7 @@
 //! finished with it, so one cut off mid-answer is answered by the next
 //! start; one that crashed the worker [`MAX_STRIKES`] times is dropped with
 //! a log line, so a poisonous event cannot fail the channel for good. See
-//! "Channels" in `docs/architecture.md`.
+//! "What a component keeps across restarts" in `docs/architecture.md`.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
