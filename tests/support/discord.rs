@@ -312,6 +312,19 @@ async fn serve(fake: FakeDiscord, mut socket: WebSocket) {
         return;
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Cmd>();
+    session(&fake, &mut socket, &tx, &mut rx).await;
+    leave(&fake, &tx, &mut rx);
+}
+
+/// What a connection lived for: commands out, the client's payloads in.
+async fn session(
+    fake: &FakeDiscord,
+    socket: &mut WebSocket,
+    tx: &mpsc::UnboundedSender<Cmd>,
+    rx: &mut mpsc::UnboundedReceiver<Cmd>,
+) {
+    let fake = fake.clone();
+    let mut socket = socket;
     loop {
         tokio::select! {
             cmd = rx.recv() => {
@@ -410,6 +423,27 @@ fn attach(fake: &FakeDiscord, tx: &mpsc::UnboundedSender<Cmd>) {
         for cmd in std::mem::take(&mut s.queued) {
             let _ = tx.send(cmd);
         }
+    });
+}
+
+/// The connection is gone: commands that were sent to it and not carried
+/// out yet go back to the front of the queue (Discord does not lose an
+/// event because a socket died before it was written; dispatches written
+/// and not read are in the log for RESUME).
+fn leave(
+    fake: &FakeDiscord,
+    tx: &mpsc::UnboundedSender<Cmd>,
+    rx: &mut mpsc::UnboundedReceiver<Cmd>,
+) {
+    fake.with(|s| {
+        if s.conn.as_ref().is_some_and(|c| c.same_channel(tx)) {
+            s.conn = None;
+        }
+        let mut left: Vec<Cmd> = std::iter::from_fn(|| rx.try_recv().ok())
+            .filter(|c| !matches!(c, Cmd::Drop | Cmd::Close(_)))
+            .collect();
+        left.append(&mut s.queued);
+        s.queued = left;
     });
 }
 
