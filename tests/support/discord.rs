@@ -323,42 +323,40 @@ async fn session(
     tx: &mpsc::UnboundedSender<Cmd>,
     rx: &mut mpsc::UnboundedReceiver<Cmd>,
 ) {
-    let fake = fake.clone();
-    let mut socket = socket;
     loop {
         tokio::select! {
             cmd = rx.recv() => {
                 let Some(cmd) = cmd else { return };
                 match cmd {
                     Cmd::Dispatch(t, d) => {
-                        let payload = log_dispatch(&fake, t, d);
-                        if !send(&mut socket, payload).await { return; }
+                        let payload = log_dispatch(fake, t, d);
+                        if !send(socket, payload).await { return; }
                     }
                     Cmd::LostDispatch(t, d) => {
-                        log_dispatch(&fake, t, d);
-                        detach(&fake, &tx);
+                        log_dispatch(fake, t, d);
+                        detach(fake, tx);
                         return;
                     }
-                    Cmd::Raw(v) => { if !send(&mut socket, v).await { return; } }
+                    Cmd::Raw(v) => { if !send(socket, v).await { return; } }
                     Cmd::Close(code) => {
                         let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: "fake close".into() }))).await;
-                        detach(&fake, &tx);
+                        detach(fake, tx);
                         return;
                     }
-                    Cmd::Drop => { detach(&fake, &tx); return; }
+                    Cmd::Drop => { detach(fake, tx); return; }
                 }
             }
             incoming = socket.recv() => {
                 let text = match incoming {
                     Some(Ok(Message::Text(t))) => t,
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => { detach(&fake, &tx); return; }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => { detach(fake, tx); return; }
                     _ => continue,
                 };
                 let Ok(p) = serde_json::from_str::<Value>(text.as_str()) else { continue };
                 match p["op"].as_u64() {
                     Some(1) => {
                         let ack = fake.with(|s| { s.heartbeats += 1; !s.withhold_acks });
-                        if ack && !send(&mut socket, json!({"op": 11})).await { return; }
+                        if ack && !send(socket, json!({"op": 11})).await { return; }
                     }
                     Some(2) => {
                         fake.with(|s| s.identifies.push(p["d"].clone()));
@@ -373,8 +371,8 @@ async fn session(
                             "user": {"id": BOT_ID, "username": "zeroclaw", "bot": true},
                             "guilds": []
                         }});
-                        if !send(&mut socket, ready).await { return; }
-                        attach(&fake, &tx);
+                        if !send(socket, ready).await { return; }
+                        attach(fake, tx);
                     }
                     Some(6) => {
                         let session = p["d"]["session_id"].as_str().unwrap_or_default().to_string();
@@ -390,11 +388,11 @@ async fn session(
                             missed
                         });
                         for e in missed {
-                            if !send(&mut socket, e).await { return; }
+                            if !send(socket, e).await { return; }
                         }
                         let s = fake.with(|s| { s.seq += 1; s.seq });
-                        if !send(&mut socket, json!({"op": 0, "t": "RESUMED", "s": s, "d": {}})).await { return; }
-                        attach(&fake, &tx);
+                        if !send(socket, json!({"op": 0, "t": "RESUMED", "s": s, "d": {}})).await { return; }
+                        attach(fake, tx);
                     }
                     _ => {}
                 }
