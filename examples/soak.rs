@@ -655,10 +655,11 @@ async fn soak(bin: PathBuf, duration: Duration) -> Res<()> {
                         }
                     }
                 }
-                // Faults. A poll fault is "the next poll fails", never a
+                // Faults. A call fault is "the next call fails", never a
                 // growing debt: faults that pile up while the channel backs
-                // off would model a service failing N calls in a row where N
-                // grows with the client's patience, which no service does.
+                // off (or waits out an outage) would model a service failing
+                // N calls in a row where N grows with the client's patience,
+                // which no service does.
                 if chance(60) {
                     fakes.tg.with(|s| s.fail_polls = s.fail_polls.max(1));
                     fault("telegram getUpdates 502");
@@ -668,7 +669,9 @@ async fn soak(bin: PathBuf, duration: Duration) -> Res<()> {
                     fault("telegram getUpdates dropped");
                 }
                 if chance(60) {
-                    fakes.tg.with(|s| s.rate_limit_sends += 1);
+                    fakes
+                        .tg
+                        .with(|s| s.rate_limit_sends = s.rate_limit_sends.max(1));
                     fault("telegram sendMessage 429");
                 }
                 if chance(40) {
@@ -676,11 +679,13 @@ async fn soak(bin: PathBuf, duration: Duration) -> Res<()> {
                     fault("discord socket dropped");
                 }
                 if chance(60) {
-                    fakes.dc.with(|s| s.rate_limit_posts += 1);
+                    fakes
+                        .dc
+                        .with(|s| s.rate_limit_posts = s.rate_limit_posts.max(1));
                     fault("discord post 429");
                 }
                 if chance(30) {
-                    fakes.dc.with(|s| s.fail_posts += 1);
+                    fakes.dc.with(|s| s.fail_posts = s.fail_posts.max(1));
                     fault("discord post 502");
                 }
                 if withhold_until.is_some_and(|t| Instant::now() > t) {
@@ -701,11 +706,13 @@ async fn soak(bin: PathBuf, duration: Duration) -> Res<()> {
                     fault("slack disconnect frame");
                 }
                 if chance(60) {
-                    fakes.sl.with(|s| s.rate_limit_posts += 1);
+                    fakes
+                        .sl
+                        .with(|s| s.rate_limit_posts = s.rate_limit_posts.max(1));
                     fault("slack post 429");
                 }
                 if chance(20) {
-                    fakes.sl.with(|s| s.fail_opens += 1);
+                    fakes.sl.with(|s| s.fail_opens = s.fail_opens.max(1));
                     fault("slack connections.open 500");
                 }
             }

@@ -49,6 +49,7 @@ async fn spawn_with(ctx: &Ctx, watch: &Watch, slot: SessionSlot) -> ActorRef<Cha
         DiscordArgs {
             deps: ctx.channel_deps(ChannelKind::Discord),
             keep: slot,
+            backlog: Default::default(),
         },
         watch.watcher.get_cell(),
     )

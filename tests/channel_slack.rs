@@ -48,6 +48,7 @@ async fn spawn_seen(ctx: &Ctx, watch: &Watch, seen: SeenEvents) -> ActorRef<Chan
         SlackArgs {
             deps: ctx.channel_deps(ChannelKind::Slack),
             keep: seen,
+            backlog: Default::default(),
         },
         watch.watcher.get_cell(),
     )

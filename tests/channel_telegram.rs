@@ -54,6 +54,7 @@ async fn spawn(ctx: &Ctx, watch: &Watch) -> ActorRef<ChannelMsg> {
         TelegramArgs {
             deps: ctx.channel_deps(ChannelKind::Telegram),
             keep: (),
+            backlog: Default::default(),
         },
         watch.watcher.get_cell(),
     )

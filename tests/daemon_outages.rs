@@ -253,3 +253,59 @@ async fn black_holed_poll_is_abandoned_and_activity_is_shown() {
         "{c}"
     );
 }
+
+/// What a channel accepted outlives a restart of it: the worker is stuck
+/// answering (every post fails with a 502) when `zeroclaw restart` stops
+/// it; Discord never sends those dispatches again (the new start RESUMEs
+/// after them), so only the channel's backlog can still answer them — once
+/// each, in order, when posting works again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_messages_accepted_before_a_restart_are_answered_after_it_once() {
+    let fake = FakeDiscord::start().await;
+    let env = Env::new(&base(&format!(
+        "[channel.discord]\nbot_token = \"{}\"\napi_base = \"{}\"\ngateway_url = \"{}\"\n",
+        support::discord::TOKEN,
+        fake.api_base(),
+        fake.gateway_url()
+    )));
+    let d = env.start_ready(&[]);
+    wait_for("connected", T, || fake.with(|s| !s.identifies.is_empty()));
+    fake.with(|s| s.fail_posts = u32::MAX);
+    for text in ["one", "two", "three"] {
+        fake.push_message(Some("201"), "101", "7", false, text);
+    }
+    wait_for("the worker stuck on its first answer", T, || {
+        env.child("channel:discord").is_some_and(|c| {
+            c["detail"]
+                .as_str()
+                .is_some_and(|s| s.contains("could not answer"))
+        })
+    });
+    let out = env.cli(&["restart", "channel:discord"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_for("the new start resumed", T, || {
+        fake.with(|s| !s.resumes.is_empty())
+    });
+    fake.with(|s| s.fail_posts = 0);
+    wait_for("the accepted messages answered", T, || {
+        fake.sent().len() >= 3
+    });
+    fake.push_message(Some("201"), "101", "7", false, "after");
+    wait_for("the reply after the restart", T, || fake.sent().len() >= 4);
+    let texts: Vec<String> = fake.sent().into_iter().map(|(_, t)| t).collect();
+    assert_eq!(
+        texts,
+        ["echo: one", "echo: two", "echo: three", "echo: after"],
+        "every accepted message answered exactly once, in order: {}",
+        d.stderr()
+    );
+    assert_eq!(
+        fake.with(|s| s.identifies.len()),
+        1,
+        "resumed, not identified"
+    );
+}

@@ -6,6 +6,7 @@
 //! to being stopped.
 
 use super::ChannelError;
+use super::backlog::Backlog;
 use super::deps::ChannelDeps;
 use super::lifecycle;
 use super::msg::ChannelMsg;
@@ -17,13 +18,12 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use zeroclaw_actors::{ChildSpec, RestartPolicy};
 
 /// Events accepted but not answered yet; more are refused with a log line
 /// (the services retry or redeliver what they see fail).
-const QUEUE: usize = 256;
+pub(super) const QUEUE: usize = 256;
 
 /// The actor of the channel for service `P`.
 pub struct ChannelActor<P>(PhantomData<fn() -> P>);
@@ -40,26 +40,32 @@ impl<P> Default for ChannelActor<P> {
 pub struct ChannelArgs<P: Platform> {
     pub deps: ChannelDeps,
     pub keep: P::Keep,
+    /// What earlier starts accepted and did not finish.
+    pub backlog: Backlog<P::Event>,
 }
 
 pub struct ChannelState<P: Platform> {
     deps: ChannelDeps,
     platform: Arc<P>,
-    /// Where webhook events go; `None` once the channel stops taking work.
-    events: Option<mpsc::Sender<P::Event>>,
+    /// Where accepted events wait for the worker; outlives this start.
+    events: Backlog<P::Event>,
+    /// Whether webhook events are still taken (not once stopping).
+    taking: bool,
     deliveries: JoinSet<()>,
     /// The worker first (see [`drain`]), then the receiver.
     tasks: Vec<TaskGuard>,
 }
 
 /// The child spec of the channel for `P`: every (re)start gets the same
-/// [`Platform::Keep`].
+/// [`Platform::Keep`] and the same [`Backlog`].
 pub fn child_spec<P: Platform>(deps: ChannelDeps, policy: RestartPolicy) -> ChildSpec {
     let keep = P::Keep::default();
+    let backlog = Backlog::default();
     ChildSpec::actor(P::CHILD, policy, move || {
         let args = ChannelArgs::<P> {
             deps: deps.clone(),
             keep: keep.clone(),
+            backlog: backlog.clone(),
         };
         (ChannelActor::<P>::default(), args)
     })
@@ -75,18 +81,27 @@ impl<P: Platform> Actor for ChannelActor<P> {
         myself: ActorRef<ChannelMsg>,
         args: ChannelArgs<P>,
     ) -> Result<ChannelState<P>, ActorProcessingErr> {
-        let ChannelArgs { deps, keep } = args;
+        let ChannelArgs {
+            deps,
+            keep,
+            backlog,
+        } = args;
         let config = deps.config();
         let section = P::Config::of(&config).ok_or(ChannelError::NotConfigured(P::NAME))?;
         let platform = Arc::new(P::open(section, &config, keep).map_err(ChannelError::Http)?);
-        let (events, rx) = mpsc::channel(QUEUE);
         let tools = section.tools().to_vec();
         let worker = report_panic(
-            worker::run(platform.clone(), deps.clone(), tools, rx, myself.clone()),
+            worker::run(
+                platform.clone(),
+                deps.clone(),
+                tools,
+                backlog.clone(),
+                myself.clone(),
+            ),
             "worker",
-            crashed(myself.clone()),
+            worker_crashed(myself.clone(), backlog.clone()),
         );
-        let link = Link::new::<P>(events.clone(), deps.clone());
+        let link = Link::new::<P>(backlog.clone(), deps.clone());
         let receiver = report_panic(
             receive(platform.clone(), link, myself.clone()),
             "receiver",
@@ -95,7 +110,8 @@ impl<P: Platform> Actor for ChannelActor<P> {
         Ok(ChannelState {
             deps,
             platform,
-            events: Some(events),
+            events: backlog,
+            taking: true,
             deliveries: JoinSet::new(),
             tasks: vec![TaskGuard::spawn(worker), TaskGuard::spawn(receiver)],
         })
@@ -217,26 +233,44 @@ fn crashed(actor: ActorRef<ChannelMsg>) -> impl FnOnce(String) {
     }
 }
 
+/// A panicking worker: the event it was on gets a strike (see
+/// [`Backlog::strike`]), then the actor is told as for any crash.
+fn worker_crashed<E: Send + Sync + 'static>(
+    actor: ActorRef<ChannelMsg>,
+    backlog: Backlog<E>,
+) -> impl FnOnce(String) {
+    move |reason| {
+        if backlog.strike() {
+            tracing::error!(
+                "the event the worker was answering was dropped: it crashed the worker {} times",
+                super::backlog::MAX_STRIKES
+            );
+        }
+        crashed(actor)(reason)
+    }
+}
+
 /// A webhook event from the gateway, queued for the worker.
 fn push<P: Platform>(state: &mut ChannelState<P>, event: Pushed) {
     state.deps.touch();
     let Some(event) = state.platform.pushed(event) else {
         return;
     };
-    let queued = state
-        .events
-        .as_ref()
-        .is_some_and(|q| q.try_send(event).is_ok());
-    if !queued {
+    if !(state.taking && state.events.offer(event)) {
         tracing::warn!("{}: event queue full, event dropped", P::NAME);
     }
 }
 
 /// Stop receiving, then let the worker answer what was already accepted
-/// (bounded by [`DRAIN_LIMIT`]): a Discord event or an acknowledged Slack
-/// envelope is never sent again.
+/// (bounded by [`DRAIN_LIMIT`]; the rest waits for the next start).
 async fn finish_accepted<P: Platform>(state: &mut ChannelState<P>) {
-    // With the receiver gone, this was the last sender of the queue.
-    state.events = None;
-    drain(&mut state.tasks, &mut state.deliveries, DRAIN_LIMIT).await;
+    state.taking = false;
+    let backlog = state.events.clone();
+    drain(
+        &mut state.tasks,
+        &mut state.deliveries,
+        DRAIN_LIMIT,
+        backlog.drained(),
+    )
+    .await;
 }

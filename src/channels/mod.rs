@@ -33,6 +33,7 @@
 
 pub mod actor;
 pub mod answer;
+pub mod backlog;
 pub mod call;
 pub mod cli;
 pub mod deliver;

@@ -4,6 +4,7 @@
 //! means for the channel, the status detail) is [`super::actor`], the same
 //! for every service.
 
+use super::backlog::Backlog;
 use super::deps::ChannelDeps;
 use crate::config::{Config, DiscordConfig, SlackConfig, TelegramConfig};
 use std::fmt::Display;
@@ -11,7 +12,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// What an error of a service's API means for the channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,7 +184,7 @@ pub trait Platform: Sized + Send + Sync + 'static {
 /// The receiver's end of a channel: hands events to the worker and says
 /// what `status` shows.
 pub struct Link<E> {
-    events: mpsc::Sender<E>,
+    events: Backlog<E>,
     deps: ChannelDeps,
     name: &'static str,
     /// Set once this attempt completed work (a poll, an event, a frame).
@@ -202,8 +202,8 @@ impl<E> Clone for Link<E> {
     }
 }
 
-impl<E: Send> Link<E> {
-    pub(super) fn new<P: Platform>(events: mpsc::Sender<E>, deps: ChannelDeps) -> Self {
+impl<E: Send + Sync + 'static> Link<E> {
+    pub(super) fn new<P: Platform>(events: Backlog<E>, deps: ChannelDeps) -> Self {
         Self {
             events,
             deps,
@@ -243,15 +243,21 @@ impl<E: Send> Link<E> {
     /// Hand an event to the worker without waiting; a full queue drops it
     /// with a log line.
     pub fn offer(&self, event: E) {
-        if self.events.try_send(event).is_err() {
+        if !self.events.offer(event) {
             tracing::warn!("{}: event queue full, event dropped", self.name);
         }
     }
 
-    /// Hand an event to the worker, waiting for room; `false` when the
-    /// worker is gone.
-    pub async fn send(&self, event: E) -> bool {
-        self.events.send(event).await.is_ok()
+    /// Hand an event to the worker, waiting for room.
+    pub async fn send(&self, event: E) {
+        self.events.push(event).await;
+    }
+
+    /// The events accepted (by this start or an earlier one) and not
+    /// finished with yet, oldest first: the worker answers them before
+    /// anything received now.
+    pub fn pending(&self) -> Vec<Arc<E>> {
+        self.events.pending()
     }
 }
 

@@ -15,21 +15,26 @@ pub const DRAIN_LIMIT: Duration = Duration::from_secs(4);
 pub use crate::task::TaskGuard;
 
 /// On a graceful stop (`restart <child>`, shutdown): stop taking new work by
-/// ending every task but the first (the worker: its queue closes once the
-/// other senders are gone), then give the worker and in-flight deliveries up
-/// to `limit` to finish what was already accepted. A Discord event or an
-/// acknowledged Slack envelope is never sent again, so aborting it here would
-/// lose the message (found by `benches/soak.sh`).
-pub async fn drain(tasks: &mut Vec<TaskGuard>, deliveries: &mut JoinSet<()>, limit: Duration) {
+/// ending every task but the first (the worker), then give the worker until
+/// `finished` (its backlog is empty) and in-flight deliveries until they end,
+/// up to `limit` in all; then the worker is ended too. What it did not get
+/// to stays in the channel's backlog for the next start (see
+/// `channels::backlog`), so a restart loses nothing the service will not
+/// send again (found by `benches/soak.sh`).
+pub async fn drain(
+    tasks: &mut Vec<TaskGuard>,
+    deliveries: &mut JoinSet<()>,
+    limit: Duration,
+    finished: impl Future<Output = ()>,
+) {
     let worker = (!tasks.is_empty()).then(|| tasks.remove(0));
     tasks.clear();
     let _ = tokio::time::timeout(limit, async {
-        if let Some(worker) = worker {
-            worker.join().await;
-        }
+        finished.await;
         while deliveries.join_next().await.is_some() {}
     })
     .await;
+    drop(worker);
 }
 
 /// Run `task`; when it panics, hand `crashed` why. A tokio task that panics

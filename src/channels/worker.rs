@@ -2,6 +2,7 @@
 //! a time and in arrival order, whatever the service.
 
 use super::answer::answer;
+use super::backlog::Backlog;
 use super::deps::ChannelDeps;
 use super::msg::ChannelMsg;
 use super::platform::{Fault, Platform, Triage};
@@ -9,15 +10,15 @@ use backon::BackoffBuilder;
 use ractor::ActorRef;
 use std::collections::HashSet;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
-/// Answer events until the queue closes (the channel stops) or the
+/// Answer events, oldest first, until the actor ends this task (the channel
+/// stops; what is left stays in the backlog for the next start) or the
 /// connection is lost / the credential rejected (then tell the actor).
 pub async fn run<P: Platform>(
     platform: Arc<P>,
     deps: ChannelDeps,
     tools: Vec<String>,
-    mut events: mpsc::Receiver<P::Event>,
+    events: Backlog<P::Event>,
     actor: ActorRef<ChannelMsg>,
 ) {
     let mut worker = Worker {
@@ -26,13 +27,16 @@ pub async fn run<P: Platform>(
         tools: &tools,
         warned: HashSet::new(),
     };
-    while let Some(event) = events.recv().await {
+    loop {
+        let event = events.next().await;
         if let Err(fault) = worker.handle(&event).await {
+            events.done(&event);
             // The actor may be gone already; then there is no one left to tell.
             let _ = actor.send_message(fault.into());
             return;
         }
         platform.finished(&event).await;
+        events.done(&event);
     }
 }
 

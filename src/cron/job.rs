@@ -21,6 +21,10 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, MessagingErr, RpcReplyPort};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// The error of a run whose job actor stopped while it ran.
+const STOPPED_DURING_RUN: &str =
+    "the job was stopped during this run (reload, restart or shutdown)";
+
 /// Messages a job actor accepts.
 pub enum JobMsg {
     /// The timer for `scheduled` went off (internal).
@@ -316,6 +320,9 @@ impl Actor for JobActor {
                 .store()
                 .call(move |s| {
                     s.atomically(|s| {
+                        // A run of the previous start whose record landed
+                        // after that start's stop (see `post_stop`).
+                        s.interrupt_running(&id, now, STOPPED_DURING_RUN)?;
                         let enabled = s.override_for(&id)?.unwrap_or(config_enabled);
                         let anchor = s.anchor(&id)?;
                         // Nothing is owed for the time a job spends disabled.
@@ -440,21 +447,16 @@ impl Actor for JobActor {
         state.timer = None;
         let now = Utc::now();
         let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
-        let interrupted = state.running.take().and_then(|r| r.run_id);
+        // Dropping the run aborts its task; its `running` row may exist
+        // before this actor heard the run's id, so it is found by job.
+        let interrupted = state.running.take().is_some();
         let enabled = state.enabled;
         let res = state
             .env
             .store()
             .call(move |s| {
-                if let Some(run) = interrupted {
-                    s.finish_run(
-                        run,
-                        now,
-                        RunStatus::Interrupted,
-                        None,
-                        Some("the job was stopped during this run (reload, restart or shutdown)"),
-                        0,
-                    )?;
+                if interrupted {
+                    s.interrupt_running(&id, now, STOPPED_DURING_RUN)?;
                 }
                 if !enabled {
                     s.set_anchor(&id, &name, now)?;

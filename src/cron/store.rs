@@ -185,6 +185,23 @@ impl Store {
         )?)
     }
 
+    /// Runs of one job left `running` by an actor that is gone (stopped
+    /// before it learnt the run's id, or its record write landed after the
+    /// stop) become `interrupted`. Only the job's own actor calls this, when
+    /// it has no run of its own, so no live run is touched.
+    pub fn interrupt_running(
+        &self,
+        job_id: &str,
+        now: DateTime<Utc>,
+        note: &str,
+    ) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE runs SET status = 'interrupted', finished_at = ?2, error = COALESCE(error, ?3)
+             WHERE job_id = ?1 AND status = 'running'",
+            params![job_id, ts(now), note],
+        )?)
+    }
+
     /// Record a run as `running` before it starts; returns its id.
     pub fn begin_run(
         &self,

@@ -133,3 +133,18 @@ fn missing_database_is_reported() {
         .unwrap();
     assert!(err.to_string().contains("does not exist"));
 }
+
+#[test]
+fn a_stopped_jobs_running_rows_become_interrupted_and_no_other_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("c.db")).unwrap();
+    let mine = s.begin_run("a", "job-a", Some(t(0)), t(0)).unwrap();
+    let other = s.begin_run("b", "job-b", Some(t(0)), t(0)).unwrap();
+    assert_eq!(s.interrupt_running("a", t(2), "stopped").unwrap(), 1);
+    let r = s.run(mine).unwrap().unwrap();
+    assert_eq!(r.status, RunStatus::Interrupted);
+    assert_eq!(r.finished_at, Some(t(2)));
+    assert_eq!(r.error.as_deref(), Some("stopped"));
+    assert_eq!(s.run(other).unwrap().unwrap().status, RunStatus::Running);
+    assert_eq!(s.interrupt_running("a", t(3), "again").unwrap(), 0);
+}

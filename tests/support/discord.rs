@@ -312,40 +312,51 @@ async fn serve(fake: FakeDiscord, mut socket: WebSocket) {
         return;
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Cmd>();
+    session(&fake, &mut socket, &tx, &mut rx).await;
+    leave(&fake, &tx, &mut rx);
+}
+
+/// What a connection lived for: commands out, the client's payloads in.
+async fn session(
+    fake: &FakeDiscord,
+    socket: &mut WebSocket,
+    tx: &mpsc::UnboundedSender<Cmd>,
+    rx: &mut mpsc::UnboundedReceiver<Cmd>,
+) {
     loop {
         tokio::select! {
             cmd = rx.recv() => {
                 let Some(cmd) = cmd else { return };
                 match cmd {
                     Cmd::Dispatch(t, d) => {
-                        let payload = log_dispatch(&fake, t, d);
-                        if !send(&mut socket, payload).await { return; }
+                        let payload = log_dispatch(fake, t, d);
+                        if !send(socket, payload).await { return; }
                     }
                     Cmd::LostDispatch(t, d) => {
-                        log_dispatch(&fake, t, d);
-                        detach(&fake, &tx);
+                        log_dispatch(fake, t, d);
+                        detach(fake, tx);
                         return;
                     }
-                    Cmd::Raw(v) => { if !send(&mut socket, v).await { return; } }
+                    Cmd::Raw(v) => { if !send(socket, v).await { return; } }
                     Cmd::Close(code) => {
                         let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: "fake close".into() }))).await;
-                        detach(&fake, &tx);
+                        detach(fake, tx);
                         return;
                     }
-                    Cmd::Drop => { detach(&fake, &tx); return; }
+                    Cmd::Drop => { detach(fake, tx); return; }
                 }
             }
             incoming = socket.recv() => {
                 let text = match incoming {
                     Some(Ok(Message::Text(t))) => t,
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => { detach(&fake, &tx); return; }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => { detach(fake, tx); return; }
                     _ => continue,
                 };
                 let Ok(p) = serde_json::from_str::<Value>(text.as_str()) else { continue };
                 match p["op"].as_u64() {
                     Some(1) => {
                         let ack = fake.with(|s| { s.heartbeats += 1; !s.withhold_acks });
-                        if ack && !send(&mut socket, json!({"op": 11})).await { return; }
+                        if ack && !send(socket, json!({"op": 11})).await { return; }
                     }
                     Some(2) => {
                         fake.with(|s| s.identifies.push(p["d"].clone()));
@@ -360,8 +371,8 @@ async fn serve(fake: FakeDiscord, mut socket: WebSocket) {
                             "user": {"id": BOT_ID, "username": "zeroclaw", "bot": true},
                             "guilds": []
                         }});
-                        if !send(&mut socket, ready).await { return; }
-                        attach(&fake, &tx);
+                        if !send(socket, ready).await { return; }
+                        attach(fake, tx);
                     }
                     Some(6) => {
                         let session = p["d"]["session_id"].as_str().unwrap_or_default().to_string();
@@ -377,11 +388,11 @@ async fn serve(fake: FakeDiscord, mut socket: WebSocket) {
                             missed
                         });
                         for e in missed {
-                            if !send(&mut socket, e).await { return; }
+                            if !send(socket, e).await { return; }
                         }
                         let s = fake.with(|s| { s.seq += 1; s.seq });
-                        if !send(&mut socket, json!({"op": 0, "t": "RESUMED", "s": s, "d": {}})).await { return; }
-                        attach(&fake, &tx);
+                        if !send(socket, json!({"op": 0, "t": "RESUMED", "s": s, "d": {}})).await { return; }
+                        attach(fake, tx);
                     }
                     _ => {}
                 }
@@ -410,6 +421,27 @@ fn attach(fake: &FakeDiscord, tx: &mpsc::UnboundedSender<Cmd>) {
         for cmd in std::mem::take(&mut s.queued) {
             let _ = tx.send(cmd);
         }
+    });
+}
+
+/// The connection is gone: commands that were sent to it and not carried
+/// out yet go back to the front of the queue (Discord does not lose an
+/// event because a socket died before it was written; dispatches written
+/// and not read are in the log for RESUME).
+fn leave(
+    fake: &FakeDiscord,
+    tx: &mpsc::UnboundedSender<Cmd>,
+    rx: &mut mpsc::UnboundedReceiver<Cmd>,
+) {
+    fake.with(|s| {
+        if s.conn.as_ref().is_some_and(|c| c.same_channel(tx)) {
+            s.conn = None;
+        }
+        let mut left: Vec<Cmd> = std::iter::from_fn(|| rx.try_recv().ok())
+            .filter(|c| !matches!(c, Cmd::Drop | Cmd::Close(_)))
+            .collect();
+        left.append(&mut s.queued);
+        s.queued = left;
     });
 }
 

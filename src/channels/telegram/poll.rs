@@ -11,13 +11,21 @@ use std::time::Duration;
 
 const CONFLICT_BACKOFF_MAX: Duration = Duration::from_secs(60);
 
-/// Poll until something fatal happens (or the worker is gone: `Ok`).
+/// Poll until something fatal happens.
 pub async fn run(tg: &Telegram, link: &Link<Incoming>) -> Result<(), TelegramError> {
     // Polling and a webhook exclude each other; switching back to polling must remove it.
     tg.api.delete_webhook().await?;
     link.contact();
     link.status("polling");
     let mut offset = tg.store.load().await;
+    // Updates an earlier start took and did not finish are still in the
+    // backlog: the worker answers them first, and they are confirmed to
+    // Telegram (by the next offset) only once it has, as for a batch below.
+    if let Some(last) = link.pending().iter().filter_map(|e| e.next_offset).max() {
+        let mut saved = tg.saved.subscribe();
+        let _ = saved.wait_for(|s| s.is_some_and(|s| s >= last)).await;
+        offset = offset.max(Some(last));
+    }
     // Another poller holds the bot: give it at least one poll to finish.
     let first_wait = tg.poll_timeout.max(Duration::from_secs(1));
     let mut conflict_wait = first_wait;
@@ -43,15 +51,11 @@ pub async fn run(tg: &Telegram, link: &Link<Incoming>) -> Result<(), TelegramErr
                         continue; // already handled
                     }
                     let next_offset = Some(next);
-                    if !link
-                        .send(Incoming {
-                            update,
-                            next_offset,
-                        })
-                        .await
-                    {
-                        return Ok(());
-                    }
+                    link.send(Incoming {
+                        update,
+                        next_offset,
+                    })
+                    .await;
                     (offset, last) = (next_offset, next_offset);
                 }
                 if let Some(last) = last {
