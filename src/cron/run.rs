@@ -114,9 +114,10 @@ pub(super) async fn run_task(
             })
         })
         .await;
+    let took = (finished_at - started_at).to_std().unwrap_or_default();
     env.deps
         .metrics
-        .cron_run(&env.job.name, outcome.status.as_str());
+        .cron_finished(&env.job.name, outcome.status.as_str(), took);
     match &outcome.error {
         Some(e) => {
             tracing::warn!(job = %env.job.name, run = run_id, status = %outcome.status, error = %e, "cron run finished")

@@ -12,6 +12,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::net::SocketAddr;
+use tokio::time::Instant;
 use tower_http::limit::RequestBodyLimitLayer;
 
 /// The paths served, for the `route` label of the request counter (any
@@ -81,8 +82,15 @@ pub(crate) fn route_label(path: &str) -> &'static str {
 }
 
 /// Count the answer and give every error the JSON shape.
-pub(crate) fn finish(state: &GatewayState, route: &'static str, resp: Response) -> Response {
-    state.metrics().http_request(route, resp.status().as_u16());
+pub(crate) fn finish(
+    state: &GatewayState,
+    route: &'static str,
+    started: Instant,
+    resp: Response,
+) -> Response {
+    state
+        .metrics()
+        .http_request(route, resp.status().as_u16(), started.elapsed());
     json_errors(resp)
 }
 
@@ -110,8 +118,9 @@ async fn rate_limit(State(state): State<GatewayState>, req: Request, next: Next)
 
 async fn observe(State(state): State<GatewayState>, req: Request, next: Next) -> Response {
     let route = route_label(req.uri().path());
+    let started = Instant::now();
     let resp = next.run(req).await;
-    finish(&state, route, resp)
+    finish(&state, route, started, resp)
 }
 
 fn json_errors(resp: Response) -> Response {
