@@ -18,13 +18,15 @@ use tower_http::limit::RequestBodyLimitLayer;
 /// The paths served, for the `route` label of the request counter (any
 /// other path is counted as `unmatched`, so scanners cannot blow up the
 /// number of series).
-const ROUTES: [&str; 6] = [
+const ROUTES: [&str; 8] = [
     "/health",
     "/ready",
     "/metrics",
     "/webhook",
     "/webhook/telegram",
     "/webhook/slack",
+    "/status",
+    "/status/events",
 ];
 
 /// Every route of the gateway. `/health` and `/ready` are open and not rate
@@ -47,6 +49,9 @@ pub(crate) fn routes(state: GatewayState) -> Router {
         .route("/webhook/telegram", post(telegram::handle))
         .route("/webhook/slack", post(slack::handle))
         .route("/metrics", get(health::metrics));
+    if state.config().status_page {
+        limited = limited.merge(super::status::routes());
+    }
     if state.limiter().is_some() {
         limited = limited.route_layer(middleware::from_fn_with_state(state.clone(), rate_limit));
     }
@@ -78,7 +83,10 @@ pub(crate) fn route_label(path: &str) -> &'static str {
         .iter()
         .find(|r| **r == path)
         .copied()
-        .unwrap_or("unmatched")
+        .unwrap_or_else(|| match path.starts_with("/status/") {
+            true => "/status/*",
+            false => "unmatched",
+        })
 }
 
 /// Count the answer and give every error the JSON shape.
@@ -96,8 +104,8 @@ pub(crate) fn finish(
 
 async fn not_found() -> ApiError {
     ApiError::not_found(
-        "no such route: the gateway serves GET /health, /ready, /metrics and POST /webhook, \
-         /webhook/telegram, /webhook/slack",
+        "no such route: the gateway serves GET /health, /ready, /metrics, /status and POST \
+         /webhook, /webhook/telegram, /webhook/slack",
     )
 }
 
@@ -128,11 +136,11 @@ fn json_errors(resp: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
-    let is_json = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json {
+    // JSON already, or a page meant for a browser (the status page's sign-in form).
+    let shaped = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+    });
+    if shaped {
         return resp;
     }
     let (mut parts, _) = resp.into_parts();

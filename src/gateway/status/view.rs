@@ -1,0 +1,197 @@
+//! What the status page shows, built from the same sources as `status`,
+//! `cron list` and `cron runs`; and the hub that pushes it to every open
+//! `/status/events` stream when it changes.
+//!
+//! One hub per gateway reads the tree and the jobs every [`TICK`] while at
+//! least one stream is open, and stops when the last one closes: fifty
+//! open pages cost what one does.
+
+use crate::control::call::Call;
+use crate::cron::RunRecord;
+use crate::cron::control::{CronReply, RUNS_DEFAULT_LIMIT, answer};
+use crate::cron::view::JobView;
+use crate::gateway::state::{GatewayState, TreeView};
+use serde::Serialize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
+use tokio::sync::watch;
+
+/// How often the hub looks for a change: a restart or a finished run
+/// reaches the page well within a second.
+pub const TICK: Duration = Duration::from_millis(250);
+/// Error text of a run shown on the page is cut to this many characters.
+const ERROR_CHARS: usize = 300;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Child {
+    pub name: String,
+    pub state: zeroclaw_actors::ChildState,
+    pub restarts: u64,
+    pub uptime_secs: Option<u64>,
+    pub last_exit: Option<String>,
+    pub next_restart_ms: Option<u64>,
+    pub detail: Option<String>,
+    /// RFC 3339 of the last completed poll or event (channels).
+    pub last_activity: Option<String>,
+    pub idle_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct View {
+    pub version: &'static str,
+    pub uptime_secs: u64,
+    pub children: Vec<Child>,
+    pub jobs: Vec<JobView>,
+    pub runs: Vec<RunRecord>,
+    /// Set when the tree or the jobs could not be read.
+    pub error: Option<String>,
+}
+
+impl View {
+    /// The view without what changes by the passing of time alone: two
+    /// views with the same key need not be sent twice (the page counts
+    /// uptimes and idle times on by itself).
+    fn key(&self) -> View {
+        let mut v = self.clone();
+        v.uptime_secs = 0;
+        for c in &mut v.children {
+            c.uptime_secs = c.uptime_secs.map(|_| 0);
+            c.idle_secs = None;
+        }
+        v
+    }
+}
+
+/// Build the view now.
+pub async fn build(state: &GatewayState) -> View {
+    let mut error = None;
+    let activities = state.ctx().activities();
+    let children = match state.tree().await {
+        TreeView::Snapshot(snap) => snap.children.iter().map(|c| child(state, c, &activities)).collect(),
+        TreeView::NoTree => Vec::new(),
+        TreeView::Unreachable(e) => {
+            error = Some(e);
+            Vec::new()
+        }
+    };
+    let (mut jobs, mut runs) = (Vec::new(), Vec::new());
+    if let Some(cron) = state.ctx().cron() {
+        match answer(cron, Call::CronList {}).await {
+            Ok(CronReply::Jobs { jobs: j, .. }) => jobs = j,
+            Ok(_) => {}
+            Err(e) => error = Some(e.message),
+        }
+        let recent = Call::CronRuns {
+            id: None,
+            name: None,
+            limit: Some(RUNS_DEFAULT_LIMIT as u64),
+        };
+        match answer(cron, recent).await {
+            Ok(CronReply::Runs { runs: r }) => runs = r.into_iter().map(slim).collect(),
+            Ok(_) => {}
+            Err(e) => error = Some(e.message),
+        }
+    }
+    View {
+        version: crate::VERSION,
+        uptime_secs: state.ctx().started.elapsed().as_secs(),
+        children,
+        jobs,
+        runs,
+        error,
+    }
+}
+
+fn child(
+    state: &GatewayState,
+    c: &zeroclaw_actors::ChildSnapshot,
+    activities: &[(String, SystemTime)],
+) -> Child {
+    let activity = activities
+        .iter()
+        .find(|(n, _)| *n == c.name)
+        .map(|(_, at)| crate::component::Activity::at(*at));
+    Child {
+        name: c.name.clone(),
+        state: c.state,
+        restarts: c.restarts,
+        uptime_secs: c.uptime_secs,
+        last_exit: c
+            .last_exit
+            .as_ref()
+            .map(|e| format!("{}: {}", format!("{:?}", e.kind).to_lowercase(), e.message)),
+        next_restart_ms: c.next_restart_ms,
+        detail: state.ctx().detail(&c.name),
+        last_activity: activity.as_ref().map(|a| a.last_activity.clone()),
+        idle_secs: activity.map(|a| a.idle_secs),
+    }
+}
+
+/// A run as the page lists it: no output, the error cut short.
+fn slim(mut r: RunRecord) -> RunRecord {
+    r.output = None;
+    r.error = r.error.map(|e| e.chars().take(ERROR_CHARS).collect());
+    r
+}
+
+/// One rendered view (JSON) shared by every stream.
+#[derive(Debug, Default)]
+pub struct Frame {
+    pub json: String,
+}
+
+/// The pushes of one gateway.
+pub struct Hub {
+    tx: watch::Sender<Arc<Frame>>,
+    running: AtomicBool,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self {
+            tx: watch::Sender::new(Arc::new(Frame::default())),
+            running: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Hub {
+    /// A receiver of every new view; starts the hub's reader if it is idle.
+    pub fn subscribe(&self, state: &GatewayState) -> watch::Receiver<Arc<Frame>> {
+        let mut rx = self.tx.subscribe();
+        rx.mark_changed();
+        if !self.running.swap(true, Ordering::AcqRel) {
+            let state = state.clone();
+            tokio::spawn(async move { run(state).await });
+        }
+        rx
+    }
+}
+
+async fn run(state: GatewayState) {
+    let hub = state.status_hub();
+    let mut last: Option<View> = None;
+    loop {
+        if hub.tx.receiver_count() == 0 {
+            hub.running.store(false, Ordering::Release);
+            // A stream that subscribed while this was stopping sees
+            // `running` false and starts another reader, or is served here.
+            if hub.tx.receiver_count() == 0 || hub.running.swap(true, Ordering::AcqRel) {
+                return;
+            }
+        }
+        let view = build(&state).await;
+        let key = view.key();
+        if last.as_ref() != Some(&key) {
+            match serde_json::to_string(&view) {
+                Ok(json) => {
+                    hub.tx.send_replace(Arc::new(Frame { json }));
+                }
+                Err(e) => tracing::warn!(error = %e, "status view did not serialise"),
+            }
+            last = Some(key);
+        }
+        tokio::time::sleep(TICK).await;
+    }
+}
