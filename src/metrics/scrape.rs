@@ -80,13 +80,19 @@ impl Scrape<'_> {
 
 fn tree_families(r: &mut Registry, tree: &TreeSnapshot) {
     let restarts: Family<ChildLabel, Counter> = Family::default();
+    let requested: Family<ChildLabel, Counter> = Family::default();
     let state: Family<ChildStateLabels, Gauge> = Family::default();
     for c in &tree.children {
         restarts
             .get_or_create(&ChildLabel {
                 child: c.name.clone(),
             })
-            .inc_by(u64::from(c.restarts));
+            .inc_by(c.restarts);
+        requested
+            .get_or_create(&ChildLabel {
+                child: c.name.clone(),
+            })
+            .inc_by(c.restarts_requested);
         for (s, name) in STATES {
             state
                 .get_or_create(&ChildStateLabels {
@@ -100,6 +106,11 @@ fn tree_families(r: &mut Registry, tree: &TreeSnapshot) {
         "zeroclaw_child_restarts",
         "Restarts of each child since the tree started",
         restarts,
+    );
+    r.register(
+        "zeroclaw_child_requested_restarts",
+        "Restarts of each child an operator asked for (zeroclaw restart) since the tree started",
+        requested,
     );
     r.register(
         "zeroclaw_child_state",

@@ -20,6 +20,7 @@ fn renders_counters_gauges_and_tree() {
             name: "gateway".into(),
             state: ChildState::Running,
             restarts: 3,
+            restarts_requested: 1,
             last_exit: None,
             uptime_secs: Some(5),
             next_restart_ms: None,
@@ -42,6 +43,7 @@ fn renders_counters_gauges_and_tree() {
     );
     assert!(text.contains("zeroclaw_gateway_open_connections 2\n"));
     assert!(text.contains("zeroclaw_child_restarts_total{child=\"gateway\"} 3\n"));
+    assert!(text.contains("zeroclaw_child_requested_restarts_total{child=\"gateway\"} 1\n"));
     assert!(text.contains("zeroclaw_child_state{child=\"gateway\",state=\"running\"} 1\n"));
     assert!(text.contains("zeroclaw_child_state{child=\"gateway\",state=\"failed\"} 0\n"));
     assert!(text.contains("zeroclaw_uptime_seconds 42\n"));

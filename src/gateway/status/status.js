@@ -45,7 +45,8 @@ function renderChildren(children) {
     tr.append(
       el("td", { class: "name" }, c.name),
       el("td", { class: "state state-" + c.state }, c.state),
-      el("td", { class: "restarts num" }, c.restarts),
+      el("td", { class: "restarts num", title: "automatic restarts (+ restarts on request)" },
+        c.restarts + (c.restarts_requested ? " (+" + c.restarts_requested + " on request)" : "")),
       el("td", { class: "uptime", "data-secs": c.uptime_secs === null ? "" : c.uptime_secs },
         duration(c.uptime_secs)),
       el("td", { class: "last-exit" }, c.last_exit || ""),

@@ -28,6 +28,8 @@ pub struct Child {
     pub name: String,
     pub state: zeroclaw_actors::ChildState,
     pub restarts: u64,
+    /// Restarts an operator asked for (`zeroclaw restart`), apart from `restarts`.
+    pub restarts_requested: u64,
     pub uptime_secs: Option<u64>,
     pub last_exit: Option<String>,
     pub next_restart_ms: Option<u64>,
@@ -116,6 +118,7 @@ fn child(
         name: c.name.clone(),
         state: c.state,
         restarts: c.restarts,
+        restarts_requested: c.restarts_requested,
         uptime_secs: c.uptime_secs,
         last_exit: c
             .last_exit
