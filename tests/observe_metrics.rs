@@ -42,7 +42,9 @@ fn promtool(text: &str) -> (bool, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| {
-            panic!("promtool is missing ({e}): install Debian's `prometheus` package (.ci/run does)")
+            panic!(
+                "promtool is missing ({e}): install Debian's `prometheus` package (.ci/run does)"
+            )
         });
     child
         .stdin

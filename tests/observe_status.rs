@@ -28,7 +28,10 @@ async fn sign_in(c: &reqwest::Client, url: &str) -> (String, String) {
         .unwrap();
     assert_eq!(resp.status(), 303);
     assert_eq!(resp.headers()[header::LOCATION], "/status");
-    let set = resp.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
+    let set = resp.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
     let pair = set.split(';').next().unwrap().to_string();
     (pair, set)
 }
@@ -39,11 +42,20 @@ async fn nothing_of_the_tree_without_credentials_and_a_wrong_token_stays_on_the_
     let c = client();
     let page = c.get(format!("{url}/status")).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
-    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
     let body = page.text().await.unwrap();
     assert!(body.contains("<form id=\"signin\""), "{body}");
-    assert!(!body.contains("cron:") && !body.contains("gateway</td>"), "{body}");
+    assert!(
+        !body.contains("cron:") && !body.contains("gateway</td>"),
+        "{body}"
+    );
     for path in ["/status/events", "/status/state"] {
         let r = c.get(format!("{url}{path}")).send().await.unwrap();
         assert_eq!(r.status(), 401, "{path}");
@@ -66,7 +78,10 @@ async fn nothing_of_the_tree_without_credentials_and_a_wrong_token_stays_on_the_
     assert_eq!(wrong.status(), 401);
     assert!(wrong.headers().get(header::SET_COOKIE).is_none());
     let body = wrong.text().await.unwrap();
-    assert!(body.contains("<form id=\"signin\"") && body.contains("does not match"), "{body}");
+    assert!(
+        body.contains("<form id=\"signin\"") && body.contains("does not match"),
+        "{body}"
+    );
     let r = c
         .get(format!("{url}/status/state"))
         .bearer_auth("not-the-token")
@@ -108,7 +123,12 @@ async fn a_session_cookie_is_httponly_strict_and_its_posts_need_the_csrf_token()
         .to_string();
     assert_eq!(csrf.len(), 64, "{page}");
     let disable = format!("{url}/status/jobs/{JOB}/disable");
-    let r = c.post(&disable).header(header::COOKIE, &cookie).send().await.unwrap();
+    let r = c
+        .post(&disable)
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403, "no CSRF token");
     let r = c
         .post(&disable)
@@ -241,7 +261,10 @@ async fn events_push_a_restart_within_a_second() {
             break;
         }
     }
-    println!("restart reached the stream {:?} after the CLI returned", asked.elapsed());
+    println!(
+        "restart reached the stream {:?} after the CLI returned",
+        asked.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -249,7 +272,12 @@ async fn status_page_off_and_without_a_token() {
     let (_env, _d, url) = start("status_page = false");
     let c = client();
     for path in ["/status", "/status/events", "/status/assets/status.js"] {
-        let r = c.get(format!("{url}{path}")).bearer_auth(TOKEN).send().await.unwrap();
+        let r = c
+            .get(format!("{url}{path}"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404, "{path}");
     }
     // On loopback the gateway runs without a token; the page then refuses.

@@ -3,10 +3,10 @@
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::MetricType;
 use std::collections::BTreeMap;
 use std::sync::RwLock;
 
@@ -27,9 +27,10 @@ fn owned(labels: &[(&'static str, &str)]) -> Labels {
 }
 
 fn help(name: &str) -> String {
-    HELP.iter()
-        .find(|(n, _)| *n == name)
-        .map_or_else(|| format!("{name}, as counted by its component."), |(_, h)| format!("{h}."))
+    HELP.iter().find(|(n, _)| *n == name).map_or_else(
+        || format!("{name}, as counted by its component."),
+        |(_, h)| format!("{h}."),
+    )
 }
 
 impl AdHoc {

@@ -290,11 +290,7 @@ impl Metrics {
     /// dashboard can graph and alert on `state="failed"`).
     pub fn render_prometheus(&self, tree: Option<&TreeSnapshot>, uptime_secs: u64) -> String {
         let mut out = String::with_capacity(8192);
-        let activity = self
-            .activity
-            .lock()
-            .map(|m| m.clone())
-            .unwrap_or_default();
+        let activity = self.activity.lock().map(|m| m.clone()).unwrap_or_default();
         let now = scrape::Scrape {
             tree,
             uptime_secs,

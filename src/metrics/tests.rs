@@ -112,10 +112,18 @@ fn every_family_has_help_and_type_and_histograms_bucket() {
     ) || text.contains(
         "zeroclaw_http_request_duration_seconds_bucket{route=\"/health\",status_class=\"2xx\",le=\"0.001\"} 1\n"
     ), "{text}");
-    assert!(text.contains("zeroclaw_agent_tokens_total{provider=\"anthropic\",model=\"claude\",direction=\"in\"} 12\n"));
-    assert!(text.contains("zeroclaw_agent_request_duration_seconds_count{provider=\"echo\",outcome=\"ok\"} 1\n"));
+    assert!(text.contains(
+        "zeroclaw_agent_tokens_total{provider=\"anthropic\",model=\"claude\",direction=\"in\"} 12\n"
+    ));
+    assert!(text.contains(
+        "zeroclaw_agent_request_duration_seconds_count{provider=\"echo\",outcome=\"ok\"} 1\n"
+    ));
     assert!(text.contains("zeroclaw_cron_run_duration_seconds_sum{job=\"daily\"} 2"));
-    assert!(text.contains("zeroclaw_channel_messages_total{channel=\"telegram\",direction=\"out\"} 1\n"));
+    assert!(
+        text.contains(
+            "zeroclaw_channel_messages_total{channel=\"telegram\",direction=\"out\"} 1\n"
+        )
+    );
     assert!(text.contains("zeroclaw_channel_idle_seconds{channel=\"telegram\"} 0\n"));
     assert!(text.contains("zeroclaw_something_new_total{kind=\"x\"} 1\n"));
     assert!(text.contains("zeroclaw_queue_depth 4\n"));

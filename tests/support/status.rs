@@ -43,9 +43,5 @@ pub fn start(extra_gateway: &str) -> (Env, Daemon, String) {
 pub fn job_enabled(env: &Env, name: &str) -> Option<bool> {
     let out = env.cli(&["cron", "list", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
-    v["jobs"]
-        .as_array()?
-        .iter()
-        .find(|j| j["name"] == name)?["enabled"]
-        .as_bool()
+    v["jobs"].as_array()?.iter().find(|j| j["name"] == name)?["enabled"].as_bool()
 }

@@ -157,10 +157,14 @@ pub fn parse_reply(provider: &str, status: u16, body: &[u8]) -> Result<Reply, Pr
 
 fn into_reply(provider: &str, ok: Success<Response>) -> Result<Reply, ProviderError> {
     let request_id = ok.request_id;
-    let usage = ok.body.usage.as_ref().map_or_else(Usage::default, |u| Usage {
-        input: u.prompt_tokens,
-        output: u.completion_tokens,
-    });
+    let usage = ok
+        .body
+        .usage
+        .as_ref()
+        .map_or_else(Usage::default, |u| Usage {
+            input: u.prompt_tokens,
+            output: u.completion_tokens,
+        });
     let Some(choice) = ok.body.choices.into_iter().next() else {
         let detail = match &ok.body.error {
             Some(e) => error_detail(json!({ "error": e }).to_string().as_bytes()),

@@ -59,7 +59,10 @@ fn html(status: StatusCode, body: String) -> Response {
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -78,7 +81,10 @@ fn escape(s: &str) -> String {
 fn sign_in(status: StatusCode, error: &str) -> Response {
     let error = match error {
         "" => String::new(),
-        e => format!("<p class=\"error\" role=\"alert\" id=\"signin-error\">{}</p>", escape(e)),
+        e => format!(
+            "<p class=\"error\" role=\"alert\" id=\"signin-error\">{}</p>",
+            escape(e)
+        ),
     };
     html(status, SIGN_IN.replace("{{error}}", &error))
 }

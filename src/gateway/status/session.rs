@@ -28,7 +28,9 @@ const MAX_SESSIONS: usize = 1024;
 pub enum Credential {
     Bearer,
     /// Signed in through the form; its CSRF token.
-    Session { csrf: String },
+    Session {
+        csrf: String,
+    },
 }
 
 struct Session {
@@ -143,7 +145,8 @@ pub fn set_cookie(id: &str, secure: bool) -> HeaderValue {
         "{COOKIE}={id}; Path=/status; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         SESSION_TTL.as_secs()
     );
-    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("zeroclaw_session=; Path=/status"))
+    HeaderValue::from_str(&v)
+        .unwrap_or_else(|_| HeaderValue::from_static("zeroclaw_session=; Path=/status"))
 }
 
 /// `Set-Cookie` that signs out.
@@ -224,25 +227,47 @@ mod tests {
         );
         assert!(s.authenticate(&HeaderMap::new(), Some("t")).is_err());
         let bearer = headers(&[("authorization", "Bearer t")]);
-        assert_eq!(s.authenticate(&bearer, Some("t")).unwrap(), Credential::Bearer);
+        assert_eq!(
+            s.authenticate(&bearer, Some("t")).unwrap(),
+            Credential::Bearer
+        );
         let wrong = headers(&[("authorization", "Bearer x")]);
         assert!(s.authenticate(&wrong, Some("t")).is_err());
         let id = s.create();
         let c = format!("other=1; {COOKIE}={id}");
-        let cred = s.authenticate(&headers(&[("cookie", &c)]), Some("t")).unwrap();
+        let cred = s
+            .authenticate(&headers(&[("cookie", &c)]), Some("t"))
+            .unwrap();
         let Credential::Session { csrf } = &cred else {
             panic!("{cred:?}")
         };
-        assert!(s.authenticate(&headers(&[("cookie", "zeroclaw_session=guess")]), Some("t")).is_err());
-        assert_eq!(check_change(&cred, &HeaderMap::new()).unwrap_err().code, "csrf");
-        let ok = headers(&[(CSRF_HEADER, csrf), ("host", "h:1"), ("origin", "http://h:1")]);
+        assert!(
+            s.authenticate(&headers(&[("cookie", "zeroclaw_session=guess")]), Some("t"))
+                .is_err()
+        );
+        assert_eq!(
+            check_change(&cred, &HeaderMap::new()).unwrap_err().code,
+            "csrf"
+        );
+        let ok = headers(&[
+            (CSRF_HEADER, csrf),
+            ("host", "h:1"),
+            ("origin", "http://h:1"),
+        ]);
         assert!(check_change(&cred, &ok).is_ok());
-        let cross = headers(&[(CSRF_HEADER, csrf), ("host", "h:1"), ("origin", "http://evil")]);
+        let cross = headers(&[
+            (CSRF_HEADER, csrf),
+            ("host", "h:1"),
+            ("origin", "http://evil"),
+        ]);
         assert_eq!(check_change(&cred, &cross).unwrap_err().code, "cross_site");
         let site = headers(&[(CSRF_HEADER, csrf), ("sec-fetch-site", "cross-site")]);
         assert_eq!(check_change(&cred, &site).unwrap_err().code, "cross_site");
         assert!(check_change(&Credential::Bearer, &HeaderMap::new()).is_ok());
         s.remove(&id);
-        assert!(s.authenticate(&headers(&[("cookie", &c)]), Some("t")).is_err());
+        assert!(
+            s.authenticate(&headers(&[("cookie", &c)]), Some("t"))
+                .is_err()
+        );
     }
 }

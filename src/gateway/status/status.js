@@ -36,6 +36,12 @@ function elapsed() { return (Date.now() - received) / 1000; }
 
 function fill(id, rows) {
   const body = document.querySelector("#" + id + " tbody");
+  if (rows.length === 0) {
+    const cols = document.querySelectorAll("#" + id + " thead th").length;
+    const tr = el("tr", { class: "empty" });
+    tr.append(el("td", { colspan: cols }, "none"));
+    rows = [tr];
+  }
   body.replaceChildren(...rows);
 }
 

@@ -70,7 +70,11 @@ pub async fn build(state: &GatewayState) -> View {
     let mut error = None;
     let activities = state.ctx().activities();
     let children = match state.tree().await {
-        TreeView::Snapshot(snap) => snap.children.iter().map(|c| child(state, c, &activities)).collect(),
+        TreeView::Snapshot(snap) => snap
+            .children
+            .iter()
+            .map(|c| child(state, c, &activities))
+            .collect(),
         TreeView::NoTree => Vec::new(),
         TreeView::Unreachable(e) => {
             error = Some(e);
