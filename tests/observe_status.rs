@@ -218,7 +218,7 @@ fn restarts(view: &Value, child: &str) -> Option<u64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn events_push_a_restart_within_a_second() {
+async fn events_push_a_restart_and_a_finished_run_within_a_second() {
     let (env, d, url) = start("");
     let c = client();
     let state: Value = c
@@ -265,6 +265,18 @@ async fn events_push_a_restart_within_a_second() {
         "restart reached the stream {:?} after the CLI returned",
         asked.elapsed()
     );
+    // A finished run: `cron run` returns once it is recorded.
+    let out = env.cli(&["cron", "run", JOB]);
+    assert!(out.status.success(), "{out:?}");
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let v = next_event(&mut sse, &mut buf, deadline).await;
+        let ok = v["runs"][0]["status"] == "ok" && v["jobs"][0]["last_run"]["status"] == "ok";
+        if ok {
+            assert_eq!(v["runs"][0]["job_name"], JOB);
+            break;
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -69,6 +69,7 @@ pub(super) async fn run_task(
         let _ = port.send(Ok(record.clone()));
     }
     tracing::info!(job = %env.job.name, run = run_id, "cron run started");
+    env.deps.metrics.cron_started();
 
     let outcome = if permit.is_err() {
         RunOutcome::error("the cron run limiter is closed (daemon shutting down)")

@@ -26,6 +26,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use zeroclaw_actors::TreeSnapshot;
@@ -55,6 +56,9 @@ pub struct Metrics {
     /// When each channel last completed a poll or got an event: rendered as
     /// a Unix time and as seconds since, at scrape time.
     activity: Mutex<BTreeMap<String, SystemTime>>,
+    /// Bumped when a cron run starts or ends: lets a watcher (the status
+    /// page) read the jobs again only when they changed.
+    cron_generation: AtomicU64,
 }
 
 /// Request latencies: sub-millisecond for `/health`, seconds for a webhook
@@ -96,6 +100,7 @@ impl Default for Metrics {
             agent_tool_calls: Family::default(),
             adhoc: Arc::new(adhoc::AdHoc::default()),
             activity: Mutex::new(BTreeMap::new()),
+            cron_generation: AtomicU64::new(0),
             registry: Registry::default(),
         };
         m.register_all(&mut registry);
@@ -212,8 +217,19 @@ impl Metrics {
         }
     }
 
+    /// A cron run began (see [`Metrics::cron_generation`]).
+    pub fn cron_started(&self) {
+        self.cron_generation.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Changes whenever a cron run started or ended.
+    pub fn cron_generation(&self) -> u64 {
+        self.cron_generation.load(Ordering::Relaxed)
+    }
+
     /// Cron runs by job and final status (without a duration: missed or skipped fires).
     pub fn cron_run(&self, job: &str, status: &str) {
+        self.cron_generation.fetch_add(1, Ordering::Relaxed);
         self.cron_runs
             .get_or_create(&JobStatus {
                 job: job.to_string(),

@@ -228,7 +228,9 @@ async fn job_action(
             "no cron jobs run in this process (`zeroclaw gateway` runs none; use `zeroclaw daemon`)",
         ));
     };
-    match answer(cron, call).await {
+    let answered = answer(cron, call).await;
+    state.status_hub().poke();
+    match answered {
         Ok(reply) => Ok(axum::Json(reply).into_response()),
         Err(e) => {
             let status = match e.code.as_str() {

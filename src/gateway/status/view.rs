@@ -2,9 +2,11 @@
 //! `cron list` and `cron runs`; and the hub that pushes it to every open
 //! `/status/events` stream when it changes.
 //!
-//! One hub per gateway reads the tree and the jobs every [`TICK`] while at
-//! least one stream is open, and stops when the last one closes: fifty
-//! open pages cost what one does.
+//! One hub per gateway reads the tree every [`TICK`] while at least one
+//! stream is open, and stops when the last one closes: fifty open pages
+//! cost what one does. The jobs and their runs (database reads) are read
+//! again only when a run started or ended, a button was pressed, or
+//! [`CRON_REFRESH`] passed (for `zeroclaw cron enable` from the shell).
 
 use crate::control::call::Call;
 use crate::cron::RunRecord;
@@ -20,6 +22,8 @@ use tokio::sync::watch;
 /// How often the hub looks for a change: a restart or a finished run
 /// reaches the page well within a second.
 pub const TICK: Duration = Duration::from_millis(250);
+/// The longest the jobs go without being read again while a page is open.
+pub const CRON_REFRESH: Duration = Duration::from_secs(5);
 /// Error text of a run shown on the page is cut to this many characters.
 const ERROR_CHARS: usize = 300;
 
@@ -65,9 +69,23 @@ impl View {
     }
 }
 
+/// The jobs and recent runs, or why they could not be read.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct CronPart {
+    jobs: Vec<JobView>,
+    runs: Vec<RunRecord>,
+    error: Option<String>,
+}
+
 /// Build the view now.
 pub async fn build(state: &GatewayState) -> View {
-    let mut error = None;
+    let cron = cron_part(state).await;
+    with_tree(state, &cron).await
+}
+
+/// The tree now, with the jobs as last read.
+async fn with_tree(state: &GatewayState, cron: &CronPart) -> View {
+    let mut error = cron.error.clone();
     let activities = state.ctx().activities();
     let children = match state.tree().await {
         TreeView::Snapshot(snap) => snap
@@ -81,32 +99,37 @@ pub async fn build(state: &GatewayState) -> View {
             Vec::new()
         }
     };
-    let (mut jobs, mut runs) = (Vec::new(), Vec::new());
-    if let Some(cron) = state.ctx().cron() {
-        match answer(cron, Call::CronList {}).await {
-            Ok(CronReply::Jobs { jobs: j, .. }) => jobs = j,
-            Ok(_) => {}
-            Err(e) => error = Some(e.message),
-        }
-        let recent = Call::CronRuns {
-            id: None,
-            name: None,
-            limit: Some(RUNS_DEFAULT_LIMIT as u64),
-        };
-        match answer(cron, recent).await {
-            Ok(CronReply::Runs { runs: r }) => runs = r.into_iter().map(slim).collect(),
-            Ok(_) => {}
-            Err(e) => error = Some(e.message),
-        }
-    }
     View {
         version: crate::VERSION,
         uptime_secs: state.ctx().started.elapsed().as_secs(),
         children,
-        jobs,
-        runs,
+        jobs: cron.jobs.clone(),
+        runs: cron.runs.clone(),
         error,
     }
+}
+
+async fn cron_part(state: &GatewayState) -> CronPart {
+    let mut part = CronPart::default();
+    let Some(cron) = state.ctx().cron() else {
+        return part;
+    };
+    match answer(cron, Call::CronList {}).await {
+        Ok(CronReply::Jobs { jobs, .. }) => part.jobs = jobs,
+        Ok(_) => {}
+        Err(e) => part.error = Some(e.message),
+    }
+    let recent = Call::CronRuns {
+        id: None,
+        name: None,
+        limit: Some(RUNS_DEFAULT_LIMIT as u64),
+    };
+    match answer(cron, recent).await {
+        Ok(CronReply::Runs { runs }) => part.runs = runs.into_iter().map(slim).collect(),
+        Ok(_) => {}
+        Err(e) => part.error = Some(e.message),
+    }
+    part
 }
 
 fn child(
@@ -152,6 +175,8 @@ pub struct Frame {
 pub struct Hub {
     tx: watch::Sender<Arc<Frame>>,
     running: AtomicBool,
+    /// Set by a button: read the jobs again at the next tick.
+    poked: AtomicBool,
 }
 
 impl Default for Hub {
@@ -159,12 +184,18 @@ impl Default for Hub {
         Self {
             tx: watch::Sender::new(Arc::new(Frame::default())),
             running: AtomicBool::new(false),
+            poked: AtomicBool::new(false),
         }
     }
 }
 
 impl Hub {
     /// A receiver of every new view; starts the hub's reader if it is idle.
+    /// The jobs changed (a button of the page): read them at the next tick.
+    pub fn poke(&self) {
+        self.poked.store(true, Ordering::Release);
+    }
+
     pub fn subscribe(&self, state: &GatewayState) -> watch::Receiver<Arc<Frame>> {
         let mut rx = self.tx.subscribe();
         rx.mark_changed();
@@ -179,6 +210,9 @@ impl Hub {
 async fn run(state: GatewayState) {
     let hub = state.status_hub();
     let mut last: Option<View> = None;
+    let mut cron = CronPart::default();
+    // (generation, when) of the last read of the jobs; `None` = never read.
+    let mut read: Option<(u64, tokio::time::Instant)> = None;
     loop {
         if hub.tx.receiver_count() == 0 {
             hub.running.store(false, Ordering::Release);
@@ -188,7 +222,16 @@ async fn run(state: GatewayState) {
                 return;
             }
         }
-        let view = build(&state).await;
+        let generation = state.metrics().cron_generation();
+        let stale = match read {
+            None => true,
+            Some((g, at)) => g != generation || at.elapsed() >= CRON_REFRESH,
+        };
+        if hub.poked.swap(false, Ordering::AcqRel) || stale {
+            cron = cron_part(&state).await;
+            read = Some((generation, tokio::time::Instant::now()));
+        }
+        let view = with_tree(&state, &cron).await;
         let key = view.key();
         if last.as_ref() != Some(&key) {
             match serde_json::to_string(&view) {
