@@ -308,3 +308,33 @@ async fn status_page_off_and_without_a_token() {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_stream_ends_at_shutdown_and_does_not_hold_it_up() {
+    let (_env, mut d, url) = start("");
+    let c = client();
+    let mut sse = c
+        .get(format!("{url}/status/events"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let mut buf = String::new();
+    next_event(&mut sse, &mut buf, Instant::now() + T).await;
+    let asked = Instant::now();
+    d.signal(nix::sys::signal::Signal::SIGTERM);
+    let ended = tokio::time::timeout(Duration::from_secs(3), async {
+        while let Ok(Some(_)) = sse.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream outlived the gateway's stop");
+    let status = tokio::task::spawn_blocking(move || d.wait_exit(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let took = asked.elapsed();
+    assert!(
+        took < Duration::from_secs(3),
+        "shutdown took {took:?} with a stream open"
+    );
+}

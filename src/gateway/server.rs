@@ -132,6 +132,9 @@ pub async fn serve(
     }
 
     drop(listener);
+    // Event streams never end on their own: end them so they do not hold
+    // the drain for its whole length.
+    state.status_hub().close();
     drain(conns, stops).await;
     Ok(())
 }

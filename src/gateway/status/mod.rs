@@ -185,14 +185,21 @@ async fn events(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authenticate(&state, &headers)?;
-    let rx = state.status_hub().subscribe(&state);
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+    let hub = state.status_hub();
+    let streams = (hub.subscribe(&state), hub.closed());
+    let stream = futures_util::stream::unfold(streams, |(mut rx, mut closed)| async move {
         loop {
-            rx.changed().await.ok()?;
+            if *closed.borrow_and_update() {
+                return None;
+            }
+            tokio::select! {
+                changed = rx.changed() => changed.ok()?,
+                _ = closed.changed() => return None,
+            }
             let frame = rx.borrow_and_update().clone();
             if !frame.json.is_empty() {
                 let event = Event::default().event("state").data(frame.json.as_str());
-                return Some((Ok::<_, Infallible>(event), rx));
+                return Some((Ok::<_, Infallible>(event), (rx, closed)));
             }
         }
     });

@@ -177,6 +177,8 @@ pub struct Hub {
     running: AtomicBool,
     /// Set by a button: read the jobs again at the next tick.
     poked: AtomicBool,
+    /// `true` once the gateway stops: every stream ends.
+    closed: watch::Sender<bool>,
 }
 
 impl Default for Hub {
@@ -185,12 +187,23 @@ impl Default for Hub {
             tx: watch::Sender::new(Arc::new(Frame::default())),
             running: AtomicBool::new(false),
             poked: AtomicBool::new(false),
+            closed: watch::Sender::new(false),
         }
     }
 }
 
 impl Hub {
     /// A receiver of every new view; starts the hub's reader if it is idle.
+    /// The gateway is stopping: end every stream.
+    pub fn close(&self) {
+        self.closed.send_replace(true);
+    }
+
+    /// Turns `true` when the gateway stops.
+    pub fn closed(&self) -> watch::Receiver<bool> {
+        self.closed.subscribe()
+    }
+
     /// The jobs changed (a button of the page): read them at the next tick.
     pub fn poke(&self) {
         self.poked.store(true, Ordering::Release);
