@@ -47,6 +47,15 @@ impl AdHoc {
         }
     }
 
+    pub fn gauge_add(&self, name: &'static str, labels: &[(&'static str, &str)], delta: i64) {
+        if let Ok(mut map) = self.gauges.write() {
+            map.entry(name)
+                .or_default()
+                .get_or_create(&owned(labels))
+                .inc_by(delta);
+        }
+    }
+
     pub fn gauge_set(&self, name: &'static str, labels: &[(&'static str, &str)], value: i64) {
         if let Ok(mut map) = self.gauges.write() {
             map.entry(name)

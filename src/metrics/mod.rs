@@ -290,6 +290,11 @@ impl Metrics {
         self.adhoc.inc(name, labels);
     }
 
+    /// Add `delta` to the gauge `name{labels}` (a component's own gauge).
+    pub fn gauge_add(&self, name: &'static str, labels: &[(&'static str, &str)], delta: i64) {
+        self.adhoc.gauge_add(name, labels, delta);
+    }
+
     /// Set the gauge `name{labels}` (a component's own gauge, like [`Metrics::inc`]).
     pub fn gauge_set(&self, name: &'static str, labels: &[(&'static str, &str)], value: i64) {
         self.adhoc.gauge_set(name, labels, value);

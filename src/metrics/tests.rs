@@ -84,7 +84,8 @@ fn every_family_has_help_and_type_and_histograms_bucket() {
     m.channel_sent("telegram", Duration::from_millis(40));
     m.channel_activity("telegram");
     m.inc("zeroclaw_something_new_total", &[("kind", "x")]);
-    m.gauge_set("zeroclaw_queue_depth", &[], 4);
+    m.gauge_set("zeroclaw_queue_depth", &[], 3);
+    m.gauge_add("zeroclaw_queue_depth", &[], 1);
     let text = m.render_prometheus(None, 1);
     let typed: Vec<&str> = text
         .lines()
