@@ -44,6 +44,10 @@ pub struct ChildSnapshot {
     pub state: ChildState,
     /// Restarts since the tree started (never reset).
     pub restarts: u64,
+    /// Restarts an operator asked for (`restart_child`, `replace_child`),
+    /// counted apart from `restarts` (automatic ones, systemd's `NRestarts`).
+    #[serde(default)]
+    pub restarts_requested: u64,
     /// Its last exit, kept while it runs again so a flapping child shows why.
     pub last_exit: Option<LastExit>,
     /// Seconds in `running` state, when running.

@@ -116,6 +116,9 @@ async fn start_limit_marks_the_child_failed_and_the_tree_keeps_running() {
         state_of(s, "flaky").state == ChildState::Failed && flaky.starts() == 6
     })
     .await;
+    let snap = tree.snapshot().await.expect("snapshot");
+    assert_eq!(state_of(&snap, "flaky").restarts_requested, 1);
+    assert_eq!(state_of(&snap, "steady").restarts_requested, 0);
     drop(rx.try_recv());
     tree.shutdown().await.expect("shutdown");
 }

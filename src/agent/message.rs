@@ -119,6 +119,15 @@ pub struct Reply {
     pub stop: StopReason,
     /// The provider's request id, for the log.
     pub request_id: Option<String>,
+    /// Tokens the provider counted, when it said (metrics).
+    pub usage: Usage,
+}
+
+/// Prompt and completion tokens of one completion (0 when not reported).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub input: u64,
+    pub output: u64,
 }
 
 impl Reply {
@@ -131,6 +140,7 @@ impl Reply {
             },
             stop,
             request_id,
+            usage: Usage::default(),
         }
     }
 

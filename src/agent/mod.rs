@@ -112,8 +112,9 @@ impl Agent {
         })
     }
 
-    /// Count answers (`zeroclaw_agent_responses_total{provider,outcome}`) and
-    /// tool calls (`zeroclaw_agent_tool_calls_total{tool}`) in the daemon's metrics.
+    /// Count and time answers (`zeroclaw_agent_responses_total`,
+    /// `zeroclaw_agent_request_duration_seconds`), tokens and tool calls in
+    /// the daemon's metrics.
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
         self.metrics = Some(metrics);
         self
@@ -133,16 +134,14 @@ impl Agent {
             .as_deref()
             .filter(|n| !n.trim().is_empty())
             .unwrap_or(&self.config.provider.name);
+        let started = tokio::time::Instant::now();
         let result = self.respond_inner(provider, &request).await;
         if let Err(e) = &result {
             tracing::warn!(session = %request.session, provider, error = %e, "no answer");
         }
         if let Some(m) = &self.metrics {
             let outcome = result.as_ref().map_or_else(AgentError::kind, |_| "ok");
-            m.inc(
-                "zeroclaw_agent_responses_total",
-                &[("provider", provider), ("outcome", outcome)],
-            );
+            m.agent_response(provider, outcome, started.elapsed());
         }
         result
     }
@@ -213,6 +212,14 @@ impl Agent {
                 },
             )
             .await?;
+            if let Some(m) = &self.metrics {
+                m.agent_tokens(
+                    &settings.name,
+                    &settings.model,
+                    reply.usage.input,
+                    reply.usage.output,
+                );
+            }
             tracing::debug!(
                 provider = %settings.name,
                 model = %settings.model,
@@ -244,7 +251,7 @@ impl Agent {
             for (id, name, input) in calls {
                 tracing::info!(provider = %settings.name, tool = %name, input = %input, "tool call");
                 if let Some(m) = &self.metrics {
-                    m.inc("zeroclaw_agent_tool_calls_total", &[("tool", &name)]);
+                    m.agent_tool_call(&name);
                 }
                 let out = self.toolbox.call(&name, offered, &input).await;
                 results.push(Block::ToolResult {

@@ -19,14 +19,15 @@ pub const SERVER_RETRY_DELAY: Duration = Duration::from_millis(500);
 /// part that met a server error up to [`MAX_SERVER_RETRIES`] times when
 /// `retry_server` (an incoming message is not redelivered, so failing on a
 /// momentary 5xx would lose the answer); any other error ends the reply.
-/// `sent` is called once per delivered part (metrics).
+/// `sent` is called once per delivered part with the time its successful
+/// attempt took (metrics).
 pub async fn send_parts<E, F, Fut>(
     channel: &'static str,
     target: &str,
     parts: Vec<String>,
     retry_server: bool,
     mut send: F,
-    mut sent: impl FnMut(),
+    mut sent: impl FnMut(Duration),
 ) -> Result<(), E>
 where
     E: PlatformError,
@@ -36,9 +37,10 @@ where
     for part in parts {
         let (mut retries, mut server_retries) = (0, 0);
         loop {
+            let attempt = tokio::time::Instant::now();
             match send(part.clone()).await {
                 Ok(()) => {
-                    sent();
+                    sent(attempt.elapsed());
                     break;
                 }
                 Err(e) => match e.severity() {
@@ -102,7 +104,7 @@ mod tests {
                 let n = calls.get();
                 async move { if n == 1 { Err(E::Limited) } else { Ok(()) } }
             },
-            || delivered.set(delivered.get() + 1),
+            |_| delivered.set(delivered.get() + 1),
         )
         .await;
         assert_eq!(r, Ok(()));
@@ -114,7 +116,7 @@ mod tests {
             parts,
             false,
             |_| async { Err(E::Broken) },
-            || {},
+            |_| {},
         )
         .await;
         assert_eq!(r, Err(E::Broken));
@@ -129,7 +131,7 @@ mod tests {
                 limited.set(limited.get() + 1);
                 async { Err(E::Limited) }
             },
-            || {},
+            |_| {},
         )
         .await;
         assert_eq!(r, Err(E::Limited));

@@ -89,9 +89,9 @@ impl<P: Platform> Worker<'_, P> {
                 parts[done..].to_vec(),
                 P::RETRY_SERVER_ERRORS,
                 |part| self.platform.send_part(chat, thread, part),
-                || {
+                |took| {
                     done += 1;
-                    self.deps.metrics().channel_message(P::NAME, "out");
+                    self.deps.metrics().channel_sent(P::NAME, took);
                 },
             );
             let Err(e) = sent.await else {
@@ -137,7 +137,7 @@ pub(super) async fn send_text<P: Platform>(
         platform.split(text),
         P::RETRY_SERVER_ERRORS,
         |part| platform.send_part(chat, thread, part),
-        || deps.metrics().channel_message(P::NAME, "out"),
+        |took| deps.metrics().channel_sent(P::NAME, took),
     )
     .await
 }

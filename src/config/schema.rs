@@ -231,6 +231,8 @@ pub struct GatewayConfig {
     /// (`/webhook/slack`, and `/webhook` with `allow_unauthenticated`).
     #[serde(serialize_with = "exact_size")]
     pub max_unauthenticated_body_size: ByteSize,
+    /// Serve the live status page at `/status` (signed in with `auth_token`).
+    pub status_page: bool,
 }
 
 impl GatewayConfig {
@@ -267,6 +269,7 @@ impl Default for GatewayConfig {
             max_connections_per_client: None,
             header_timeout: Seconds::from_secs(10),
             max_unauthenticated_body_size: ByteSize::kib(64),
+            status_page: true,
         }
     }
 }

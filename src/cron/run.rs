@@ -69,6 +69,7 @@ pub(super) async fn run_task(
         let _ = port.send(Ok(record.clone()));
     }
     tracing::info!(job = %env.job.name, run = run_id, "cron run started");
+    env.deps.metrics.cron_started();
 
     let outcome = if permit.is_err() {
         RunOutcome::error("the cron run limiter is closed (daemon shutting down)")
@@ -114,9 +115,10 @@ pub(super) async fn run_task(
             })
         })
         .await;
+    let took = (finished_at - started_at).to_std().unwrap_or_default();
     env.deps
         .metrics
-        .cron_run(&env.job.name, outcome.status.as_str());
+        .cron_finished(&env.job.name, outcome.status.as_str(), took);
     match &outcome.error {
         Some(e) => {
             tracing::warn!(job = %env.job.name, run = run_id, status = %outcome.status, error = %e, "cron run finished")

@@ -63,14 +63,25 @@ impl Components {
                 .collect(),
             false => Vec::new(),
         };
-        let cron = cron.filter(|_| full).map(|handle| {
+        let cron = cron.filter(|_| full);
+        // The status page shows and drives the jobs as the control socket does.
+        let gateway = match &cron {
+            Some(handle) => shared
+                .gateway_deps()
+                .with_cron(crate::cron::control::CronControl {
+                    cron: handle.clone(),
+                    config: shared.config.clone(),
+                }),
+            None => shared.gateway_deps(),
+        };
+        let cron = cron.map(|handle| {
             let runner = Arc::new(shared.agent_runner());
             Cron::new(shared.job_deps(handle), runner, shared.registry.clone())
         });
         Self {
             logger: Logger::new(log),
             mcp: full.then(|| shared.mcp_component()),
-            gateway: Gateway::new(shared.gateway_deps()),
+            gateway: Gateway::new(gateway),
             channels,
             cron,
         }

@@ -5,6 +5,7 @@
 use crate::agent::Agent;
 use crate::component::{ChildName, Live, Registry, StatusBoard, StatusLine};
 use crate::config::Config;
+use crate::cron::control::CronControl;
 use crate::metrics::Metrics;
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -26,6 +27,9 @@ pub struct GatewayDeps {
     tree: TreeReader,
     /// When the daemon started (`uptime_secs` of `/health`).
     pub started: Instant,
+    /// The cron jobs, for the status page's view and buttons (the same
+    /// requests as the control socket's `cron.*`); `None` without cron.
+    cron: Option<CronControl>,
 }
 
 impl GatewayDeps {
@@ -47,7 +51,23 @@ impl GatewayDeps {
             registry,
             tree,
             started,
+            cron: None,
         }
+    }
+
+    /// With the cron jobs the status page shows and drives.
+    pub fn with_cron(mut self, cron: CronControl) -> Self {
+        self.cron = Some(cron);
+        self
+    }
+
+    pub fn cron(&self) -> Option<&CronControl> {
+        self.cron.as_ref()
+    }
+
+    /// Each child's line on the status board (`status`'s detail column).
+    pub fn detail(&self, child: &str) -> Option<String> {
+        self.board.get_named(child)
     }
 
     /// The config in force now: each (re)start of the gateway reads it.

@@ -151,6 +151,7 @@ mod tests {
             name: name.into(),
             state,
             restarts: 0,
+            restarts_requested: 0,
             last_exit: None,
             uptime_secs: None,
             next_restart_ms: None,

@@ -1,4 +1,4 @@
-//! The HTTP gateway: `/health`, `/ready`, `/metrics`, `/webhook*`.
+//! The HTTP gateway: `/health`, `/ready`, `/metrics`, `/webhook*`, `/status`.
 //!
 //! [`actor`] is the supervised child; it drives the plain pieces below,
 //! each testable without a runtime or in-process with [`serve`]:
@@ -26,6 +26,7 @@ pub mod server;
 pub mod slack;
 pub mod slack_sig;
 pub mod state;
+pub mod status;
 pub mod telegram;
 pub mod tls;
 pub mod ttl;

@@ -12,18 +12,21 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::net::SocketAddr;
+use tokio::time::Instant;
 use tower_http::limit::RequestBodyLimitLayer;
 
 /// The paths served, for the `route` label of the request counter (any
 /// other path is counted as `unmatched`, so scanners cannot blow up the
 /// number of series).
-const ROUTES: [&str; 6] = [
+const ROUTES: [&str; 8] = [
     "/health",
     "/ready",
     "/metrics",
     "/webhook",
     "/webhook/telegram",
     "/webhook/slack",
+    "/status",
+    "/status/events",
 ];
 
 /// Every route of the gateway. `/health` and `/ready` are open and not rate
@@ -46,6 +49,9 @@ pub(crate) fn routes(state: GatewayState) -> Router {
         .route("/webhook/telegram", post(telegram::handle))
         .route("/webhook/slack", post(slack::handle))
         .route("/metrics", get(health::metrics));
+    if state.config().status_page {
+        limited = limited.merge(super::status::routes());
+    }
     if state.limiter().is_some() {
         limited = limited.route_layer(middleware::from_fn_with_state(state.clone(), rate_limit));
     }
@@ -77,19 +83,29 @@ pub(crate) fn route_label(path: &str) -> &'static str {
         .iter()
         .find(|r| **r == path)
         .copied()
-        .unwrap_or("unmatched")
+        .unwrap_or_else(|| match path.starts_with("/status/") {
+            true => "/status/*",
+            false => "unmatched",
+        })
 }
 
 /// Count the answer and give every error the JSON shape.
-pub(crate) fn finish(state: &GatewayState, route: &'static str, resp: Response) -> Response {
-    state.metrics().http_request(route, resp.status().as_u16());
+pub(crate) fn finish(
+    state: &GatewayState,
+    route: &'static str,
+    started: Instant,
+    resp: Response,
+) -> Response {
+    state
+        .metrics()
+        .http_request(route, resp.status().as_u16(), started.elapsed());
     json_errors(resp)
 }
 
 async fn not_found() -> ApiError {
     ApiError::not_found(
-        "no such route: the gateway serves GET /health, /ready, /metrics and POST /webhook, \
-         /webhook/telegram, /webhook/slack",
+        "no such route: the gateway serves GET /health, /ready, /metrics, /status and POST \
+         /webhook, /webhook/telegram, /webhook/slack",
     )
 }
 
@@ -110,8 +126,9 @@ async fn rate_limit(State(state): State<GatewayState>, req: Request, next: Next)
 
 async fn observe(State(state): State<GatewayState>, req: Request, next: Next) -> Response {
     let route = route_label(req.uri().path());
+    let started = Instant::now();
     let resp = next.run(req).await;
-    finish(&state, route, resp)
+    finish(&state, route, started, resp)
 }
 
 fn json_errors(resp: Response) -> Response {
@@ -119,11 +136,11 @@ fn json_errors(resp: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
-    let is_json = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json {
+    // JSON already, or a page meant for a browser (the status page's sign-in form).
+    let shaped = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+    });
+    if shaped {
         return resp;
     }
     let (mut parts, _) = resp.into_parts();

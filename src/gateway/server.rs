@@ -38,9 +38,6 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tower::ServiceExt;
 
-/// Open connections, for `/metrics`.
-pub const OPEN_CONNECTIONS: &str = "zeroclaw_gateway_open_connections";
-
 /// How long connections get to finish their requests after shutdown.
 const DRAIN: Duration = Duration::from_secs(5);
 /// How often per-client state is cleaned up.
@@ -135,6 +132,9 @@ pub async fn serve(
     }
 
     drop(listener);
+    // Event streams never end on their own: end them so they do not hold
+    // the drain for its whole length.
+    state.status_hub().close();
     drain(conns, stops).await;
     Ok(())
 }
@@ -300,7 +300,7 @@ impl Conn {
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let metrics = self.state.ctx().metrics.clone();
-        metrics.gauge_add(OPEN_CONNECTIONS, &[], 1);
+        metrics.connections_add(1);
         let activity = Arc::new(Activity::new());
         let peer = self.peer;
         let limits = self.limits;
@@ -320,6 +320,7 @@ impl Conn {
         let needs_peer = state.limiter().is_some() || super::access::enabled();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             let route = route_label(req.uri().path());
+            let started = Instant::now();
             let admitted = admit(&guard, trusted, &mut req);
             if needs_peer {
                 req.extensions_mut().insert(ConnectInfo(peer));
@@ -333,7 +334,7 @@ impl Conn {
                     Err(refused) => Ok(refused.into_response()),
                 };
                 drop(guard);
-                resp.map(|r| finish(&state, route, r))
+                resp.map(|r| finish(&state, route, started, r))
             }
         });
         let conn = builder.serve_connection(TokioIo::new(io), service);
@@ -367,7 +368,7 @@ impl Conn {
                 }
             }
         }
-        metrics.gauge_add(OPEN_CONNECTIONS, &[], -1);
+        metrics.connections_add(-1);
     }
 }
 

@@ -7,6 +7,8 @@ use super::deps::GatewayDeps;
 use super::error::GatewayError;
 use super::idempotency::{self, IdempotencyStore};
 use super::rate_limit::ClientLimiter;
+use super::status::session::Sessions;
+use super::status::view::Hub;
 use super::tls;
 use super::ttl::TtlMap;
 use crate::config::schema::GatewayConfig;
@@ -65,6 +67,9 @@ struct Inner {
     snapshot: Mutex<Option<(Instant, TreeView)>>,
     /// `/health`'s body and readiness, serialised once per cache period.
     health: Mutex<Option<(Instant, Arc<HealthBody>)>>,
+    /// The status page's signed-in sessions and its live view.
+    sessions: Sessions,
+    hub: Hub,
 }
 
 /// A rendered `/health` body and whether it means "ready".
@@ -142,6 +147,8 @@ impl GatewayState {
                 lookup,
                 snapshot: Mutex::new(None),
                 health: Mutex::new(None),
+                sessions: Sessions::default(),
+                hub: Hub::default(),
             }),
         })
     }
@@ -180,6 +187,14 @@ impl GatewayState {
 
     pub fn idempotency(&self) -> &IdempotencyStore {
         &self.inner.idempotency
+    }
+
+    pub fn status_sessions(&self) -> &Sessions {
+        &self.inner.sessions
+    }
+
+    pub fn status_hub(&self) -> &Hub {
+        &self.inner.hub
     }
 
     pub fn read_timeout(&self) -> Duration {

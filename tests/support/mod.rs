@@ -15,5 +15,6 @@ pub mod openai;
 pub mod scripted;
 pub mod search;
 pub mod slack;
+pub mod status;
 pub mod telegram;
 pub mod web;

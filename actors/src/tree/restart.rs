@@ -72,6 +72,8 @@ pub(super) struct ExitRecord {
 pub(super) struct RestartState {
     /// Automatic restarts since the tree started (systemd's `NRestarts`).
     pub restarts: u64,
+    /// Restarts on request since the tree started.
+    pub requested: u64,
     pub last_exit: Option<ExitRecord>,
     /// Consecutive automatic restarts: the backoff step.
     attempt: u32,
@@ -88,6 +90,7 @@ impl RestartState {
     /// A restart on request begins afresh: an operator who restarts a child
     /// by hand means "try again now", not "one more strike".
     pub fn reset(&mut self) {
+        self.requested += 1;
         self.starts.clear();
         self.attempt = 0;
     }
@@ -388,6 +391,7 @@ mod tests {
         }
         assert_eq!(admitted, [true, true, false]);
         state.reset();
+        assert_eq!(state.requested, 1, "a restart on request is counted apart");
         assert_eq!(state.admit(&p, now), Ok(()));
         let next = state
             .exited(&p, ExitKind::Failure, "x", None, false, now)

@@ -213,6 +213,7 @@ impl Child {
             name: self.spec.name.clone(),
             state,
             restarts: self.history.restarts,
+            restarts_requested: self.history.requested,
             last_exit,
             uptime_secs,
             next_restart_ms,

@@ -4,7 +4,7 @@ use super::error::ProviderError;
 use super::format::{self, Format, secret_header};
 use super::settings::ProviderSettings;
 use super::transport::Success;
-use crate::agent::message::{Block, Completion, Reply, Role, StopReason};
+use crate::agent::message::{Block, Completion, Reply, Role, StopReason, Usage};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -81,6 +81,16 @@ pub fn request_body(c: &Completion<'_>) -> Value {
 pub(crate) struct Response {
     content: Vec<ContentBlock>,
     stop_reason: Option<String>,
+    #[serde(default)]
+    usage: Option<TokenUsage>,
+}
+
+#[derive(Deserialize)]
+struct TokenUsage {
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
 }
 
 #[derive(Deserialize)]
@@ -143,7 +153,14 @@ fn into_reply(ok: Success<Response>) -> Reply {
         Some("max_tokens") => StopReason::MaxTokens,
         _ => StopReason::Other,
     };
-    Reply::assistant(blocks, stop, ok.request_id)
+    let mut reply = Reply::assistant(blocks, stop, ok.request_id);
+    if let Some(u) = ok.body.usage {
+        reply.usage = Usage {
+            input: u.input_tokens,
+            output: u.output_tokens,
+        };
+    }
+    reply
 }
 
 #[cfg(test)]

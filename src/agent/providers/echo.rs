@@ -15,5 +15,6 @@ pub fn complete(c: &Completion<'_>) -> Reply {
         message: Message::assistant(text),
         stop: StopReason::EndTurn,
         request_id: None,
+        usage: Default::default(),
     }
 }

@@ -5,7 +5,7 @@ use super::error::{ErrorKind, ProviderError};
 use super::format::{self, Format, secret_header};
 use super::settings::ProviderSettings;
 use super::transport::{Success, error_detail};
-use crate::agent::message::{Block, Completion, Reply, Role, StopReason};
+use crate::agent::message::{Block, Completion, Reply, Role, StopReason, Usage};
 use reqwest::header::{AUTHORIZATION, HeaderMap};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -91,6 +91,16 @@ pub(crate) struct Response {
     /// OpenRouter reports some upstream failures in a 200 body.
     #[serde(default)]
     error: Option<Value>,
+    #[serde(default)]
+    usage: Option<TokenUsage>,
+}
+
+#[derive(Deserialize)]
+struct TokenUsage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
 }
 
 #[derive(Deserialize)]
@@ -147,6 +157,14 @@ pub fn parse_reply(provider: &str, status: u16, body: &[u8]) -> Result<Reply, Pr
 
 fn into_reply(provider: &str, ok: Success<Response>) -> Result<Reply, ProviderError> {
     let request_id = ok.request_id;
+    let usage = ok
+        .body
+        .usage
+        .as_ref()
+        .map_or_else(Usage::default, |u| Usage {
+            input: u.prompt_tokens,
+            output: u.completion_tokens,
+        });
     let Some(choice) = ok.body.choices.into_iter().next() else {
         let detail = match &ok.body.error {
             Some(e) => error_detail(json!({ "error": e }).to_string().as_bytes()),
@@ -186,7 +204,9 @@ fn into_reply(provider: &str, ok: Success<Response>) -> Result<Reply, ProviderEr
         Some("length") => StopReason::MaxTokens,
         _ => StopReason::Other,
     };
-    Ok(Reply::assistant(blocks, stop, request_id))
+    let mut reply = Reply::assistant(blocks, stop, request_id);
+    reply.usage = usage;
+    Ok(reply)
 }
 
 #[cfg(test)]
