@@ -18,6 +18,7 @@ pub mod logging;
 pub mod metrics;
 pub mod secrets;
 pub mod service;
+pub mod store;
 pub mod task;
 pub mod tls;
 

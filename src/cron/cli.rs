@@ -4,7 +4,7 @@
 
 use super::control::{RUNS_DEFAULT_LIMIT, RUNS_MAX_LIMIT};
 use super::store::{RunRecord, RunStatus, Store, StoreError};
-use super::view::{JobView, Liveness, job_view};
+use super::view::{JobView, Liveness, job_view, offline_facts};
 use super::{job_id, resolve};
 use crate::cli::Global;
 use crate::config::Config;
@@ -237,7 +237,8 @@ fn offline(config: &Config, command: &CronCommand) -> Result<Value, Failure> {
     };
     let now = Utc::now();
     let view = |store: Option<&Store>, job, detail| {
-        job_view(job, store, &Liveness::Stopped, detail, now).map_err(Failure::from)
+        let facts = offline_facts(job, store, detail)?;
+        job_view(job, facts.as_ref(), &Liveness::Stopped, detail, now).map_err(Failure::from)
     };
     match command {
         CronCommand::List { .. } | CronCommand::Status { name: None, .. } => {

@@ -11,7 +11,8 @@
 
 use super::job::{JobLive, JobMsg};
 use super::runner::DELIVERY_TIMEOUT;
-use super::view::{JobView, Liveness, job_view};
+use super::store::StoreError;
+use super::view::{JobView, Liveness, job_view, recent_runs};
 use super::{CronHandle, job_id, resolve};
 use crate::component::Live;
 use crate::config::Config;
@@ -124,15 +125,18 @@ async fn views(
     detail: bool,
 ) -> Result<Vec<JobView>, ControlError> {
     let lives = futures_util::future::join_all(jobs.iter().map(|j| live(cron, &j.name))).await;
-    cron.store
-        .call(move |s| {
-            let now = chrono::Utc::now();
-            jobs.iter()
-                .zip(lives)
-                .map(|(j, l)| job_view(j, Some(s), &Liveness::Daemon(l), detail, now))
-                .collect::<Result<Vec<_>, _>>()
-        })
+    let ids = jobs.iter().map(|j| job_id(&j.name)).collect();
+    let facts = cron
+        .store
+        .job_facts(ids, recent_runs(detail))
         .await
+        .map_err(|e| ControlError::internal(e.to_string()))?;
+    let now = chrono::Utc::now();
+    jobs.iter()
+        .zip(lives)
+        .zip(facts)
+        .map(|((j, l), f)| job_view(j, Some(&f), &Liveness::Daemon(l), detail, now))
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ControlError::internal(e.to_string()))
 }
 
@@ -171,7 +175,7 @@ async fn set_enabled(
     let over = (enabled != job.enabled).then_some(enabled);
     let name = job.name.clone();
     cron.store
-        .call(move |s| s.set_override(&id, &name, over, chrono::Utc::now()))
+        .set_override(id, name, over, chrono::Utc::now())
         .await
         .map_err(|e| ControlError::internal(e.to_string()))?;
     if let Some(actor) = cron.job_ref(&job.name) {
@@ -272,15 +276,7 @@ async fn runs(
             Ok(j) => Some(job_id(&j.name)),
             // A job removed from the config still has its history.
             Err(msg) => {
-                let k2 = k.clone();
-                let known = cron
-                    .store
-                    .call(move |s| {
-                        Ok(s.runs(Some(&k2), 1)?.first().map(|r| r.job_id.clone()).or(s
-                            .runs(Some(&job_id(&k2)), 1)?
-                            .first()
-                            .map(|r| r.job_id.clone())))
-                    })
+                let known = known_job_id(cron, &k)
                     .await
                     .map_err(|e| ControlError::internal(e.to_string()))?;
                 Some(known.ok_or_else(|| ControlError::not_found(msg))?)
@@ -289,8 +285,18 @@ async fn runs(
     };
     let runs = cron
         .store
-        .call(move |s| s.runs(filter.as_deref(), limit))
+        .runs(filter, limit)
         .await
         .map_err(|e| ControlError::internal(e.to_string()))?;
     Ok(CronReply::Runs { runs })
+}
+
+/// The id of a job with history under `key` (an id, or a name whose id it is).
+async fn known_job_id(cron: &CronHandle, key: &str) -> Result<Option<String>, StoreError> {
+    for id in [key.to_string(), job_id(key)] {
+        if let Some(r) = cron.store.runs(Some(id), 1).await?.first() {
+            return Ok(Some(r.job_id.clone()));
+        }
+    }
+    Ok(None)
 }

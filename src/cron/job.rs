@@ -11,10 +11,11 @@ use super::run::run_task;
 pub use super::run::{MAX_MISSED_RECORDS, missed_between};
 use super::runner::Runner;
 use super::schedule::{Schedule, parse_timezone};
-use super::store::{RunRecord, RunStatus, StoreHandle};
+use super::store::RunRecord;
 use crate::component::Live;
 use crate::config::{CatchUp, Config, CronJob};
 use crate::metrics::Metrics;
+use crate::store::Store;
 use crate::task::TaskGuard;
 use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, MessagingErr, RpcReplyPort};
@@ -112,8 +113,8 @@ pub(super) struct Env {
 }
 
 impl Env {
-    pub fn store(&self) -> &StoreHandle {
-        &self.deps.cron.store
+    pub fn store(&self) -> &dyn Store {
+        self.deps.cron.store.as_ref()
     }
 
     /// Run history kept per job (`[cron] max_runs_per_job`, read per run).
@@ -194,10 +195,7 @@ impl JobState {
         let res = self
             .env
             .store()
-            .call(move |s| {
-                s.record_missed(&id, &name, &late, &note, now)?;
-                s.prune(&id, keep)
-            })
+            .record_missed(id, name, late, note, now, keep)
             .await;
         if let Err(e) = res {
             tracing::error!(job = %self.env.job.name, error = %e, "cannot record missed fire times");
@@ -223,13 +221,7 @@ impl JobState {
             let res = self
                 .env
                 .store()
-                .call(move |s| {
-                    s.atomically(|s| {
-                        s.set_anchor(&id, &name, scheduled)?;
-                        s.record(&id, &name, scheduled, RunStatus::Skipped, &note, now)?;
-                        s.prune(&id, keep)
-                    })
-                })
+                .record_skipped(id, name, scheduled, note, now, keep)
                 .await;
             if let Err(e) = res {
                 tracing::error!(job = %self.env.job.name, error = %e, "cannot record a skipped run");
@@ -309,24 +301,12 @@ impl Actor for JobActor {
         let now = Utc::now();
         let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
         let config_enabled = state.env.job.enabled;
-        let (enabled, anchor) = {
-            let (id, name) = (id.clone(), name.clone());
-            state
-                .env
-                .store()
-                .call(move |s| {
-                    s.atomically(|s| {
-                        let enabled = s.override_for(&id)?.unwrap_or(config_enabled);
-                        let anchor = s.anchor(&id)?;
-                        // Nothing is owed for the time a job spends disabled.
-                        if !enabled || anchor.is_none() {
-                            s.set_anchor(&id, &name, now)?;
-                        }
-                        Ok((enabled, anchor))
-                    })
-                })
-                .await?
-        };
+        // Nothing is owed for the time a job spends disabled.
+        let (enabled, anchor) = state
+            .env
+            .store()
+            .open_job(id.clone(), name.clone(), config_enabled, now)
+            .await?;
         state.enabled = enabled;
         if !enabled {
             return Ok(());
@@ -353,10 +333,7 @@ impl Actor for JobActor {
                     state
                         .env
                         .store()
-                        .call(move |s| {
-                            s.record_missed(&id, &name, &missed, &note, now)?;
-                            s.prune(&id, keep)
-                        })
+                        .record_missed(id, name, missed, note, now, keep)
                         .await?;
                     if state.env.deps.config.get().cron.catch_up == CatchUp::Once {
                         catch_up_at = Some(last);
@@ -410,7 +387,7 @@ impl Actor for JobActor {
                 let enabled = state
                     .env
                     .store()
-                    .call(move |s| s.override_for(&id))
+                    .override_for(id)
                     .await?
                     .unwrap_or(config_enabled);
                 set_enabled(&myself, state, enabled).await?;
@@ -445,22 +422,7 @@ impl Actor for JobActor {
         let res = state
             .env
             .store()
-            .call(move |s| {
-                if let Some(run) = interrupted {
-                    s.finish_run(
-                        run,
-                        now,
-                        RunStatus::Interrupted,
-                        None,
-                        Some("the job was stopped during this run (reload, restart or shutdown)"),
-                        0,
-                    )?;
-                }
-                if !enabled {
-                    s.set_anchor(&id, &name, now)?;
-                }
-                Ok(())
-            })
+            .close_job(id, name, interrupted, !enabled, now)
             .await;
         if let Err(e) = res {
             tracing::error!(job = %state.env.job.name, error = %e, "cannot record the job's stop");
@@ -480,11 +442,7 @@ async fn set_enabled(
         state.enabled = enabled;
         let now = Utc::now();
         let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
-        state
-            .env
-            .store()
-            .call(move |s| s.set_anchor(&id, &name, now))
-            .await?;
+        state.env.store().set_anchor(id, name, now).await?;
         state.arm(myself, now);
         tracing::info!(job = %state.env.job.name, enabled, "cron job state changed");
     }

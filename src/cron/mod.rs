@@ -21,7 +21,7 @@ pub mod view;
 pub use id::job_id;
 pub use job::{JobActor, JobArgs, JobDeps, JobLive, JobMsg};
 pub use runner::{AgentRunner, RunOutcome, Runner};
-pub use store::{RunRecord, RunStatus, Store, StoreError, StoreHandle};
+pub use store::{RunRecord, RunStatus, Store, StoreError};
 
 use crate::component::{ChildName, Component, Registry};
 use crate::config::{Config, CronJob};
@@ -35,7 +35,8 @@ use zeroclaw_actors::{ChildSpec, RestartPolicy};
 /// before the tree starts.
 #[derive(Clone)]
 pub struct CronHandle {
-    pub store: StoreHandle,
+    /// All durable state (run history, overrides, runtime jobs).
+    pub store: Arc<dyn crate::store::Store>,
     /// `[cron] max_concurrent` runs across all jobs (fixed at start; a reload
     /// that changes it takes effect at the next daemon start).
     pub semaphore: Arc<Semaphore>,
@@ -57,9 +58,18 @@ impl CronHandle {
         Ok(Self::with_store(store, config.cron.max_concurrent))
     }
 
+    /// Over a SQLite database opened by the caller.
     pub fn with_store(store: Store, max_concurrent: usize) -> Self {
+        Self::with_shared(
+            Arc::new(crate::store::sqlite::SqliteStore::new(store)),
+            max_concurrent,
+        )
+    }
+
+    /// Over the daemon's store, whatever its implementation.
+    pub fn with_shared(store: Arc<dyn crate::store::Store>, max_concurrent: usize) -> Self {
         Self {
-            store: StoreHandle::new(store),
+            store,
             semaphore: Arc::new(Semaphore::new(max_concurrent.max(1))),
             registered: Arc::new(Mutex::new(BTreeMap::new())),
         }

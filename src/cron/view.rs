@@ -6,6 +6,7 @@ use super::job_id;
 use super::schedule::{Schedule, parse_timezone};
 use super::store::{RunRecord, Store, StoreError};
 use crate::config::CronJob;
+use crate::store::JobFacts;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -57,19 +58,33 @@ pub enum Liveness {
     Stopped,
 }
 
-/// Build a view; `store = None` when no database exists yet.
-pub fn job_view(
+/// Runs a view reads: `STATUS_RECENT_RUNS` with `detail`.
+pub fn recent_runs(detail: bool) -> usize {
+    if detail { STATUS_RECENT_RUNS } else { 0 }
+}
+
+/// What the offline CLI reads for a view; `store = None` when no database
+/// exists yet.
+pub fn offline_facts(
     job: &CronJob,
     store: Option<&Store>,
+    detail: bool,
+) -> Result<Option<JobFacts>, StoreError> {
+    store
+        .map(|s| s.job_facts(&job_id(&job.name), recent_runs(detail)))
+        .transpose()
+}
+
+/// Build a view from what the store holds of the job (`None` = nothing).
+pub fn job_view(
+    job: &CronJob,
+    facts: Option<&JobFacts>,
     live: &Liveness,
     detail: bool,
     now: DateTime<Utc>,
 ) -> Result<JobView, StoreError> {
     let id = job_id(&job.name);
-    let over = match store {
-        Some(s) => s.override_for(&id)?,
-        None => None,
-    };
+    let over = facts.and_then(|f| f.over);
     let tz = parse_timezone(job.timezone.as_deref()).ok();
     let schedule = tz.and_then(|tz| Schedule::parse(&job.schedule, tz).ok());
     let live_state = match live {
@@ -90,16 +105,8 @@ pub fn job_view(
         None if enabled => schedule.as_ref().and_then(|s| s.next_after(now)),
         None => None,
     };
-    let (last_run, failures, recent) = match store {
-        Some(s) => (
-            s.last_finished(&id)?,
-            s.failures_in_a_row(&id)?,
-            if detail {
-                s.runs(Some(&id), STATUS_RECENT_RUNS)?
-            } else {
-                Vec::new()
-            },
-        ),
+    let (last_run, failures, recent) = match facts {
+        Some(f) => (f.last_run.clone(), f.failures_in_a_row, f.recent.clone()),
         None => (None, 0, Vec::new()),
     };
     let detail = detail.then(|| JobDetail {
