@@ -53,6 +53,12 @@ pub enum Call {
         #[serde(default)]
         limit: Option<u64>,
     },
+    /// A runtime job (exactly one of `schedule`, `at`, `every`).
+    #[serde(rename = "cron.add")]
+    CronAdd(crate::cron::NewJob),
+    /// A runtime job, by name or id.
+    #[serde(rename = "cron.remove")]
+    CronRemove { name: String },
 }
 
 /// Every method [`Call`] knows, as the wire spells it.
@@ -69,6 +75,8 @@ pub const METHODS: &[&str] = &[
     "cron.disable",
     "cron.run",
     "cron.runs",
+    "cron.add",
+    "cron.remove",
 ];
 
 impl Call {
@@ -107,6 +115,8 @@ impl Call {
             Self::CronDisable { .. } => "cron.disable",
             Self::CronRun { .. } => "cron.run",
             Self::CronRuns { .. } => "cron.runs",
+            Self::CronAdd(_) => "cron.add",
+            Self::CronRemove { .. } => "cron.remove",
         }
     }
 
@@ -153,6 +163,13 @@ mod tests {
                 name: Some("x".into()),
                 limit: Some(5),
             },
+            Call::CronAdd(crate::cron::NewJob {
+                name: "提醒".into(),
+                at: Some("20m".into()),
+                message: "back up".into(),
+                ..Default::default()
+            }),
+            Call::CronRemove { name: "x".into() },
         ];
         assert_eq!(calls.len(), METHODS.len());
         for call in calls {

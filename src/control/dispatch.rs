@@ -43,7 +43,9 @@ pub async fn answer(ctx: &ControlDeps, call: Call) -> Result<Reply, ControlError
         | Call::CronEnable { .. }
         | Call::CronDisable { .. }
         | Call::CronRun { .. }
-        | Call::CronRuns { .. }) => match &ctx.cron {
+        | Call::CronRuns { .. }
+        | Call::CronAdd(_)
+        | Call::CronRemove { .. }) => match &ctx.cron {
             Some(c) => crate::cron::control::answer(c, cron)
                 .await
                 .map(|r| Reply::Cron(Box::new(r))),

@@ -9,9 +9,11 @@
 //!
 //! `name` accepts a job's name or its id everywhere.
 
+use super::control_runtime::{Removed, TreeOps, add_reply, remove_reply};
 use super::job::{JobLive, JobMsg};
 use super::runner::DELIVERY_TIMEOUT;
 use super::store::StoreError;
+use super::view::mark_runtime_view;
 use super::view::{JobView, Liveness, job_view, recent_runs};
 use super::{CronHandle, job_id, resolve};
 use crate::component::Live;
@@ -30,11 +32,13 @@ const STATUS_TIMEOUT: Duration = Duration::from_secs(5);
 pub const RUNS_DEFAULT_LIMIT: usize = 20;
 pub const RUNS_MAX_LIMIT: usize = 10_000;
 
-/// What the `cron.*` requests read: the job store and the config in force.
+/// What the `cron.*` requests read: the job store and the config in force,
+/// and the running tree for `cron.add` / `cron.remove` (`None` outside one).
 #[derive(Clone)]
 pub struct CronControl {
     pub cron: CronHandle,
     pub config: Live<Config>,
+    pub tree: Option<TreeOps>,
 }
 
 impl CronControl {
@@ -63,6 +67,10 @@ pub enum CronReply {
     },
     Runs {
         runs: Vec<super::RunRecord>,
+    },
+    /// `cron.remove`.
+    Removed {
+        removed: Removed,
     },
 }
 
@@ -97,6 +105,8 @@ pub async fn answer(ctx: &CronControl, call: Call) -> Result<CronReply, ControlE
         Call::CronDisable { name } => set_enabled(ctx, &cron, &name, false).await,
         Call::CronRun { name, detach } => run(ctx, &cron, &name, detach).await,
         Call::CronRuns { id, name, limit } => runs(ctx, &cron, id, name, limit).await,
+        Call::CronAdd(new) => add_reply(ctx, new).await,
+        Call::CronRemove { name } => remove_reply(ctx, &name).await,
         other => Err(ControlError::internal(format!(
             "`{}` is not a cron request",
             other.method()
@@ -104,11 +114,37 @@ pub async fn answer(ctx: &CronControl, call: Call) -> Result<CronReply, ControlE
     }
 }
 
+/// A job of the config, else a runtime job, by name or id.
 fn find(ctx: &CronControl, key: &str) -> Result<CronJob, ControlError> {
     let config = ctx.config();
-    resolve(&config.cron.jobs, key)
-        .cloned()
-        .map_err(ControlError::not_found)
+    match resolve(&config.cron.jobs, key) {
+        Ok(job) => Ok(job.clone()),
+        Err(msg) => match ctx.cron.runtime.find(key) {
+            Some(r) => Ok(r.job),
+            None => Err(ControlError::not_found(msg)),
+        },
+    }
+}
+
+/// Every job: the config's, then the runtime ones it does not shadow.
+fn all_jobs(ctx: &CronControl) -> Vec<CronJob> {
+    let mut jobs = ctx.config().cron.jobs.clone();
+    for r in ctx.cron.runtime.all() {
+        if !jobs.iter().any(|j| j.name == r.job.name) {
+            jobs.push(r.job);
+        }
+    }
+    jobs
+}
+
+/// `{"job": JobView}` of the job named `name`.
+pub(super) async fn job_reply(ctx: &CronControl, name: &str) -> Result<CronReply, ControlError> {
+    let job = find(ctx, name)?;
+    let mut v = views(&ctx.cron, vec![job], false).await?;
+    Ok(CronReply::Job {
+        daemon: None,
+        job: v.pop().map(Box::new),
+    })
 }
 
 async fn live(cron: &CronHandle, job: &str) -> Option<JobLive> {
@@ -135,15 +171,18 @@ async fn views(
     jobs.iter()
         .zip(lives)
         .zip(facts)
-        .map(|((j, l), f)| job_view(j, Some(&f), &Liveness::Daemon(l), detail, now))
-        .collect::<Result<Vec<_>, _>>()
+        .map(|((j, l), f)| {
+            let mut v = job_view(j, Some(&f), &Liveness::Daemon(l), detail, now)?;
+            mark_runtime(cron, &mut v);
+            Ok(v)
+        })
+        .collect::<Result<Vec<_>, StoreError>>()
         .map_err(|e| ControlError::internal(e.to_string()))
 }
 
 /// Every job (each view carries its failures in a row, so `cron status` without a name is the same).
 async fn list(ctx: &CronControl, cron: &CronHandle) -> Result<CronReply, ControlError> {
-    let jobs = ctx.config().cron.jobs.clone();
-    let views = views(cron, jobs, false).await?;
+    let views = views(cron, all_jobs(ctx), false).await?;
     Ok(CronReply::Jobs {
         daemon: "running",
         jobs: views,
@@ -299,4 +338,11 @@ async fn known_job_id(cron: &CronHandle, key: &str) -> Result<Option<String>, St
         }
     }
     Ok(None)
+}
+
+/// A runtime job's view says so, and a one-shot that is done says that.
+fn mark_runtime(cron: &CronHandle, view: &mut JobView) {
+    if let Some(r) = cron.runtime.get(&view.name) {
+        mark_runtime_view(view, &r);
+    }
 }

@@ -7,6 +7,7 @@
 //! enable/disable or a run, a stale timer's `Fire` is ignored.
 
 use super::CronHandle;
+use super::interval::{ONE_SHOT_GRACE, OneShotAtStart, one_shot_at_start};
 use super::run::run_task;
 pub use super::run::{MAX_MISSED_RECORDS, missed_between};
 use super::runner::Runner;
@@ -311,6 +312,9 @@ impl Actor for JobActor {
         if !enabled {
             return Ok(());
         }
+        if let Some(at) = state.schedule.one_shot() {
+            return one_shot_start(&myself, state, at, anchor, now).await;
+        }
         let mut catch_up_at = None;
         match anchor {
             None => {}
@@ -429,6 +433,42 @@ impl Actor for JobActor {
         }
         Ok(())
     }
+}
+
+/// A one-shot job's start: arm it, run it (late within the grace), record
+/// it missed, or nothing when it already ran.
+async fn one_shot_start(
+    myself: &ActorRef<JobMsg>,
+    state: &mut JobState,
+    at: DateTime<Utc>,
+    anchor: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), ActorProcessingErr> {
+    let name = state.env.job.name.clone();
+    match one_shot_at_start(at, anchor, now, ONE_SHOT_GRACE) {
+        OneShotAtStart::Pending => state.arm(myself, now),
+        OneShotAtStart::Run(at) => {
+            tracing::info!(job = %name, %at, "one-shot job's time passed while down; running it now");
+            state.start_run(myself, Some(at), None);
+        }
+        OneShotAtStart::Missed(at) => {
+            tracing::warn!(job = %name, %at, "one-shot job missed: its time passed more than the grace ago");
+            state.env.deps.metrics.cron_run(&name, "missed");
+            let note = format!(
+                "not run: the daemon was down at its time and for more than {} after",
+                humantime::format_duration(ONE_SHOT_GRACE)
+            );
+            let (id, keep) = (state.env.id.clone(), state.env.keep());
+            state
+                .env
+                .store()
+                .record_missed(id, name.clone(), vec![at], note, now, keep)
+                .await?;
+            state.env.deps.cron.one_shot_done(&name, now).await;
+        }
+        OneShotAtStart::Done => state.env.deps.cron.one_shot_done(&name, now).await,
+    }
+    Ok(())
 }
 
 /// Enable or disable the job (already persisted); re-anchors and re-arms

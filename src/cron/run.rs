@@ -126,6 +126,12 @@ pub(super) async fn run_task(
             record.error = outcome.error;
         }
     }
+    if scheduled_at.is_some() && super::interval::is_one_shot(&env.job.schedule) {
+        env.deps
+            .cron
+            .one_shot_done(&env.job.name, finished_at)
+            .await;
+    }
     // Done before the reply, so a caller's next query sees the job idle.
     let _ = me.cast(JobMsg::RunDone { token });
     if let Some((_, port)) = reply {

@@ -83,6 +83,7 @@ fn ctx_with(dir: &Path, jobs: Vec<CronJob>, tweak: impl FnOnce(&mut Config)) -> 
         control: CronControl {
             cron: cron.clone(),
             config: config.clone(),
+            tree: None,
         },
         config,
         agent: Live::new(agent),

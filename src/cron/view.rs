@@ -3,6 +3,7 @@
 
 use super::job::{JobLive, RunningView};
 use super::job_id;
+use super::runtime::RuntimeJob;
 use super::schedule::{Schedule, parse_timezone};
 use super::store::{RunRecord, Store, StoreError};
 use crate::config::CronJob;
@@ -31,8 +32,29 @@ pub struct JobView {
     pub next_run: Option<DateTime<Utc>>,
     pub last_run: Option<RunRecord>,
     pub failures_in_a_row: u32,
+    /// `config` (a `[[cron.jobs]]` entry) or `runtime` (`cron add`, a chat).
+    #[serde(default = "config_source")]
+    pub source: String,
+    /// The chat that made a runtime job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<JobDetail>,
+}
+
+fn config_source() -> String {
+    "config".into()
+}
+
+/// A runtime job's view: its source and owner, and `done` for a one-shot
+/// that ran or was missed (it is no child of the tree any more).
+pub fn mark_runtime_view(view: &mut JobView, job: &RuntimeJob) {
+    view.source = "runtime".into();
+    view.owner = job.owner.clone();
+    if job.done_at.is_some() {
+        view.state = "done".into();
+        view.next_run = None;
+    }
 }
 
 /// Extra fields of `cron status NAME`.
@@ -141,6 +163,8 @@ pub fn job_view(
         next_run,
         last_run,
         failures_in_a_row: failures,
+        source: config_source(),
+        owner: None,
         detail,
     })
 }

@@ -14,6 +14,7 @@ use crate::control::deps::ControlDeps;
 use crate::control::lifecycle::{LifecycleReceiver, LifecycleRequest, LifecycleSender};
 use crate::cron::CronHandle;
 use crate::cron::control::CronControl;
+use crate::cron::control_runtime::TreeOps;
 use crate::logging::{LogHandle, LogSettings};
 use std::io::IsTerminal;
 use std::os::unix::fs::PermissionsExt;
@@ -335,6 +336,11 @@ async fn start_tree(
         cron: cron.map(|cron| CronControl {
             cron,
             config: shared.config.clone(),
+            tree: components.cron().map(|c| TreeOps {
+                handle: handle.clone(),
+                cron: c.clone(),
+                policy: Arc::new(policy_for),
+            }),
         }),
         started: shared.started,
         config_path: shared.config_path.clone(),

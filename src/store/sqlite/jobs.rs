@@ -82,7 +82,7 @@ impl Db {
         }
         let mut st = self.conn.prepare_cached(
             "SELECT id, name, owner, spec, created_at, done_at FROM runtime_jobs
-             ORDER BY created_at, id",
+             ORDER BY created_at, name",
         )?;
         let rows = st
             .query_map([], row_to_job)?
