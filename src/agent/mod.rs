@@ -9,6 +9,9 @@ pub mod cli;
 pub mod error;
 pub mod history;
 pub mod http;
+pub mod memory;
+pub mod memory_cli;
+pub mod memory_control;
 pub mod message;
 pub mod providers;
 pub mod tools;
@@ -17,7 +20,8 @@ pub use error::AgentError;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use history::{History, Turn};
+use history::Turn;
+use memory::Session;
 use message::{Block, Completion, Message, Role, ToolSpec};
 use providers::{ProviderSettings, RetryPolicy};
 use std::collections::HashMap;
@@ -45,7 +49,7 @@ pub struct AgentRequest {
 }
 
 struct SessionSlot {
-    history: Arc<AsyncMutex<History>>,
+    history: Arc<AsyncMutex<Session>>,
     last_used: Instant,
 }
 
@@ -58,6 +62,8 @@ pub struct Agent {
     sessions: Mutex<HashMap<String, SessionSlot>>,
     permits: Semaphore,
     metrics: Option<Arc<Metrics>>,
+    /// Where conversation memory is kept (`None`: in this process only).
+    store: Option<Arc<dyn crate::store::Store>>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -109,6 +115,7 @@ impl Agent {
             sessions: Mutex::new(HashMap::new()),
             permits: Semaphore::new(config.agent.max_concurrent.max(1)),
             metrics: None,
+            store: None,
         })
     }
 
@@ -116,6 +123,12 @@ impl Agent {
     /// tool calls (`zeroclaw_agent_tool_calls_total{tool}`) in the daemon's metrics.
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
         self.metrics = Some(metrics);
+        self
+    }
+
+    /// Keep conversation memory in `store` (see `memory.rs`).
+    pub fn with_store(mut self, store: Option<Arc<dyn crate::store::Store>>) -> Self {
+        self.store = store;
         self
     }
 
@@ -163,20 +176,24 @@ impl Agent {
         let session = self.session(&request.session);
         // Session lock first (FIFO per session), then a global permit, so a
         // queued message of a busy session does not hold a permit while waiting.
-        let mut history = session.lock().await;
+        let mut slot = session.lock().await;
+        let a = &self.config.agent;
+        let bounds = (a.max_history_turns, a.max_history_chars);
+        slot.load(self.store.as_deref(), &request.session, bounds)
+            .await;
         let _permit = self.permits.acquire().await;
-        let mut messages = history.messages();
+        let mut messages = slot.history.messages();
         messages.push(Message::user(&request.message));
         let answer = self.tool_loop(&settings, &offered, &mut messages).await?;
-        let a = &self.config.agent;
-        history.push(
+        slot.history.push(
             Turn {
                 user: request.message.clone(),
                 assistant: answer.clone(),
             },
-            a.max_history_turns,
-            a.max_history_chars,
+            bounds.0,
+            bounds.1,
         );
+        slot.save(self.store.as_deref(), &request.session).await;
         Ok(answer)
     }
 
@@ -249,16 +266,36 @@ impl Agent {
         }
     }
 
-    /// Forget a session's history (e.g. a `/reset` command in a chat).
-    pub async fn reset_session(&self, session: &str) {
+    /// Forget a session's history (e.g. a `/reset` command in a chat, or
+    /// `zeroclaw memory clear`), in the store too; `true` when the store had
+    /// some.
+    pub async fn reset_session(&self, session: &str) -> bool {
         let slot = self
             .sessions
             .lock()
             .ok()
             .and_then(|mut s| s.remove(session).map(|s| s.history));
-        if let Some(history) = slot {
-            *history.lock().await = History::default();
+        // Held while the store is cleared, so a turn of this session
+        // finishing now cannot write the old turns back.
+        let mut guard = match &slot {
+            Some(history) => Some(history.lock().await),
+            None => None,
+        };
+        if let Some(g) = guard.as_mut() {
+            **g = Session::default();
         }
+        let cleared = match &self.store {
+            Some(store) => match store.clear_memory(session.to_string()).await {
+                Ok(had) => had,
+                Err(e) => {
+                    tracing::error!(session, error = %e, "cannot clear the session's memory");
+                    false
+                }
+            },
+            None => false,
+        };
+        drop(guard);
+        cleared
     }
 
     /// Turns remembered for `session` (0 when unknown).
@@ -269,12 +306,12 @@ impl Agent {
             .ok()
             .and_then(|s| s.get(session).map(|s| s.history.clone()));
         match slot {
-            Some(h) => h.lock().await.len(),
+            Some(h) => h.lock().await.history.len(),
             None => 0,
         }
     }
 
-    fn session(&self, key: &str) -> Arc<AsyncMutex<History>> {
+    fn session(&self, key: &str) -> Arc<AsyncMutex<Session>> {
         let mut sessions = match self.sessions.lock() {
             Ok(s) => s,
             Err(poisoned) => poisoned.into_inner(),
@@ -287,7 +324,7 @@ impl Agent {
         if sessions.len() >= MAX_SESSIONS {
             evict_idle(&mut sessions);
         }
-        let history = Arc::new(AsyncMutex::new(History::default()));
+        let history = Arc::new(AsyncMutex::new(Session::default()));
         sessions.insert(
             key.to_string(),
             SessionSlot {

@@ -59,6 +59,12 @@ pub enum Call {
     /// A runtime job, by name or id.
     #[serde(rename = "cron.remove")]
     CronRemove { name: String },
+    #[serde(rename = "memory.list")]
+    MemoryList {},
+    #[serde(rename = "memory.show")]
+    MemoryShow { session: String },
+    #[serde(rename = "memory.clear")]
+    MemoryClear { session: String },
 }
 
 /// Every method [`Call`] knows, as the wire spells it.
@@ -77,6 +83,9 @@ pub const METHODS: &[&str] = &[
     "cron.runs",
     "cron.add",
     "cron.remove",
+    "memory.list",
+    "memory.show",
+    "memory.clear",
 ];
 
 impl Call {
@@ -117,6 +126,9 @@ impl Call {
             Self::CronRuns { .. } => "cron.runs",
             Self::CronAdd(_) => "cron.add",
             Self::CronRemove { .. } => "cron.remove",
+            Self::MemoryList {} => "memory.list",
+            Self::MemoryShow { .. } => "memory.show",
+            Self::MemoryClear { .. } => "memory.clear",
         }
     }
 
@@ -170,6 +182,13 @@ mod tests {
                 ..Default::default()
             }),
             Call::CronRemove { name: "x".into() },
+            Call::MemoryList {},
+            Call::MemoryShow {
+                session: "telegram:1".into(),
+            },
+            Call::MemoryClear {
+                session: "telegram:1".into(),
+            },
         ];
         assert_eq!(calls.len(), METHODS.len());
         for call in calls {

@@ -19,6 +19,8 @@ pub struct ControlDeps {
     pub status: StatusBoard,
     pub config: Live<Config>,
     pub cron: Option<CronControl>,
+    /// Conversation memory (none without a store: `zeroclaw gateway`).
+    pub memory: Option<crate::agent::memory_control::MemoryControl>,
     /// When the daemon started (`status`'s `uptime_secs`).
     pub started: Instant,
     /// The file the config came from (`None` = built-in defaults).

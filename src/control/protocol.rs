@@ -137,6 +137,7 @@ pub enum Reply {
     Channels(ChannelListReply),
     Doctor(DoctorReply),
     Cron(Box<crate::cron::control::CronReply>),
+    Memory(crate::agent::memory_control::MemoryReply),
 }
 
 impl Reply {

@@ -7,6 +7,7 @@ use super::pidfile::PidFile;
 use super::reload::Reloader;
 use super::tree::{Components, Mode, Tree, policy_for};
 use super::wiring::Shared;
+use crate::agent::memory_control::MemoryControl;
 use crate::component::ChildName;
 use crate::config::{self, Config};
 use crate::control::actor::Control;
@@ -228,7 +229,16 @@ async fn serve(
         _pid_file,
     } = prepared;
     let startup = |e: &dyn std::fmt::Display| RunError::Startup(e.to_string());
-    let shared = Shared::build(config, config_path, workdir).map_err(|e| startup(&e))?;
+    let cron = match mode {
+        Mode::Full => Some(
+            CronHandle::open(&config)
+                .map_err(|e| RunError::Startup(format!("cron job store: {e}")))?,
+        ),
+        Mode::GatewayOnly => None,
+    };
+    let store = cron.as_ref().map(|c| c.store.clone());
+    let shared =
+        Shared::build_with_store(config, config_path, workdir, store).map_err(|e| startup(&e))?;
     let (lifecycle, lifecycle_rx) = LifecycleSender::channel();
     shared.status.set(
         &ChildName::Logger,
@@ -245,13 +255,6 @@ async fn serve(
             .await
             .map_err(|e| RunError::Startup(format!("gateway: {e}")))?;
     }
-    let cron = match mode {
-        Mode::Full => Some(
-            CronHandle::open(&config)
-                .map_err(|e| RunError::Startup(format!("cron job store: {e}")))?,
-        ),
-        Mode::GatewayOnly => None,
-    };
     let (tree, handle) = start_tree(&shared, log.clone(), cron.clone(), mode, lifecycle).await?;
     wait_until_started(&handle).await?;
     if let Some(cron) = &cron {
@@ -341,6 +344,10 @@ async fn start_tree(
                 cron: c.clone(),
                 policy: Arc::new(policy_for),
             }),
+        }),
+        memory: shared.store.clone().map(|store| MemoryControl {
+            agent: shared.agent.clone(),
+            store,
         }),
         started: shared.started,
         config_path: shared.config_path.clone(),

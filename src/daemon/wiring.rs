@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::cron::{AgentRunner, CronHandle, JobDeps};
 use crate::gateway::GatewayDeps;
 use crate::metrics::Metrics;
+use crate::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -28,6 +29,8 @@ pub struct Shared {
     pub config_path: Option<PathBuf>,
     pub workdir: PathBuf,
     pub started: Instant,
+    /// All durable state (`None` in `zeroclaw gateway`, which opens none).
+    pub store: Option<Arc<dyn Store>>,
 }
 
 impl Shared {
@@ -39,7 +42,18 @@ impl Shared {
         config_path: Option<PathBuf>,
         workdir: PathBuf,
     ) -> Result<Self, AgentError> {
-        let agent = Agent::new(&config, workdir.clone())?;
+        Self::build_with_store(config, config_path, workdir, None)
+    }
+
+    /// [`Shared::build`] over the state store: the agent keeps conversation
+    /// memory in it.
+    pub fn build_with_store(
+        config: Config,
+        config_path: Option<PathBuf>,
+        workdir: PathBuf,
+        store: Option<Arc<dyn Store>>,
+    ) -> Result<Self, AgentError> {
+        let agent = Agent::new(&config, workdir.clone())?.with_store(store.clone());
         // The agent counts into the daemon's metrics, whoever built it.
         let metrics = Arc::new(Metrics::default());
         let agent = agent.with_metrics(metrics.clone());
@@ -52,6 +66,7 @@ impl Shared {
             config_path,
             workdir,
             started: Instant::now(),
+            store,
         })
     }
 
@@ -63,7 +78,11 @@ impl Shared {
 
     /// Replace the agent; it counts into the daemon's metrics.
     pub fn set_agent(&self, agent: Agent) {
-        self.agent.set(agent.with_metrics(self.metrics.clone()));
+        self.agent.set(
+            agent
+                .with_metrics(self.metrics.clone())
+                .with_store(self.store.clone()),
+        );
     }
 
     /// The status line of the child named `child`.
