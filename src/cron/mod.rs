@@ -6,6 +6,7 @@
 //! `[[cron.jobs]]` entry, diffed by name on reload. The control socket's
 //! `cron.*` requests are served by [`control::CronControl`].
 
+pub mod chat;
 pub mod cli;
 pub mod cli_add;
 pub mod control;
