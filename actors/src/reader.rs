@@ -64,8 +64,7 @@ impl TreeReader {
         &self,
         build: impl FnOnce(crate::tree::Reply) -> Msg,
     ) -> Result<(), SupervisorError> {
-        let cell =
-            registry::where_is(self.namespace.to_string()).ok_or(SupervisorError::NotRunning)?;
+        let cell = registry::where_is(&self.namespace).ok_or(SupervisorError::NotRunning)?;
         let actor: ActorRef<Msg> = cell.into();
         match actor.call(build, None).await {
             Ok(CallResult::Success(result)) => result,

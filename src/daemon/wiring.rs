@@ -92,7 +92,7 @@ impl Shared {
             tree: Some(TreeOps {
                 handle: TreeReader::new(self.registry.namespace()),
                 cron: component,
-                policy: Arc::new(super::tree::policy_for),
+                policy: super::tree::policy_for,
             }),
         }
     }
