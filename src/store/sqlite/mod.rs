@@ -3,9 +3,9 @@
 //! [`Db`] is plain synchronous code over one `rusqlite::Connection`, unit
 //! tested without a runtime (the offline CLI uses it directly).
 //! [`SqliteStore`] is what the daemon's components hold as `Arc<dyn Store>`:
-//! it runs every call on tokio's blocking pool behind a mutex, so SQLite
-//! never blocks an async worker. One connection is enough: each transaction
-//! is short, WAL lets the CLI read while the daemon writes.
+//! it runs every call on a thread of its own that owns the connection, so
+//! SQLite never blocks an async worker. One connection is enough: each
+//! transaction is short, WAL lets the CLI read while the daemon writes.
 
 mod jobs;
 mod memory;
@@ -16,7 +16,6 @@ use crate::store::StoreError;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 /// Bumped when the schema changes; `open` migrates from older versions.
 const SCHEMA_VERSION: i64 = 2;
@@ -191,45 +190,51 @@ impl Db {
     }
 }
 
-/// The store as the daemon's components hold it: every call on the
-/// blocking pool.
+/// One unit of work for the database thread.
+type Work = Box<dyn FnOnce(&mut Db) + Send>;
+
+/// The store as the daemon's components hold it: every call runs on one
+/// thread of its own that owns the connection, in the order the calls were
+/// made. No async worker waits on the disk, no pool of blocking threads
+/// grows under a burst of calls (a start with many jobs), and no lock is
+/// contended. The thread ends when the last handle is dropped.
 #[derive(Clone)]
 pub struct SqliteStore {
-    inner: Arc<Mutex<Db>>,
+    work: std::sync::mpsc::Sender<Work>,
 }
 
 impl SqliteStore {
-    pub fn new(db: Db) -> Self {
-        Self {
-            inner: Arc::new(Mutex::new(db)),
+    pub fn new(mut db: Db) -> Self {
+        let (work, queue) = std::sync::mpsc::channel::<Work>();
+        let spawned = std::thread::Builder::new()
+            .name("zeroclaw-db".into())
+            .spawn(move || {
+                for job in queue {
+                    job(&mut db);
+                }
+            });
+        if let Err(e) = spawned {
+            // Every call then fails with `Task`, naming the cause below.
+            tracing::error!(error = %e, "cannot start the database thread");
         }
+        Self { work }
     }
 
-    /// Run `f` against the database off the async workers.
+    /// Run `f` against the database on its thread.
     pub async fn call<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
         F: FnOnce(&mut Db) -> Result<R, StoreError> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = match inner.lock() {
-                Ok(g) => g,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
-    }
-
-    /// Synchronous access for code already off the async workers (tests).
-    pub fn blocking<R>(&self, f: impl FnOnce(&mut Db) -> R) -> R {
-        let mut guard = match self.inner.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut guard)
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Work = Box::new(move |db| {
+            let _ = tx.send(f(db));
+        });
+        self.work
+            .send(job)
+            .map_err(|_| StoreError::Task("the database thread is not running".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Task("the database thread ended during a call".into()))?
     }
 }
 

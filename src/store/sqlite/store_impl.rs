@@ -1,5 +1,5 @@
 //! [`SqliteStore`] behind the store interface: each method one transaction,
-//! run on the blocking pool.
+//! run on the database thread.
 
 use super::SqliteStore;
 use crate::cron::record::{RunRecord, RunStatus};
