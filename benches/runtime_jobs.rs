@@ -120,7 +120,8 @@ fn seed(dir: &Path, n: usize) {
     {
         let mut st = tx
             .prepare(
-                "INSERT INTO runtime_jobs (id, name, owner, spec, created_at, done_at)
+                // Ids are 32-bit hashes of names: among 100,000 a few collide.
+                "INSERT OR IGNORE INTO runtime_jobs (id, name, owner, spec, created_at, done_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
             )
             .expect("prepare");

@@ -71,10 +71,18 @@ impl CronControl {
         let job = super::runtime::build(&new, &config, now)?;
         check_interval(&job, now)?;
         let max = config.agent.max_jobs_per_chat;
-        let added = add(self, new, Some(chat), Some(max))
-            .await
-            .map_err(|e| e.message)?;
-        Ok(json!({"scheduled": view(&added, now)}))
+        let mut new = new;
+        // A generated name whose 32-bit id another job has: take another.
+        for attempt in 0..3 {
+            match add(self, new.clone(), Some(chat.clone()), Some(max)).await {
+                Ok(added) => return Ok(json!({"scheduled": view(&added, now)})),
+                Err(e) if e.code == "conflict" && attempt < 2 => {
+                    new.name = format!("{} {attempt}", new.name);
+                }
+                Err(e) => return Err(e.message),
+            }
+        }
+        Err("cannot find a free name for the reminder; try again".into())
     }
 
     fn own_jobs(&self, chat: &str) -> Vec<RuntimeJob> {
