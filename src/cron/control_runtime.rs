@@ -91,6 +91,16 @@ pub async fn add(
                 ),
             ));
         }
+        AddJob::IdTaken => {
+            return Err(ControlError::new(
+                "conflict",
+                format!(
+                    "the id {} of `{}` is taken by another runtime job; choose another name",
+                    runtime.id(),
+                    runtime.job.name
+                ),
+            ));
+        }
         AddJob::OverQuota => {
             return Err(ControlError::new(
                 "quota",

@@ -33,6 +33,8 @@ pub struct RuntimeJobRow {
 pub enum AddJob {
     Added,
     NameTaken,
+    /// Another name hashes to the same job id.
+    IdTaken,
     OverQuota,
 }
 

@@ -27,13 +27,15 @@ impl Db {
             let taken: Option<String> = db
                 .conn
                 .query_row(
-                    "SELECT id FROM runtime_jobs WHERE name = ?1 OR id = ?2",
+                    "SELECT name FROM runtime_jobs WHERE name = ?1 OR id = ?2",
                     params![row.name, row.id],
                     |r| r.get(0),
                 )
                 .optional()?;
-            if taken.is_some() {
-                return Ok(AddJob::NameTaken);
+            match taken {
+                Some(name) if name == row.name => return Ok(AddJob::NameTaken),
+                Some(_) => return Ok(AddJob::IdTaken),
+                None => {}
             }
             if let (Some(owner), Some(max)) = (&row.owner, max_per_owner) {
                 let n: i64 = db.conn.query_row(

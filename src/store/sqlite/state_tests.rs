@@ -28,6 +28,10 @@ fn runtime_jobs_refuse_taken_names_and_over_quota_owners() {
         db.add_job(&row("a2", "备份", None), None).unwrap(),
         AddJob::NameTaken
     );
+    assert_eq!(
+        db.add_job(&row("a1", "另一个", None), None).unwrap(),
+        AddJob::IdTaken
+    );
     let chat = Some("telegram:42");
     assert_eq!(
         db.add_job(&row("b1", "r1", chat), Some(2)).unwrap(),
