@@ -19,6 +19,7 @@ pub mod mcp;
 pub mod metrics;
 pub mod secrets;
 pub mod service;
+pub mod store;
 pub mod task;
 pub mod tls;
 

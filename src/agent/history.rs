@@ -47,6 +47,11 @@ impl History {
             .collect()
     }
 
+    /// Oldest first.
+    pub fn turns(&self) -> impl Iterator<Item = &Turn> {
+        self.turns.iter()
+    }
+
     pub fn len(&self) -> usize {
         self.turns.len()
     }

@@ -9,6 +9,9 @@ pub mod cli;
 pub mod error;
 pub mod history;
 pub mod http;
+pub mod memory;
+pub mod memory_cli;
+pub mod memory_control;
 pub mod message;
 pub mod providers;
 pub mod tools;
@@ -17,7 +20,8 @@ pub use error::AgentError;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use history::{History, Turn};
+use history::Turn;
+use memory::Session;
 use message::{Block, Completion, Message, Role, ToolSpec};
 use providers::{ProviderSettings, RetryPolicy};
 use std::collections::HashMap;
@@ -45,7 +49,7 @@ pub struct AgentRequest {
 }
 
 struct SessionSlot {
-    history: Arc<AsyncMutex<History>>,
+    history: Arc<AsyncMutex<Session>>,
     last_used: Instant,
 }
 
@@ -58,6 +62,10 @@ pub struct Agent {
     sessions: Mutex<HashMap<String, SessionSlot>>,
     permits: Semaphore,
     metrics: Option<Arc<Metrics>>,
+    /// Where conversation memory is kept (`None`: in this process only).
+    store: Option<Arc<dyn crate::store::Store>>,
+    /// What the `schedule` tools drive (`None`: they answer "not available").
+    scheduler: Option<Arc<dyn tools::schedule::Scheduler>>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -109,6 +117,8 @@ impl Agent {
             sessions: Mutex::new(HashMap::new()),
             permits: Semaphore::new(config.agent.max_concurrent.max(1)),
             metrics: None,
+            store: None,
+            scheduler: None,
         })
     }
 
@@ -123,6 +133,21 @@ impl Agent {
     /// Offer and call the tools of the MCP servers `hub` holds sessions with.
     pub fn with_mcp(mut self, hub: crate::mcp::McpHub) -> Self {
         self.toolbox.set_mcp(hub);
+        self
+    }
+
+    /// Serve the `schedule` tools with `scheduler`.
+    pub fn with_scheduler(
+        mut self,
+        scheduler: Option<Arc<dyn tools::schedule::Scheduler>>,
+    ) -> Self {
+        self.scheduler = scheduler;
+        self
+    }
+
+    /// Keep conversation memory in `store` (see `memory.rs`).
+    pub fn with_store(mut self, store: Option<Arc<dyn crate::store::Store>>) -> Self {
+        self.store = store;
         self
     }
 
@@ -157,6 +182,10 @@ impl Agent {
         let settings = providers::resolve(&self.config, provider, request.model.as_deref())?;
         let mut offered: Vec<ToolSpec> = Vec::new();
         for t in &request.tools {
+            if t == tools::schedule::SCHEDULE {
+                offered.extend(tools::schedule::specs());
+                continue;
+            }
             let specs = self
                 .toolbox
                 .specs(t)
@@ -173,20 +202,26 @@ impl Agent {
         let session = self.session(&request.session);
         // Session lock first (FIFO per session), then a global permit, so a
         // queued message of a busy session does not hold a permit while waiting.
-        let mut history = session.lock().await;
-        let _permit = self.permits.acquire().await;
-        let mut messages = history.messages();
-        messages.push(Message::user(&request.message));
-        let answer = self.tool_loop(&settings, &offered, &mut messages).await?;
+        let mut slot = session.lock().await;
         let a = &self.config.agent;
-        history.push(
+        let bounds = (a.max_history_turns, a.max_history_chars);
+        slot.load(self.store.as_deref(), &request.session, bounds)
+            .await;
+        let _permit = self.permits.acquire().await;
+        let mut messages = slot.history.messages();
+        messages.push(Message::user(&request.message));
+        let answer = self
+            .tool_loop(&settings, &offered, &request.session, &mut messages)
+            .await?;
+        slot.history.push(
             Turn {
                 user: request.message.clone(),
                 assistant: answer.clone(),
             },
-            a.max_history_turns,
-            a.max_history_chars,
+            bounds.0,
+            bounds.1,
         );
+        slot.save(self.store.as_deref(), &request.session).await;
         Ok(answer)
     }
 
@@ -194,9 +229,11 @@ impl Agent {
         &self,
         settings: &ProviderSettings,
         offered: &[ToolSpec],
+        session: &str,
         messages: &mut Vec<Message>,
     ) -> Result<String, AgentError> {
         let max_iterations = self.config.agent.max_tool_iterations;
+        let system = system_prompt(&self.config.agent, chrono::Utc::now());
         let mut iteration = 0;
         loop {
             let reply = providers::complete(
@@ -205,7 +242,7 @@ impl Agent {
                 self.policy,
                 &Completion {
                     model: &settings.model,
-                    system: &self.config.agent.system_prompt,
+                    system: &system,
                     messages,
                     tools: offered,
                     max_tokens: self.config.provider.max_tokens,
@@ -253,7 +290,13 @@ impl Agent {
                 if let Some(m) = &self.metrics {
                     m.agent_tool_call(&name);
                 }
-                let out = self.toolbox.call(&name, offered, &input).await;
+                let out = if tools::schedule::is_schedule_tool(&name)
+                    && offered.iter().any(|t| t.name == name)
+                {
+                    tools::schedule::call(self.scheduler.as_deref(), session, &name, &input).await
+                } else {
+                    self.toolbox.call(&name, offered, &input).await
+                };
                 results.push(Block::ToolResult {
                     id,
                     content: out.content,
@@ -267,16 +310,36 @@ impl Agent {
         }
     }
 
-    /// Forget a session's history (e.g. a `/reset` command in a chat).
-    pub async fn reset_session(&self, session: &str) {
+    /// Forget a session's history (e.g. a `/reset` command in a chat, or
+    /// `zeroclaw memory clear`), in the store too; `true` when the store had
+    /// some.
+    pub async fn reset_session(&self, session: &str) -> bool {
         let slot = self
             .sessions
             .lock()
             .ok()
             .and_then(|mut s| s.remove(session).map(|s| s.history));
-        if let Some(history) = slot {
-            *history.lock().await = History::default();
+        // Held while the store is cleared, so a turn of this session
+        // finishing now cannot write the old turns back.
+        let mut guard = match &slot {
+            Some(history) => Some(history.lock().await),
+            None => None,
+        };
+        if let Some(g) = guard.as_mut() {
+            **g = Session::default();
         }
+        let cleared = match &self.store {
+            Some(store) => match store.clear_memory(session.to_string()).await {
+                Ok(had) => had,
+                Err(e) => {
+                    tracing::error!(session, error = %e, "cannot clear the session's memory");
+                    false
+                }
+            },
+            None => false,
+        };
+        drop(guard);
+        cleared
     }
 
     /// Turns remembered for `session` (0 when unknown).
@@ -287,12 +350,12 @@ impl Agent {
             .ok()
             .and_then(|s| s.get(session).map(|s| s.history.clone()));
         match slot {
-            Some(h) => h.lock().await.len(),
+            Some(h) => h.lock().await.history.len(),
             None => 0,
         }
     }
 
-    fn session(&self, key: &str) -> Arc<AsyncMutex<History>> {
+    fn session(&self, key: &str) -> Arc<AsyncMutex<Session>> {
         let mut sessions = match self.sessions.lock() {
             Ok(s) => s,
             Err(poisoned) => poisoned.into_inner(),
@@ -305,7 +368,7 @@ impl Agent {
         if sessions.len() >= MAX_SESSIONS {
             evict_idle(&mut sessions);
         }
-        let history = Arc::new(AsyncMutex::new(History::default()));
+        let history = Arc::new(AsyncMutex::new(Session::default()));
         sessions.insert(
             key.to_string(),
             SessionSlot {
@@ -332,6 +395,23 @@ fn evict_idle(sessions: &mut HashMap<String, SessionSlot>) {
 
 /// Fail on a tool name the agent does not have; `place` names where it was
 /// written (`cron job `backup``, `[channel.telegram]`).
+/// The configured prompt and the current date, time and zone (`[agent]
+/// timezone`, else the host's), so that "at 18:00" means the user's 18:00.
+pub fn system_prompt(
+    agent: &crate::config::AgentConfig,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let tz = crate::cron::schedule::parse_timezone(agent.timezone.as_deref())
+        .unwrap_or_else(|_| crate::cron::schedule::local_timezone());
+    let local = now.with_timezone(&tz);
+    format!(
+        "{}\n\nThe current date and time is {} ({}).",
+        agent.system_prompt,
+        local.format("%A %Y-%m-%d %H:%M:%S %:z"),
+        tz.name()
+    )
+}
+
 pub fn check_tools(config: &Config, names: &[String], place: &str) -> Result<(), AgentError> {
     let known = |n: &str| tools::KNOWN.contains(&n) || crate::mcp::names::configured(config, n);
     match names.iter().find(|n| !known(n)) {

@@ -63,6 +63,9 @@ pub enum Command {
     /// Scheduled jobs.
     #[command(subcommand)]
     Cron(crate::cron::cli::CronCommand),
+    /// Conversation memory per session.
+    #[command(subcommand)]
+    Memory(crate::agent::memory_cli::MemoryCommand),
     /// Chat channels.
     #[command(subcommand)]
     Channel(crate::channels::cli::ChannelCommand),
@@ -108,6 +111,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Cron(c) => crate::cron::cli::run(g, c),
         Command::Channel(c) => crate::channels::cli::run(g, c),
         Command::Mcp(c) => crate::mcp::cli::run(g, c),
+        Command::Memory(c) => crate::agent::memory_cli::run(g, c),
         Command::Auth(c) => crate::agent::cli::run(g, c),
         Command::Service(c) => crate::service::cli::run(g, c),
         Command::Completions { shell } => {

@@ -64,6 +64,18 @@ pub enum Call {
         #[serde(default)]
         arguments: Value,
     },
+    /// A runtime job (exactly one of `schedule`, `at`, `every`).
+    #[serde(rename = "cron.add")]
+    CronAdd(crate::cron::NewJob),
+    /// A runtime job, by name or id.
+    #[serde(rename = "cron.remove")]
+    CronRemove { name: String },
+    #[serde(rename = "memory.list")]
+    MemoryList {},
+    #[serde(rename = "memory.show")]
+    MemoryShow { session: String },
+    #[serde(rename = "memory.clear")]
+    MemoryClear { session: String },
 }
 
 /// Every method [`Call`] knows, as the wire spells it.
@@ -82,6 +94,11 @@ pub const METHODS: &[&str] = &[
     "cron.runs",
     "mcp.list",
     "mcp.call",
+    "cron.add",
+    "cron.remove",
+    "memory.list",
+    "memory.show",
+    "memory.clear",
 ];
 
 impl Call {
@@ -122,6 +139,11 @@ impl Call {
             Self::CronRuns { .. } => "cron.runs",
             Self::McpList {} => "mcp.list",
             Self::McpCall { .. } => "mcp.call",
+            Self::CronAdd(_) => "cron.add",
+            Self::CronRemove { .. } => "cron.remove",
+            Self::MemoryList {} => "memory.list",
+            Self::MemoryShow { .. } => "memory.show",
+            Self::MemoryClear { .. } => "memory.clear",
         }
     }
 
@@ -173,6 +195,20 @@ mod tests {
                 server: "everything".into(),
                 tool: "echo".into(),
                 arguments: json!({"message": "hi"}),
+            },
+            Call::CronAdd(crate::cron::NewJob {
+                name: "提醒".into(),
+                at: Some("20m".into()),
+                message: "back up".into(),
+                ..Default::default()
+            }),
+            Call::CronRemove { name: "x".into() },
+            Call::MemoryList {},
+            Call::MemoryShow {
+                session: "telegram:1".into(),
+            },
+            Call::MemoryClear {
+                session: "telegram:1".into(),
             },
         ];
         assert_eq!(calls.len(), METHODS.len());

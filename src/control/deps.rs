@@ -21,6 +21,8 @@ pub struct ControlDeps {
     pub cron: Option<CronControl>,
     /// The MCP servers' sessions (`mcp.list`, `mcp.call`).
     pub mcp: crate::mcp::McpHub,
+    /// Conversation memory (none without a store: `zeroclaw gateway`).
+    pub memory: Option<crate::agent::memory_control::MemoryControl>,
     /// When the daemon started (`status`'s `uptime_secs`).
     pub started: Instant,
     /// The file the config came from (`None` = built-in defaults).

@@ -9,6 +9,7 @@ use super::protocol::{
     ChannelListReply, ChannelStatus, ChildStatus, ControlError, DoctorReply, ReloadReport, Reply,
     RestartReply, ShutdownReply, StatusReply,
 };
+use crate::agent::memory_control::{self, MemoryReply};
 use serde_json::Value;
 use zeroclaw_actors::TreeSnapshot;
 
@@ -61,7 +62,9 @@ pub async fn answer(ctx: &ControlDeps, call: Call) -> Result<Reply, ControlError
         | Call::CronEnable { .. }
         | Call::CronDisable { .. }
         | Call::CronRun { .. }
-        | Call::CronRuns { .. }) => match &ctx.cron {
+        | Call::CronRuns { .. }
+        | Call::CronAdd(_)
+        | Call::CronRemove { .. }) => match &ctx.cron {
             Some(c) => crate::cron::control::answer(c, cron)
                 .await
                 .map(|r| Reply::Cron(Box::new(r))),
@@ -69,6 +72,9 @@ pub async fn answer(ctx: &ControlDeps, call: Call) -> Result<Reply, ControlError
                 "cron is not initialised in this daemon (no job store)",
             )),
         },
+        Call::MemoryList {} | Call::MemoryShow { .. } | Call::MemoryClear { .. } => {
+            memory(ctx, call).await.map(Reply::Memory)
+        }
     }
 }
 
@@ -161,4 +167,18 @@ fn shutdown(ctx: &ControlDeps) -> Result<ShutdownReply, ControlError> {
         stopping: true,
         pid: std::process::id(),
     })
+}
+
+async fn memory(ctx: &ControlDeps, call: Call) -> Result<MemoryReply, ControlError> {
+    let Some(m) = &ctx.memory else {
+        return Err(ControlError::new(
+            "unavailable",
+            "this daemon keeps no conversation memory (`zeroclaw gateway` opens no state database)",
+        ));
+    };
+    match call {
+        Call::MemoryShow { session } => memory_control::show(m, session).await,
+        Call::MemoryClear { session } => memory_control::clear(m, session).await,
+        _ => memory_control::list(m).await,
+    }
 }

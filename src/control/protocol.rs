@@ -139,6 +139,7 @@ pub enum Reply {
     Cron(Box<crate::cron::control::CronReply>),
     McpList(crate::mcp::control::McpListReply),
     McpCall(crate::mcp::control::McpCallReply),
+    Memory(crate::agent::memory_control::MemoryReply),
 }
 
 impl Reply {

@@ -2,9 +2,10 @@
 //! `list`/`status`/`runs` read the database and `enable`/`disable` write
 //! their override to it directly.
 
+use super::cli_add::{AddArgs, offline_runtime, render_added, render_removed};
 use super::control::{RUNS_DEFAULT_LIMIT, RUNS_MAX_LIMIT};
 use super::store::{RunRecord, RunStatus, Store, StoreError};
-use super::view::{JobView, Liveness, job_view};
+use super::view::{JobView, Liveness, job_view, mark_runtime_view, offline_facts};
 use super::{job_id, resolve};
 use crate::cli::Global;
 use crate::config::Config;
@@ -54,6 +55,15 @@ pub enum CronCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Add a job while the daemon runs (kept in the state database).
+    Add(AddArgs),
+    /// Remove a job added with `cron add` (or from a chat).
+    Remove {
+        /// Job name or id.
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run history, newest first.
     Runs {
         /// Job id (a name is accepted too).
@@ -77,7 +87,9 @@ impl CronCommand {
             | Self::Enable { json, .. }
             | Self::Disable { json, .. }
             | Self::Run { json, .. }
-            | Self::Runs { json, .. } => *json,
+            | Self::Runs { json, .. }
+            | Self::Remove { json, .. } => *json,
+            Self::Add(a) => a.json,
         }
     }
 
@@ -91,6 +103,8 @@ impl CronCommand {
                 name: name.clone(),
                 detach: *detach,
             },
+            Self::Add(a) => Call::CronAdd(a.request()),
+            Self::Remove { name, .. } => Call::CronRemove { name: name.clone() },
             Self::Runs {
                 id, name, limit, ..
             } => Call::CronRuns {
@@ -237,15 +251,22 @@ fn offline(config: &Config, command: &CronCommand) -> Result<Value, Failure> {
     };
     let now = Utc::now();
     let view = |store: Option<&Store>, job, detail| {
-        job_view(job, store, &Liveness::Stopped, detail, now).map_err(Failure::from)
+        let facts = offline_facts(job, store, detail)?;
+        job_view(job, facts.as_ref(), &Liveness::Stopped, detail, now).map_err(Failure::from)
     };
     match command {
         CronCommand::List { .. } | CronCommand::Status { name: None, .. } => {
             let store = read()?;
-            let views = jobs
+            let mut views = jobs
                 .iter()
                 .map(|j| view(store.as_ref(), j, false))
                 .collect::<Result<Vec<_>, _>>()?;
+            for r in offline_runtime(store.as_ref(), config) {
+                let facts = offline_facts(&r.job, store.as_ref(), false)?;
+                let mut v = job_view(&r.job, facts.as_ref(), &Liveness::Stopped, false, now)?;
+                mark_runtime_view(&mut v, &r);
+                views.push(v);
+            }
             Ok(json!({ "daemon": "stopped", "jobs": views }))
         }
         CronCommand::Status {
@@ -266,6 +287,11 @@ fn offline(config: &Config, command: &CronCommand) -> Result<Value, Failure> {
         CronCommand::Run { .. } => Err(Failure(
             "not_running",
             "the daemon is not running; start it with `zeroclaw daemon` to run a job".into(),
+        )),
+        CronCommand::Add(_) | CronCommand::Remove { .. } => Err(Failure(
+            "not_running",
+            "the daemon is not running; start it with `zeroclaw daemon`, then add or remove the job"
+                .into(),
         )),
         CronCommand::Runs {
             id, name, limit, ..
@@ -349,6 +375,8 @@ fn render(command: &CronCommand, reply: &Value) -> anyhow::Result<()> {
             let runs: Vec<RunRecord> = serde_json::from_value(reply["runs"].clone())?;
             print_runs(&runs);
         }
+        CronCommand::Add(_) => render_added(reply)?,
+        CronCommand::Remove { .. } => render_removed(reply),
     }
     Ok(())
 }
@@ -392,7 +420,7 @@ fn one_line(s: &str, max: usize) -> String {
 
 fn print_table(views: &[JobView]) {
     if views.is_empty() {
-        println!("no cron jobs configured ([[cron.jobs]] in the config)");
+        println!("no cron jobs ([[cron.jobs]] in the config, or `zeroclaw cron add`)");
         return;
     }
     println!(
@@ -418,7 +446,11 @@ fn print_table(views: &[JobView]) {
                 .map(|r| r.status.as_str())
                 .unwrap_or("-"),
             v.failures_in_a_row,
-            v.name
+            match (v.source.as_str(), v.state.as_str()) {
+                ("runtime", "done") => format!("{} (runtime, done)", v.name),
+                ("runtime", _) => format!("{} (runtime)", v.name),
+                _ => v.name.clone(),
+            }
         );
     }
     if views.iter().any(|v| v.enabled_source == "override") {

@@ -9,9 +9,12 @@
 //!
 //! `name` accepts a job's name or its id everywhere.
 
+use super::control_runtime::{Removed, TreeOps, add_reply, remove_reply};
 use super::job::{JobLive, JobMsg};
 use super::runner::DELIVERY_TIMEOUT;
-use super::view::{JobView, Liveness, job_view};
+use super::store::StoreError;
+use super::view::mark_runtime_view;
+use super::view::{JobView, Liveness, job_view, recent_runs};
 use super::{CronHandle, job_id, resolve};
 use crate::component::Live;
 use crate::config::Config;
@@ -29,11 +32,13 @@ const STATUS_TIMEOUT: Duration = Duration::from_secs(5);
 pub const RUNS_DEFAULT_LIMIT: usize = 20;
 pub const RUNS_MAX_LIMIT: usize = 10_000;
 
-/// What the `cron.*` requests read: the job store and the config in force.
+/// What the `cron.*` requests read: the job store and the config in force,
+/// and the running tree for `cron.add` / `cron.remove` (`None` outside one).
 #[derive(Clone)]
 pub struct CronControl {
     pub cron: CronHandle,
     pub config: Live<Config>,
+    pub tree: Option<TreeOps>,
 }
 
 impl CronControl {
@@ -62,6 +67,10 @@ pub enum CronReply {
     },
     Runs {
         runs: Vec<super::RunRecord>,
+    },
+    /// `cron.remove`.
+    Removed {
+        removed: Removed,
     },
 }
 
@@ -96,6 +105,8 @@ pub async fn answer(ctx: &CronControl, call: Call) -> Result<CronReply, ControlE
         Call::CronDisable { name } => set_enabled(ctx, &cron, &name, false).await,
         Call::CronRun { name, detach } => run(ctx, &cron, &name, detach).await,
         Call::CronRuns { id, name, limit } => runs(ctx, &cron, id, name, limit).await,
+        Call::CronAdd(new) => add_reply(ctx, new).await,
+        Call::CronRemove { name } => remove_reply(ctx, &name).await,
         other => Err(ControlError::internal(format!(
             "`{}` is not a cron request",
             other.method()
@@ -103,11 +114,37 @@ pub async fn answer(ctx: &CronControl, call: Call) -> Result<CronReply, ControlE
     }
 }
 
+/// A job of the config, else a runtime job, by name or id.
 fn find(ctx: &CronControl, key: &str) -> Result<CronJob, ControlError> {
     let config = ctx.config();
-    resolve(&config.cron.jobs, key)
-        .cloned()
-        .map_err(ControlError::not_found)
+    match resolve(&config.cron.jobs, key) {
+        Ok(job) => Ok(job.clone()),
+        Err(msg) => match ctx.cron.runtime.find(key) {
+            Some(r) => Ok(r.job),
+            None => Err(ControlError::not_found(msg)),
+        },
+    }
+}
+
+/// Every job: the config's, then the runtime ones it does not shadow.
+fn all_jobs(ctx: &CronControl) -> Vec<CronJob> {
+    let mut jobs = ctx.config().cron.jobs.clone();
+    for r in ctx.cron.runtime.all() {
+        if !jobs.iter().any(|j| j.name == r.job.name) {
+            jobs.push(r.job);
+        }
+    }
+    jobs
+}
+
+/// `{"job": JobView}` of the job named `name`.
+pub(super) async fn job_reply(ctx: &CronControl, name: &str) -> Result<CronReply, ControlError> {
+    let job = find(ctx, name)?;
+    let mut v = views(&ctx.cron, vec![job], false).await?;
+    Ok(CronReply::Job {
+        daemon: None,
+        job: v.pop().map(Box::new),
+    })
 }
 
 async fn live(cron: &CronHandle, job: &str) -> Option<JobLive> {
@@ -124,22 +161,28 @@ async fn views(
     detail: bool,
 ) -> Result<Vec<JobView>, ControlError> {
     let lives = futures_util::future::join_all(jobs.iter().map(|j| live(cron, &j.name))).await;
-    cron.store
-        .call(move |s| {
-            let now = chrono::Utc::now();
-            jobs.iter()
-                .zip(lives)
-                .map(|(j, l)| job_view(j, Some(s), &Liveness::Daemon(l), detail, now))
-                .collect::<Result<Vec<_>, _>>()
-        })
+    let ids = jobs.iter().map(|j| job_id(&j.name)).collect();
+    let facts = cron
+        .store
+        .job_facts(ids, recent_runs(detail))
         .await
+        .map_err(|e| ControlError::internal(e.to_string()))?;
+    let now = chrono::Utc::now();
+    jobs.iter()
+        .zip(lives)
+        .zip(facts)
+        .map(|((j, l), f)| {
+            let mut v = job_view(j, Some(&f), &Liveness::Daemon(l), detail, now)?;
+            mark_runtime(cron, &mut v);
+            Ok(v)
+        })
+        .collect::<Result<Vec<_>, StoreError>>()
         .map_err(|e| ControlError::internal(e.to_string()))
 }
 
 /// Every job (each view carries its failures in a row, so `cron status` without a name is the same).
 async fn list(ctx: &CronControl, cron: &CronHandle) -> Result<CronReply, ControlError> {
-    let jobs = ctx.config().cron.jobs.clone();
-    let views = views(cron, jobs, false).await?;
+    let views = views(cron, all_jobs(ctx), false).await?;
     Ok(CronReply::Jobs {
         daemon: "running",
         jobs: views,
@@ -171,7 +214,7 @@ async fn set_enabled(
     let over = (enabled != job.enabled).then_some(enabled);
     let name = job.name.clone();
     cron.store
-        .call(move |s| s.set_override(&id, &name, over, chrono::Utc::now()))
+        .set_override(id, name, over, chrono::Utc::now())
         .await
         .map_err(|e| ControlError::internal(e.to_string()))?;
     if let Some(actor) = cron.job_ref(&job.name) {
@@ -272,15 +315,7 @@ async fn runs(
             Ok(j) => Some(job_id(&j.name)),
             // A job removed from the config still has its history.
             Err(msg) => {
-                let k2 = k.clone();
-                let known = cron
-                    .store
-                    .call(move |s| {
-                        Ok(s.runs(Some(&k2), 1)?.first().map(|r| r.job_id.clone()).or(s
-                            .runs(Some(&job_id(&k2)), 1)?
-                            .first()
-                            .map(|r| r.job_id.clone())))
-                    })
+                let known = known_job_id(cron, &k)
                     .await
                     .map_err(|e| ControlError::internal(e.to_string()))?;
                 Some(known.ok_or_else(|| ControlError::not_found(msg))?)
@@ -289,8 +324,25 @@ async fn runs(
     };
     let runs = cron
         .store
-        .call(move |s| s.runs(filter.as_deref(), limit))
+        .runs(filter, limit)
         .await
         .map_err(|e| ControlError::internal(e.to_string()))?;
     Ok(CronReply::Runs { runs })
+}
+
+/// The id of a job with history under `key` (an id, or a name whose id it is).
+async fn known_job_id(cron: &CronHandle, key: &str) -> Result<Option<String>, StoreError> {
+    for id in [key.to_string(), job_id(key)] {
+        if let Some(r) = cron.store.runs(Some(id), 1).await?.first() {
+            return Ok(Some(r.job_id.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// A runtime job's view says so, and a one-shot that is done says that.
+fn mark_runtime(cron: &CronHandle, view: &mut JobView) {
+    if let Some(r) = cron.runtime.get(&view.name) {
+        mark_runtime_view(view, &r);
+    }
 }

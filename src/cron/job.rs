@@ -7,23 +7,21 @@
 //! enable/disable or a run, a stale timer's `Fire` is ignored.
 
 use super::CronHandle;
+use super::interval::{ONE_SHOT_GRACE, OneShotAtStart, one_shot_at_start};
 use super::run::run_task;
 pub use super::run::{MAX_MISSED_RECORDS, missed_between};
 use super::runner::Runner;
 use super::schedule::{Schedule, parse_timezone};
-use super::store::{RunRecord, RunStatus, StoreHandle};
+use super::store::RunRecord;
 use crate::component::Live;
 use crate::config::{CatchUp, Config, CronJob};
 use crate::metrics::Metrics;
+use crate::store::Store;
 use crate::task::TaskGuard;
 use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, MessagingErr, RpcReplyPort};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-/// The error of a run whose job actor stopped while it ran.
-const STOPPED_DURING_RUN: &str =
-    "the job was stopped during this run (reload, restart or shutdown)";
 
 /// Messages a job actor accepts.
 pub enum JobMsg {
@@ -116,8 +114,8 @@ pub(super) struct Env {
 }
 
 impl Env {
-    pub fn store(&self) -> &StoreHandle {
-        &self.deps.cron.store
+    pub fn store(&self) -> &dyn Store {
+        self.deps.cron.store.as_ref()
     }
 
     /// Run history kept per job (`[cron] max_runs_per_job`, read per run).
@@ -198,10 +196,7 @@ impl JobState {
         let res = self
             .env
             .store()
-            .call(move |s| {
-                s.record_missed(&id, &name, &late, &note, now)?;
-                s.prune(&id, keep)
-            })
+            .record_missed(id, name, late, note, now, keep)
             .await;
         if let Err(e) = res {
             tracing::error!(job = %self.env.job.name, error = %e, "cannot record missed fire times");
@@ -227,13 +222,7 @@ impl JobState {
             let res = self
                 .env
                 .store()
-                .call(move |s| {
-                    s.atomically(|s| {
-                        s.set_anchor(&id, &name, scheduled)?;
-                        s.record(&id, &name, scheduled, RunStatus::Skipped, &note, now)?;
-                        s.prune(&id, keep)
-                    })
-                })
+                .record_skipped(id, name, scheduled, note, now, keep)
                 .await;
             if let Err(e) = res {
                 tracing::error!(job = %self.env.job.name, error = %e, "cannot record a skipped run");
@@ -313,30 +302,18 @@ impl Actor for JobActor {
         let now = Utc::now();
         let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
         let config_enabled = state.env.job.enabled;
-        let (enabled, anchor) = {
-            let (id, name) = (id.clone(), name.clone());
-            state
-                .env
-                .store()
-                .call(move |s| {
-                    s.atomically(|s| {
-                        // A run of the previous start whose record landed
-                        // after that start's stop (see `post_stop`).
-                        s.interrupt_running(&id, now, STOPPED_DURING_RUN)?;
-                        let enabled = s.override_for(&id)?.unwrap_or(config_enabled);
-                        let anchor = s.anchor(&id)?;
-                        // Nothing is owed for the time a job spends disabled.
-                        if !enabled || anchor.is_none() {
-                            s.set_anchor(&id, &name, now)?;
-                        }
-                        Ok((enabled, anchor))
-                    })
-                })
-                .await?
-        };
+        // Nothing is owed for the time a job spends disabled.
+        let (enabled, anchor) = state
+            .env
+            .store()
+            .open_job(id.clone(), name.clone(), config_enabled, now)
+            .await?;
         state.enabled = enabled;
         if !enabled {
             return Ok(());
+        }
+        if let Some(at) = state.schedule.one_shot() {
+            return one_shot_start(&myself, state, at, anchor, now).await;
         }
         let mut catch_up_at = None;
         match anchor {
@@ -360,10 +337,7 @@ impl Actor for JobActor {
                     state
                         .env
                         .store()
-                        .call(move |s| {
-                            s.record_missed(&id, &name, &missed, &note, now)?;
-                            s.prune(&id, keep)
-                        })
+                        .record_missed(id, name, missed, note, now, keep)
                         .await?;
                     if state.env.deps.config.get().cron.catch_up == CatchUp::Once {
                         catch_up_at = Some(last);
@@ -417,7 +391,7 @@ impl Actor for JobActor {
                 let enabled = state
                     .env
                     .store()
-                    .call(move |s| s.override_for(&id))
+                    .override_for(id)
                     .await?
                     .unwrap_or(config_enabled);
                 set_enabled(&myself, state, enabled).await?;
@@ -454,21 +428,49 @@ impl Actor for JobActor {
         let res = state
             .env
             .store()
-            .call(move |s| {
-                if interrupted {
-                    s.interrupt_running(&id, now, STOPPED_DURING_RUN)?;
-                }
-                if !enabled {
-                    s.set_anchor(&id, &name, now)?;
-                }
-                Ok(())
-            })
+            .close_job(id, name, interrupted, !enabled, now)
             .await;
         if let Err(e) = res {
             tracing::error!(job = %state.env.job.name, error = %e, "cannot record the job's stop");
         }
         Ok(())
     }
+}
+
+/// A one-shot job's start: arm it, run it (late within the grace), record
+/// it missed, or nothing when it already ran.
+async fn one_shot_start(
+    myself: &ActorRef<JobMsg>,
+    state: &mut JobState,
+    at: DateTime<Utc>,
+    anchor: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), ActorProcessingErr> {
+    let name = state.env.job.name.clone();
+    match one_shot_at_start(at, anchor, now, ONE_SHOT_GRACE) {
+        OneShotAtStart::Pending => state.arm(myself, now),
+        OneShotAtStart::Run(at) => {
+            tracing::info!(job = %name, %at, "one-shot job's time passed while down; running it now");
+            state.start_run(myself, Some(at), None);
+        }
+        OneShotAtStart::Missed(at) => {
+            tracing::warn!(job = %name, %at, "one-shot job missed: its time passed more than the grace ago");
+            state.env.deps.metrics.cron_run(&name, "missed");
+            let note = format!(
+                "not run: the daemon was down at its time and for more than {} after",
+                humantime::format_duration(ONE_SHOT_GRACE)
+            );
+            let (id, keep) = (state.env.id.clone(), state.env.keep());
+            state
+                .env
+                .store()
+                .record_missed(id, name.clone(), vec![at], note, now, keep)
+                .await?;
+            state.env.deps.cron.one_shot_done(&name, now).await;
+        }
+        OneShotAtStart::Done => state.env.deps.cron.one_shot_done(&name, now).await,
+    }
+    Ok(())
 }
 
 /// Enable or disable the job (already persisted); re-anchors and re-arms
@@ -482,11 +484,7 @@ async fn set_enabled(
         state.enabled = enabled;
         let now = Utc::now();
         let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
-        state
-            .env
-            .store()
-            .call(move |s| s.set_anchor(&id, &name, now))
-            .await?;
+        state.env.store().set_anchor(id, name, now).await?;
         state.arm(myself, now);
         tracing::info!(job = %state.env.job.name, enabled, "cron job state changed");
     }

@@ -6,14 +6,19 @@
 //! `[[cron.jobs]]` entry, diffed by name on reload. The control socket's
 //! `cron.*` requests are served by [`control::CronControl`].
 
+pub mod chat;
 pub mod cli;
+pub mod cli_add;
 pub mod control;
+pub mod control_runtime;
 pub mod fields;
 pub mod id;
+pub mod interval;
 pub mod job;
 pub mod record;
 pub mod run;
 pub mod runner;
+pub mod runtime;
 pub mod schedule;
 pub mod store;
 pub mod view;
@@ -21,7 +26,8 @@ pub mod view;
 pub use id::job_id;
 pub use job::{JobActor, JobArgs, JobDeps, JobLive, JobMsg};
 pub use runner::{AgentRunner, RunOutcome, Runner};
-pub use store::{RunRecord, RunStatus, Store, StoreError, StoreHandle};
+pub use runtime::{NewJob, RuntimeJob, RuntimeJobs};
+pub use store::{RunRecord, RunStatus, Store, StoreError};
 
 use crate::component::{ChildName, Component, Registry};
 use crate::config::{Config, CronJob};
@@ -35,10 +41,13 @@ use zeroclaw_actors::{ChildSpec, RestartPolicy};
 /// before the tree starts.
 #[derive(Clone)]
 pub struct CronHandle {
-    pub store: StoreHandle,
+    /// All durable state (run history, overrides, runtime jobs).
+    pub store: Arc<dyn crate::store::Store>,
     /// `[cron] max_concurrent` runs across all jobs (fixed at start; a reload
     /// that changes it takes effect at the next daemon start).
     pub semaphore: Arc<Semaphore>,
+    /// Jobs added at run time (children of the tree like configured ones).
+    pub runtime: RuntimeJobs,
     /// Job name → the registry name its actor was last spawned under.
     registered: Arc<Mutex<BTreeMap<String, String>>>,
 }
@@ -57,9 +66,41 @@ impl CronHandle {
         Ok(Self::with_store(store, config.cron.max_concurrent))
     }
 
+    /// A one-shot job ran or was missed: it is never scheduled again (its
+    /// history stays).
+    pub async fn one_shot_done(&self, job_name: &str, at: chrono::DateTime<chrono::Utc>) {
+        self.runtime.mark_done(job_name, at);
+        if let Err(e) = self.store.mark_done(job_id(job_name), at).await {
+            tracing::error!(job = %job_name, error = %e, "cannot record the one-shot job as done");
+        }
+    }
+
+    /// Over a SQLite database opened by the caller.
     pub fn with_store(store: Store, max_concurrent: usize) -> Self {
+        let runtime = match store.runtime_jobs() {
+            Ok(rows) => RuntimeJobs::load(&rows),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the runtime jobs; starting without them");
+                RuntimeJobs::default()
+            }
+        };
+        Self::with_shared(
+            Arc::new(crate::store::sqlite::SqliteStore::new(store)),
+            max_concurrent,
+            runtime,
+        )
+    }
+
+    /// Over the daemon's store, whatever its implementation, with the
+    /// runtime jobs read from it.
+    pub fn with_shared(
+        store: Arc<dyn crate::store::Store>,
+        max_concurrent: usize,
+        runtime: RuntimeJobs,
+    ) -> Self {
         Self {
-            store: StoreHandle::new(store),
+            store,
+            runtime,
             semaphore: Arc::new(Semaphore::new(max_concurrent.max(1))),
             registered: Arc::new(Mutex::new(BTreeMap::new())),
         }
@@ -93,7 +134,9 @@ impl CronHandle {
     }
 }
 
-/// Cron as a component of the tree: one child per `[[cron.jobs]]` entry.
+/// Cron as a component of the tree: one child per `[[cron.jobs]]` entry
+/// and per runtime job not done.
+#[derive(Clone)]
 pub struct Cron {
     deps: JobDeps,
     runner: Arc<dyn Runner>,
@@ -134,12 +177,23 @@ fn find_job<'a>(config: &'a Config, name: &str) -> Option<&'a CronJob> {
     config.cron.jobs.iter().find(|j| j.name == name)
 }
 
+impl Cron {
+    /// The runtime jobs that run: not done, and not shadowed by a config
+    /// job of the same name (added to the file after the runtime one).
+    fn runtime_jobs(&self, config: &Config) -> Vec<CronJob> {
+        let mut jobs = self.deps.cron.runtime.active();
+        jobs.retain(|j| find_job(config, &j.name).is_none());
+        jobs
+    }
+}
+
 impl Component for Cron {
     fn children(&self, config: &Config) -> Vec<ChildName> {
         config
             .cron
             .jobs
             .iter()
+            .chain(self.runtime_jobs(config).iter())
             .map(|j| ChildName::cron(&j.name))
             .collect()
     }
@@ -148,7 +202,15 @@ impl Component for Cron {
         let ChildName::Cron(name) = child else {
             return None;
         };
-        let job = find_job(config, name)?.clone();
+        let job = match find_job(config, name) {
+            Some(job) => job.clone(),
+            // By name: one lookup, not a scan per child (a tree may hold
+            // many thousands of runtime jobs).
+            None => {
+                let r = self.deps.cron.runtime.get(name)?;
+                r.done_at.is_none().then_some(r.job)?
+            }
+        };
         Some(self.job_spec(job, policy))
     }
 

@@ -6,6 +6,7 @@ use super::job::{Env, JobMsg};
 use super::runner::RunOutcome;
 use super::schedule::Schedule;
 use super::store::{RunRecord, RunStatus};
+use crate::store::Finish;
 use chrono::{DateTime, Utc};
 use ractor::{ActorRef, RpcReplyPort};
 
@@ -30,14 +31,7 @@ pub(super) async fn run_task(
     let (id, name) = (env.id.clone(), env.job.name.clone());
     let begun = env
         .store()
-        .call(move |s| {
-            s.atomically(|s| {
-                if let Some(at) = scheduled_at {
-                    s.set_anchor(&id, &name, at)?;
-                }
-                s.begin_run(&id, &name, scheduled_at, started_at)
-            })
-        })
+        .begin_run(id, name, scheduled_at, started_at)
         .await;
     let run_id = match begun {
         Ok(id) => id,
@@ -97,22 +91,17 @@ pub(super) async fn run_task(
     let config = env.deps.config.get();
     let max_output = usize::try_from(config.cron.max_output.as_u64()).unwrap_or(usize::MAX);
     let keep = config.cron.max_runs_per_job.max(1);
-    let (id, o) = (env.id.clone(), outcome.clone());
     let stored = env
         .store()
-        .call(move |s| {
-            s.atomically(|s| {
-                s.finish_run(
-                    run_id,
-                    finished_at,
-                    o.status,
-                    o.output.as_deref(),
-                    o.error.as_deref(),
-                    max_output,
-                )?;
-                s.prune(&id, keep)?;
-                s.run(run_id)
-            })
+        .finish_run(Finish {
+            run_id,
+            job_id: env.id.clone(),
+            at: finished_at,
+            status: outcome.status,
+            output: outcome.output.clone(),
+            error: outcome.error.clone(),
+            max_output,
+            keep,
         })
         .await;
     let took = (finished_at - started_at).to_std().unwrap_or_default();
@@ -138,6 +127,12 @@ pub(super) async fn run_task(
             record.output = outcome.output;
             record.error = outcome.error;
         }
+    }
+    if scheduled_at.is_some() && super::interval::is_one_shot(&env.job.schedule) {
+        env.deps
+            .cron
+            .one_shot_done(&env.job.name, finished_at)
+            .await;
     }
     // Done before the reply, so a caller's next query sees the job idle.
     let _ = me.cast(JobMsg::RunDone { token });

@@ -14,6 +14,7 @@
 //!   occurrence.
 
 use super::fields::{DAY_OF_MONTH, HOUR, MINUTE, MONTH, SECOND, check};
+use super::interval::Special;
 use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use std::str::FromStr;
@@ -32,6 +33,9 @@ pub enum ScheduleError {
 /// Check an expression without computing fire times (used by config
 /// validation). The error is the reason only; callers name the expression.
 pub fn validate(expr: &str) -> Result<(), String> {
+    if let Some(special) = super::interval::parse(expr) {
+        return special.map(drop);
+    }
     normalize(expr).and_then(|parts| parts.iter().try_for_each(|p| build(p).map(|_| ())))
 }
 
@@ -57,8 +61,10 @@ pub fn local_timezone() -> Tz {
 pub struct Schedule {
     expr: String,
     tz: Tz,
-    /// One part, or two when Unix's day-of-month OR day-of-week rule applies.
+    /// One part, or two when Unix's day-of-month OR day-of-week rule
+    /// applies; none for `@every` and `@at`.
     parts: Vec<cron::Schedule>,
+    special: Option<Special>,
 }
 
 /// Upper bound on candidates examined by one `next_after` (only reached while
@@ -71,13 +77,18 @@ impl Schedule {
             expr: expr.to_string(),
             reason,
         };
-        let parts = normalize(expr)
-            .and_then(|p| p.iter().map(|s| build(s)).collect::<Result<Vec<_>, _>>())
-            .map_err(invalid)?;
+        let special = super::interval::parse(expr).transpose().map_err(invalid)?;
+        let parts = match special {
+            Some(_) => Vec::new(),
+            None => normalize(expr)
+                .and_then(|p| p.iter().map(|s| build(s)).collect::<Result<Vec<_>, _>>())
+                .map_err(invalid)?,
+        };
         let schedule = Self {
             expr: expr.trim().to_string(),
             tz,
             parts,
+            special,
         };
         Ok(schedule)
     }
@@ -91,9 +102,20 @@ impl Schedule {
         self.tz
     }
 
+    /// The instant of a one-shot (`@at`) schedule.
+    pub fn one_shot(&self) -> Option<DateTime<Utc>> {
+        match self.special {
+            Some(Special::At(at)) => Some(at),
+            _ => None,
+        }
+    }
+
     /// The first fire time strictly after `t`; `None` if the expression never
     /// fires again (e.g. `0 0 30 2 *`).
     pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if let Some(special) = &self.special {
+            return special.next_after(t);
+        }
         self.parts
             .iter()
             .filter_map(|p| self.next_for_part(p, t))

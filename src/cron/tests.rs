@@ -83,6 +83,7 @@ fn ctx_with(dir: &Path, jobs: Vec<CronJob>, tweak: impl FnOnce(&mut Config)) -> 
         control: CronControl {
             cron: cron.clone(),
             config: config.clone(),
+            tree: None,
         },
         config,
         agent: Live::new(agent),
@@ -121,9 +122,10 @@ async fn live(actor: &ActorRef<JobMsg>) -> JobLive {
 
 fn runs(ctx: &Ctx, name: &str) -> Vec<RunRecord> {
     let id = job_id(name);
-    ctx.cron
-        .store
-        .blocking(|s| s.runs(Some(&id), 1000))
+    // A reader of its own, as the offline CLI is.
+    Store::open_read_only(&ctx.config.get().cron_db())
+        .unwrap()
+        .runs(Some(&id), 1000)
         .unwrap()
 }
 
@@ -337,12 +339,14 @@ async fn missed_fire_times_are_recorded_and_catch_up_once_runs_once() {
     let cron = ctx.cron.clone();
     let ten_min_ago = Utc::now() - chrono::Duration::minutes(10);
     let three_h_ago = Utc::now() - chrono::Duration::hours(3);
-    cron.store.blocking(|s| {
-        s.set_anchor(&job_id("skip-job"), "skip-job", ten_min_ago)
-            .unwrap();
-        s.set_anchor(&job_id("once-job"), "once-job", three_h_ago)
-            .unwrap();
-    });
+    cron.store
+        .set_anchor(job_id("skip-job"), "skip-job".into(), ten_min_ago)
+        .await
+        .unwrap();
+    cron.store
+        .set_anchor(job_id("once-job"), "once-job".into(), three_h_ago)
+        .await
+        .unwrap();
     // skip (the default)
     let a = spawn(&ctx, skip, Slow::new(Duration::from_millis(1))).await;
     live(&a).await; // post_start has run

@@ -3,9 +3,11 @@
 
 use super::job::{JobLive, RunningView};
 use super::job_id;
+use super::runtime::RuntimeJob;
 use super::schedule::{Schedule, parse_timezone};
 use super::store::{RunRecord, Store, StoreError};
 use crate::config::CronJob;
+use crate::store::JobFacts;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -30,8 +32,29 @@ pub struct JobView {
     pub next_run: Option<DateTime<Utc>>,
     pub last_run: Option<RunRecord>,
     pub failures_in_a_row: u32,
+    /// `config` (a `[[cron.jobs]]` entry) or `runtime` (`cron add`, a chat).
+    #[serde(default = "config_source")]
+    pub source: String,
+    /// The chat that made a runtime job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<JobDetail>,
+}
+
+fn config_source() -> String {
+    "config".into()
+}
+
+/// A runtime job's view: its source and owner, and `done` for a one-shot
+/// that ran or was missed (it is no child of the tree any more).
+pub fn mark_runtime_view(view: &mut JobView, job: &RuntimeJob) {
+    view.source = "runtime".into();
+    view.owner = job.owner.clone();
+    if job.done_at.is_some() {
+        view.state = "done".into();
+        view.next_run = None;
+    }
 }
 
 /// Extra fields of `cron status NAME`.
@@ -57,19 +80,33 @@ pub enum Liveness {
     Stopped,
 }
 
-/// Build a view; `store = None` when no database exists yet.
-pub fn job_view(
+/// Runs a view reads: `STATUS_RECENT_RUNS` with `detail`.
+pub fn recent_runs(detail: bool) -> usize {
+    if detail { STATUS_RECENT_RUNS } else { 0 }
+}
+
+/// What the offline CLI reads for a view; `store = None` when no database
+/// exists yet.
+pub fn offline_facts(
     job: &CronJob,
     store: Option<&Store>,
+    detail: bool,
+) -> Result<Option<JobFacts>, StoreError> {
+    store
+        .map(|s| s.job_facts(&job_id(&job.name), recent_runs(detail)))
+        .transpose()
+}
+
+/// Build a view from what the store holds of the job (`None` = nothing).
+pub fn job_view(
+    job: &CronJob,
+    facts: Option<&JobFacts>,
     live: &Liveness,
     detail: bool,
     now: DateTime<Utc>,
 ) -> Result<JobView, StoreError> {
     let id = job_id(&job.name);
-    let over = match store {
-        Some(s) => s.override_for(&id)?,
-        None => None,
-    };
+    let over = facts.and_then(|f| f.over);
     let tz = parse_timezone(job.timezone.as_deref()).ok();
     let schedule = tz.and_then(|tz| Schedule::parse(&job.schedule, tz).ok());
     let live_state = match live {
@@ -90,16 +127,8 @@ pub fn job_view(
         None if enabled => schedule.as_ref().and_then(|s| s.next_after(now)),
         None => None,
     };
-    let (last_run, failures, recent) = match store {
-        Some(s) => (
-            s.last_finished(&id)?,
-            s.failures_in_a_row(&id)?,
-            if detail {
-                s.runs(Some(&id), STATUS_RECENT_RUNS)?
-            } else {
-                Vec::new()
-            },
-        ),
+    let (last_run, failures, recent) = match facts {
+        Some(f) => (f.last_run.clone(), f.failures_in_a_row, f.recent.clone()),
         None => (None, 0, Vec::new()),
     };
     let detail = detail.then(|| JobDetail {
@@ -134,6 +163,8 @@ pub fn job_view(
         next_run,
         last_run,
         failures_in_a_row: failures,
+        source: config_source(),
+        owner: None,
         detail,
     })
 }

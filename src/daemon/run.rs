@@ -7,6 +7,7 @@ use super::pidfile::PidFile;
 use super::reload::Reloader;
 use super::tree::{Components, Mode, Tree, policy_for};
 use super::wiring::Shared;
+use crate::agent::memory_control::MemoryControl;
 use crate::component::ChildName;
 use crate::config::{self, Config};
 use crate::control::actor::Control;
@@ -227,7 +228,21 @@ async fn serve(
         _pid_file,
     } = prepared;
     let startup = |e: &dyn std::fmt::Display| RunError::Startup(e.to_string());
-    let shared = Shared::build(config, config_path, workdir).map_err(|e| startup(&e))?;
+    let cron = match mode {
+        Mode::Full => Some(
+            CronHandle::open(&config)
+                .map_err(|e| RunError::Startup(format!("cron job store: {e}")))?,
+        ),
+        Mode::GatewayOnly => None,
+    };
+    let store = cron.as_ref().map(|c| c.store.clone());
+    let shared =
+        Shared::build_with_store(config, config_path, workdir, store).map_err(|e| startup(&e))?;
+    let cron_control = cron.clone().map(|c| shared.cron_control(c));
+    let scheduler = cron_control
+        .clone()
+        .map(|c| Arc::new(c) as Arc<dyn crate::agent::tools::schedule::Scheduler>);
+    let shared = shared.with_scheduler(scheduler).map_err(|e| startup(&e))?;
     let (lifecycle, lifecycle_rx) = LifecycleSender::channel();
     shared.status.set(
         &ChildName::Logger,
@@ -244,14 +259,15 @@ async fn serve(
             .await
             .map_err(|e| RunError::Startup(format!("gateway: {e}")))?;
     }
-    let cron = match mode {
-        Mode::Full => Some(
-            CronHandle::open(&config)
-                .map_err(|e| RunError::Startup(format!("cron job store: {e}")))?,
-        ),
-        Mode::GatewayOnly => None,
-    };
-    let (tree, handle) = start_tree(&shared, log.clone(), cron.clone(), mode, lifecycle).await?;
+    let (tree, handle) = start_tree(
+        &shared,
+        log.clone(),
+        cron.clone(),
+        cron_control,
+        mode,
+        lifecycle,
+    )
+    .await?;
     wait_until_started(&handle).await?;
     if let Some(cron) = &cron {
         cron.resync_overrides(&shared.config.get().cron.jobs);
@@ -313,6 +329,7 @@ async fn start_tree(
     shared: &Shared,
     log: LogHandle,
     cron: Option<CronHandle>,
+    cron_control: Option<CronControl>,
     mode: Mode,
     lifecycle: LifecycleSender,
 ) -> Result<(Tree, SupervisorHandle), RunError> {
@@ -332,9 +349,10 @@ async fn start_tree(
         lifecycle,
         status: shared.status.clone(),
         config: shared.config.clone(),
-        cron: cron.map(|cron| CronControl {
-            cron,
-            config: shared.config.clone(),
+        cron: cron_control,
+        memory: shared.store.clone().map(|store| MemoryControl {
+            agent: shared.agent.clone(),
+            store,
         }),
         mcp: shared.mcp.clone(),
         started: shared.started,

@@ -68,10 +68,7 @@ impl Components {
         let gateway = match &cron {
             Some(handle) => shared
                 .gateway_deps()
-                .with_cron(crate::cron::control::CronControl {
-                    cron: handle.clone(),
-                    config: shared.config.clone(),
-                }),
+                .with_cron(shared.cron_control(handle.clone())),
             None => shared.gateway_deps(),
         };
         let cron = cron.map(|handle| {

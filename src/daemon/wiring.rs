@@ -3,17 +3,23 @@
 //! component contract" in docs/architecture.md). Components never see this
 //! struct.
 
+use crate::agent::tools::schedule::Scheduler;
 use crate::agent::{Agent, AgentError};
 use crate::channels::ChannelDeps;
 use crate::component::{ChannelKind, Live, Registry, StatusBoard};
 use crate::config::Config;
+use crate::cron::Cron;
+use crate::cron::control::CronControl;
+use crate::cron::control_runtime::TreeOps;
 use crate::cron::{AgentRunner, CronHandle, JobDeps};
 use crate::gateway::GatewayDeps;
 use crate::mcp::McpHub;
 use crate::metrics::Metrics;
+use crate::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::time::Instant;
+use zeroclaw_actors::TreeReader;
 
 /// What several components share; each gets only its part.
 pub struct Shared {
@@ -31,6 +37,10 @@ pub struct Shared {
     pub config_path: Option<PathBuf>,
     pub workdir: PathBuf,
     pub started: Instant,
+    /// All durable state (`None` in `zeroclaw gateway`, which opens none).
+    pub store: Option<Arc<dyn Store>>,
+    /// What the agent's `schedule` tools drive (cron's runtime jobs).
+    pub scheduler: Option<Arc<dyn Scheduler>>,
 }
 
 impl Shared {
@@ -42,7 +52,18 @@ impl Shared {
         config_path: Option<PathBuf>,
         workdir: PathBuf,
     ) -> Result<Self, AgentError> {
-        let agent = Agent::new(&config, workdir.clone())?;
+        Self::build_with_store(config, config_path, workdir, None)
+    }
+
+    /// [`Shared::build`] over the state store: the agent keeps conversation
+    /// memory in it.
+    pub fn build_with_store(
+        config: Config,
+        config_path: Option<PathBuf>,
+        workdir: PathBuf,
+        store: Option<Arc<dyn Store>>,
+    ) -> Result<Self, AgentError> {
+        let agent = Agent::new(&config, workdir.clone())?.with_store(store.clone());
         // The agent counts into the daemon's metrics, whoever built it.
         let metrics = Arc::new(Metrics::default());
         let mcp = McpHub::new(Some(metrics.clone()));
@@ -57,7 +78,40 @@ impl Shared {
             config_path,
             workdir,
             started: Instant::now(),
+            store,
+            scheduler: None,
         })
+    }
+
+    /// Cron's control over its jobs in the tree of this namespace (reached
+    /// by name, so this is built before the tree starts).
+    pub fn cron_control(&self, cron: CronHandle) -> CronControl {
+        let component = Cron::new(
+            self.job_deps(cron.clone()),
+            Arc::new(self.agent_runner()),
+            self.registry.clone(),
+        );
+        CronControl {
+            cron,
+            config: self.config.clone(),
+            tree: Some(TreeOps {
+                handle: TreeReader::new(self.registry.namespace()),
+                cron: component,
+                policy: super::tree::policy_for,
+            }),
+        }
+    }
+
+    /// With the `schedule` tools served by `scheduler` (the agent is
+    /// rebuilt with it, before the tree starts).
+    pub fn with_scheduler(
+        mut self,
+        scheduler: Option<Arc<dyn Scheduler>>,
+    ) -> Result<Self, AgentError> {
+        self.scheduler = scheduler;
+        let agent = Agent::new(&self.config.get(), self.workdir.clone())?;
+        self.set_agent(agent);
+        Ok(self)
     }
 
     /// For a tree started under another namespace (tests run trees side by side).
@@ -72,7 +126,9 @@ impl Shared {
         self.agent.set(
             agent
                 .with_metrics(self.metrics.clone())
-                .with_mcp(self.mcp.clone()),
+                .with_mcp(self.mcp.clone())
+                .with_store(self.store.clone())
+                .with_scheduler(self.scheduler.clone()),
         );
     }
 

@@ -1,6 +1,7 @@
 //! Unit tests of the synchronous store, without a runtime.
 
 use super::*;
+use crate::store::sqlite::Db as Store;
 use chrono::TimeZone;
 
 fn t(s: u32) -> DateTime<Utc> {

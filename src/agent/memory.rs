@@ -1,0 +1,70 @@
+//! A session's history as the agent holds it: read from the state store at
+//! the session's first message after a start (or a reload, which rebuilds
+//! the agent), written back after each finished turn, so a conversation
+//! survives `zeroclaw stop`, a reload and `kill -9`.
+//!
+//! Cron sessions (`cron:<job id>`) are not persisted: a job's runs are not a
+//! conversation the operator expects to resume. A store failure is logged
+//! and the answer still goes out; memory is then only in the process.
+
+use super::history::{History, Turn};
+use crate::store::{MemoryTurn, Store};
+
+/// One session's history and whether the store has been read for it.
+#[derive(Debug, Default)]
+pub struct Session {
+    pub history: History,
+    loaded: bool,
+}
+
+/// Whether `key` is a session whose memory is kept in the store.
+pub fn persisted(key: &str) -> bool {
+    !key.starts_with("cron:")
+}
+
+impl Session {
+    /// Read the stored turns once per process (no-op without a store).
+    pub async fn load(&mut self, store: Option<&dyn Store>, key: &str, bounds: (usize, usize)) {
+        if self.loaded {
+            return;
+        }
+        self.loaded = true;
+        let Some(store) = store.filter(|_| persisted(key)) else {
+            return;
+        };
+        match store.load_memory(key.to_string()).await {
+            Ok(turns) => {
+                let mut history = History::default();
+                for t in turns {
+                    let turn = Turn {
+                        user: t.user,
+                        assistant: t.assistant,
+                    };
+                    history.push(turn, bounds.0, bounds.1);
+                }
+                self.history = history;
+            }
+            Err(e) => {
+                tracing::error!(session = %key, error = %e, "cannot read the session's memory; starting without it")
+            }
+        }
+    }
+
+    /// Write the session's turns after a finished turn.
+    pub async fn save(&self, store: Option<&dyn Store>, key: &str) {
+        let Some(store) = store.filter(|_| persisted(key)) else {
+            return;
+        };
+        let turns = self
+            .history
+            .turns()
+            .map(|t| MemoryTurn {
+                user: t.user.clone(),
+                assistant: t.assistant.clone(),
+            })
+            .collect();
+        if let Err(e) = store.save_memory(key.to_string(), turns).await {
+            tracing::error!(session = %key, error = %e, "cannot save the session's memory");
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! The SQLite implementation of the store: one file, WAL, one connection.
+//!
+//! [`Db`] is plain synchronous code over one `rusqlite::Connection`, unit
+//! tested without a runtime (the offline CLI uses it directly).
+//! [`SqliteStore`] is what the daemon's components hold as `Arc<dyn Store>`:
+//! it runs every call on a thread of its own that owns the connection, so
+//! SQLite never blocks an async worker. One connection is enough: each
+//! transaction is short, WAL lets the CLI read while the daemon writes.
+
+mod jobs;
+mod memory;
+pub mod runs;
+mod store_impl;
+
+use crate::store::StoreError;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+
+/// Bumped when the schema changes; `open` migrates from older versions.
+const SCHEMA_VERSION: i64 = 2;
+/// Page cache per connection, in KiB (a negative `cache_size` is KiB).
+const CACHE_KIB: i64 = 512;
+
+/// Version 1: the cron tables.
+const SCHEMA_V1: &str = "
+CREATE TABLE IF NOT EXISTS runs (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id       TEXT NOT NULL,
+    job_name     TEXT NOT NULL,
+    scheduled_at TEXT,
+    started_at   TEXT,
+    finished_at  TEXT,
+    status       TEXT NOT NULL,
+    output       TEXT,
+    error        TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_job ON runs(job_id, id);
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE TABLE IF NOT EXISTS job_overrides (
+    job_id     TEXT PRIMARY KEY,
+    job_name   TEXT NOT NULL,
+    enabled    INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS job_state (
+    job_id       TEXT PRIMARY KEY,
+    job_name     TEXT NOT NULL,
+    -- the latest fire time already accounted for (run, skipped or missed)
+    last_fire_at TEXT NOT NULL
+);
+";
+
+/// Version 2: runtime jobs, conversation memory, channel state.
+const SCHEMA_V2: &str = "
+CREATE TABLE IF NOT EXISTS runtime_jobs (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    owner      TEXT,
+    spec       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    done_at    TEXT
+);
+CREATE INDEX IF NOT EXISTS runtime_jobs_owner ON runtime_jobs(owner);
+CREATE TABLE IF NOT EXISTS memory (
+    session    TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    user_text  TEXT NOT NULL,
+    reply_text TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (session, seq)
+);
+CREATE TABLE IF NOT EXISTS channel_offsets (
+    key    TEXT PRIMARY KEY,
+    offset INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS channel_events (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel  TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    UNIQUE (channel, event_id)
+);
+";
+
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub(crate) fn parse_ts(s: Option<String>) -> Option<DateTime<Utc>> {
+    s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The synchronous database.
+pub struct Db {
+    conn: Connection,
+}
+
+impl Db {
+    /// Open (creating if needed) read-write, in WAL mode.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        crate::file_mode::database(path);
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        // SQLite's default page cache is 2 MiB per connection, as much as the
+        // rest of an idle daemon; the history is appended to and read a
+        // page or two at a time by index, so a small cache costs nothing.
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)
+            .map_err(open_err)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(open_err)?;
+        if version < SCHEMA_VERSION {
+            conn.execute_batch(SCHEMA_V1).map_err(open_err)?;
+            conn.execute_batch(SCHEMA_V2).map_err(open_err)?;
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+                .map_err(open_err)?;
+        }
+        Ok(Self { conn })
+    }
+
+    /// Open an existing database read-only (the CLI while the daemon is stopped).
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Missing(path.to_path_buf()));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Self { conn })
+    }
+
+    /// Run `f` in one write transaction: one commit for several statements
+    /// (a run's begin and its anchor, a result and its retention).
+    pub fn atomically<R>(
+        &mut self,
+        f: impl FnOnce(&Self) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(self) {
+            Ok(r) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(r)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// `PRAGMA integrity_check`: `"ok"` when the file is sound.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// Whether `table` exists: a database written by an older version lacks
+    /// the newer tables until the daemon migrates it, and the read-only CLI
+    /// reads them as empty.
+    pub fn has_table(&self, table: &str) -> Result<bool, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
+    }
+}
+
+/// One unit of work for the database thread.
+type Work = Box<dyn FnOnce(&mut Db) + Send>;
+
+/// The store as the daemon's components hold it: every call runs on one
+/// thread of its own that owns the connection, in the order the calls were
+/// made. No async worker waits on the disk, no pool of blocking threads
+/// grows under a burst of calls (a start with many jobs), and no lock is
+/// contended. The thread ends when the last handle is dropped.
+#[derive(Clone)]
+pub struct SqliteStore {
+    work: std::sync::mpsc::Sender<Work>,
+}
+
+impl SqliteStore {
+    pub fn new(mut db: Db) -> Self {
+        let (work, queue) = std::sync::mpsc::channel::<Work>();
+        let spawned = std::thread::Builder::new()
+            .name("zeroclaw-db".into())
+            .spawn(move || {
+                for job in queue {
+                    job(&mut db);
+                }
+            });
+        if let Err(e) = spawned {
+            // Every call then fails with `Task`, naming the cause below.
+            tracing::error!(error = %e, "cannot start the database thread");
+        }
+        Self { work }
+    }
+
+    /// Run `f` against the database on its thread.
+    pub async fn call<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Db) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Work = Box::new(move |db| {
+            let _ = tx.send(f(db));
+        });
+        self.work
+            .send(job)
+            .map_err(|_| StoreError::Task("the database thread is not running".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Task("the database thread ended during a call".into()))?
+    }
+}
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;

@@ -1,0 +1,55 @@
+//! The values the store interface carries, the same for every database.
+
+use crate::cron::record::RunRecord;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What the views of one job read from the history.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobFacts {
+    /// The operator's enable/disable override.
+    pub over: Option<bool>,
+    pub last_run: Option<RunRecord>,
+    pub failures_in_a_row: u32,
+    pub recent: Vec<RunRecord>,
+}
+
+/// A job added at run time, as persisted. `spec` is the job's definition
+/// as JSON, owned by cron: the store only keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeJobRow {
+    pub id: String,
+    pub name: String,
+    /// The chat that made it (`telegram:<chat>`), `None` for the operator's.
+    pub owner: Option<String>,
+    pub spec: String,
+    pub created_at: DateTime<Utc>,
+    /// A one-shot job that ran or was missed.
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+/// How [`super::JobStore::add_job`] ended; nothing is written unless `Added`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddJob {
+    Added,
+    NameTaken,
+    /// Another name hashes to the same job id.
+    IdTaken,
+    OverQuota,
+}
+
+/// One remembered exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryTurn {
+    pub user: String,
+    pub assistant: String,
+}
+
+/// One session with memory, as `memory list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub session: String,
+    pub turns: usize,
+    pub chars: usize,
+    pub updated_at: Option<DateTime<Utc>>,
+}
