@@ -26,6 +26,8 @@ pub struct Config {
     pub cron: CronConfig,
     pub logging: LoggingConfig,
     pub tools: ToolsConfig,
+    /// `None` = one instance on SQLite.
+    pub cluster: Option<super::schema_cluster::ClusterConfig>,
 }
 
 /// `[daemon]`: where the process keeps its files.

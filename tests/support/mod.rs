@@ -11,6 +11,7 @@ pub mod discord;
 pub mod faulty;
 pub mod http;
 pub mod openai;
+pub mod postgres;
 pub mod scripted;
 pub mod search;
 pub mod slack;

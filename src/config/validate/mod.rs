@@ -13,6 +13,7 @@ use crate::channels::target::DeliverTarget;
 use crate::component::ChannelKind;
 use std::collections::{BTreeMap, HashSet};
 
+mod cluster;
 mod network;
 mod tools;
 
@@ -85,6 +86,7 @@ pub fn validate(config: &Config) -> Vec<Finding> {
     cron(config, &mut f);
     logging(config, &mut f);
     tools(config, &mut f);
+    cluster::cluster(config, &mut f);
     f.0
 }
 

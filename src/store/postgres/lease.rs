@@ -1,0 +1,127 @@
+//! The leader's lease: one row naming the holder, its term (epoch) and when
+//! the lease ends by the database's clock, so no two instances' clocks are
+//! compared. Taking over bumps the epoch; renewing keeps it.
+
+use super::{PgError, PgStore};
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// A lease this instance holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    pub epoch: i64,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The lease row as any instance reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseRow {
+    pub holder: String,
+    pub epoch: i64,
+    pub expires_at: DateTime<Utc>,
+    /// Whether it has not expired by the database's clock.
+    pub live: bool,
+}
+
+/// An instance as the cluster last saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceSeen {
+    pub name: String,
+    pub role: String,
+    pub seen_at: DateTime<Utc>,
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl PgStore {
+    /// Take the lease when it is free or expired, or renew it when this
+    /// instance holds it; `None` when another instance holds a live lease.
+    /// The fence follows the answer.
+    pub async fn acquire(&self, ttl: Duration) -> Result<Option<Lease>, PgError> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "INSERT INTO lease AS l (id, holder, epoch, expires_at)
+                 VALUES (1, $1, 1, now() + $2::BIGINT * interval '1 millisecond')
+                 ON CONFLICT (id) DO UPDATE SET
+                     holder = EXCLUDED.holder,
+                     epoch = CASE WHEN l.holder = EXCLUDED.holder AND l.expires_at > now()
+                                  THEN l.epoch ELSE l.epoch + 1 END,
+                     expires_at = EXCLUDED.expires_at
+                 WHERE l.holder = EXCLUDED.holder OR l.expires_at <= now()
+                 RETURNING epoch, expires_at",
+                &[&self.fence.instance, &millis(ttl)],
+            )
+            .await?;
+        let lease = row.map(|r| Lease {
+            epoch: r.get(0),
+            expires_at: r.get(1),
+        });
+        self.fence.set(lease.map_or(0, |l| l.epoch));
+        Ok(lease)
+    }
+
+    /// Give the lease up now (a clean stop), so a standby need not wait
+    /// for it to expire.
+    pub async fn release(&self) -> Result<(), PgError> {
+        let epoch = self.fence.epoch();
+        self.fence.set(0);
+        let c = self.client().await?;
+        c.execute(
+            "UPDATE lease SET expires_at = now() WHERE id = 1 AND holder = $1 AND epoch = $2",
+            &[&self.fence.instance, &epoch],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn lease_row(&self) -> Result<Option<LeaseRow>, PgError> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "SELECT holder, epoch, expires_at, expires_at > now() FROM lease WHERE id = 1",
+                &[],
+            )
+            .await?;
+        Ok(row.map(|r| LeaseRow {
+            holder: r.get(0),
+            epoch: r.get(1),
+            expires_at: r.get(2),
+            live: r.get(3),
+        }))
+    }
+
+    /// Record that this instance is alive in `role`.
+    pub async fn heartbeat(&self, role: &str) -> Result<(), PgError> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO instances (name, role, seen_at) VALUES ($1, $2, now())
+             ON CONFLICT (name) DO UPDATE SET role = EXCLUDED.role, seen_at = EXCLUDED.seen_at",
+            &[&self.fence.instance, &role],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Instances seen within `within`, by name.
+    pub async fn instances(&self, within: Duration) -> Result<Vec<InstanceSeen>, PgError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT name, role, seen_at FROM instances
+                 WHERE seen_at > now() - $1::BIGINT * interval '1 millisecond' ORDER BY name",
+                &[&millis(within)],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| InstanceSeen {
+                name: r.get(0),
+                role: r.get(1),
+                seen_at: r.get(2),
+            })
+            .collect())
+    }
+}
