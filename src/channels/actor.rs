@@ -78,7 +78,8 @@ impl<P: Platform> Actor for ChannelActor<P> {
         let ChannelArgs { deps, keep } = args;
         let config = deps.config();
         let section = P::Config::of(&config).ok_or(ChannelError::NotConfigured(P::NAME))?;
-        let platform = Arc::new(P::open(section, &config, keep).map_err(ChannelError::Http)?);
+        let platform = P::open(section, &config, keep).map_err(ChannelError::Http)?;
+        let platform = Arc::new(platform.with_shared_store(deps.shared_store()));
         let (events, rx) = mpsc::channel(QUEUE);
         let tools = section.tools().to_vec();
         let worker = report_panic(

@@ -32,6 +32,24 @@ impl Reloader<'_> {
         result
     }
 
+    /// The role changed: start the leader-only children (a new leader) or
+    /// stop them (a leader that stepped down), with the config in force.
+    pub async fn follow_role(&self) {
+        let leader = self.shared.leadership.is_leader();
+        let config = self.shared.config.get();
+        let mut report = ReloadReport::default();
+        match self.apply_children(&config, &config, &mut report).await {
+            Ok(()) => tracing::info!(
+                role = if leader { "leader" } else { "follower" },
+                started = ?report.added,
+                stopped = ?report.removed,
+                "cluster: role changed"
+            ),
+            Err(e) => tracing::error!(error = %e, "cluster: cannot apply the new role to the tree"),
+        }
+        notify::ready(&super::run::summary(self.handle).await);
+    }
+
     async fn apply(&self) -> Result<ReloadReport, String> {
         let shared = self.shared;
         let old = shared.config.get();

@@ -229,16 +229,19 @@ async fn serve(
         _pid_file,
     } = prepared;
     let startup = |e: &dyn std::fmt::Display| RunError::Startup(e.to_string());
-    let cron = match mode {
-        Mode::Full => Some(
-            CronHandle::open(&config)
-                .map_err(|e| RunError::Startup(format!("cron job store: {e}")))?,
-        ),
-        Mode::GatewayOnly => None,
+    let (cron, elector) = match mode {
+        Mode::Full => {
+            let (cron, elector) = super::state::open(&config).await?;
+            (Some(cron), elector)
+        }
+        Mode::GatewayOnly => (None, None),
     };
     let store = cron.as_ref().map(|c| c.store.clone());
-    let shared =
+    let mut shared =
         Shared::build_with_store(config, config_path, workdir, store).map_err(|e| startup(&e))?;
+    if let Some(elector) = &elector {
+        shared.leadership = elector.leadership.clone();
+    }
     let (lifecycle, lifecycle_rx) = LifecycleSender::channel();
     shared.status.set(
         &ChildName::Logger,
@@ -278,7 +281,11 @@ async fn serve(
         handle: &handle,
     };
     let exit = main_loop(signals, lifecycle_rx, &reloader, &log).await;
-    finish(exit, &shared, &handle).await
+    let result = finish(exit, &shared, &handle).await;
+    if let Some(elector) = elector {
+        elector.leave().await;
+    }
+    result
 }
 
 /// After the main loop: stop the tree in order (unless it ended by itself)
@@ -351,6 +358,7 @@ async fn start_tree(
         }),
         started: shared.started,
         config_path: shared.config_path.clone(),
+        leadership: shared.leadership.clone(),
     });
     let spec = control.child_spec(policy_for(&config, &ChildName::Control));
     handle.add_child(spec).await.map_err(startup)?;
@@ -391,8 +399,10 @@ async fn main_loop(
     reloader: &Reloader<'_>,
     log: &LogHandle,
 ) -> Option<SupervisorExit> {
+    let mut leadership = reloader.shared.leadership.clone();
     loop {
         tokio::select! {
+            _ = leadership.changed() => reloader.follow_role().await,
             _ = signals.term.recv() => break None,
             _ = signals.int.recv() => break None,
             _ = signals.hup.recv() => {

@@ -5,6 +5,7 @@
 
 use crate::agent::{Agent, AgentError};
 use crate::channels::ChannelDeps;
+use crate::cluster::Leadership;
 use crate::component::{ChannelKind, Live, Registry, StatusBoard};
 use crate::config::Config;
 use crate::cron::{AgentRunner, CronHandle, JobDeps};
@@ -31,6 +32,8 @@ pub struct Shared {
     pub started: Instant,
     /// All durable state (`None` in `zeroclaw gateway`, which opens none).
     pub store: Option<Arc<dyn Store>>,
+    /// This instance's role in a cluster (always leader without one).
+    pub leadership: Leadership,
 }
 
 impl Shared {
@@ -67,6 +70,7 @@ impl Shared {
             workdir,
             started: Instant::now(),
             store,
+            leadership: Leadership::single(),
         })
     }
 
@@ -97,6 +101,11 @@ impl Shared {
             self.agent.clone(),
             self.metrics.clone(),
             &self.status,
+        )
+        .with_shared_store(
+            self.store
+                .clone()
+                .filter(|_| self.leadership.view().is_some()),
         )
     }
 
