@@ -1,0 +1,188 @@
+//! Two daemons on one PostgreSQL database, through the real binary: one
+//! leads (Telegram polling, cron), the other stands by and takes over when
+//! the leader is killed or paused past its lease; across it all no fire time
+//! runs twice, every fire time is recorded, and every Telegram message is
+//! answered exactly once.
+
+mod support;
+
+use std::time::{Duration, Instant};
+use support::daemon::{Daemon, Env, wait_for};
+use support::postgres::Postgres;
+use support::telegram::{FakeTelegram, TOKEN};
+
+const TTL_SECS: u64 = 3;
+const USER: i64 = 42;
+
+struct Cluster {
+    rt: tokio::runtime::Runtime,
+    _pg: Postgres,
+    url: String,
+    tg: FakeTelegram,
+}
+
+impl Cluster {
+    fn new() -> Self {
+        let pg = Postgres::start();
+        let url = pg.database("zc");
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let tg = rt.block_on(FakeTelegram::start());
+        Self {
+            rt,
+            _pg: pg,
+            url,
+            tg,
+        }
+    }
+
+    fn instance(&self, name: &str) -> Env {
+        Env::new(&format!(
+            "[cluster]\nurl = \"{}\"\ninstance = \"{name}\"\nlease_ttl = \"{TTL_SECS}s\"\n\
+             [channel.telegram]\nbot_token = \"{TOKEN}\"\nallowed_users = [\"{USER}\"]\n\
+             api_base = \"{}\"\npoll_timeout = \"1s\"\nsend_interval = \"20ms\"\n\
+             [[cron.jobs]]\nname = \"tick\"\nschedule = \"* * * * * *\"\nmessage = \"tick\"\n",
+            self.url,
+            self.tg.api_base()
+        ))
+    }
+
+    /// Rows of `sql` (text columns) from the shared database.
+    fn query(&self, sql: &str) -> Vec<Vec<String>> {
+        self.rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
+                .await
+                .expect("connect to the test database");
+            tokio::spawn(conn);
+            let rows = client.query(sql, &[]).await.expect("query");
+            rows.iter()
+                .map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect())
+                .collect()
+        })
+    }
+
+    /// Fire times of `tick` with more than one row: must stay empty.
+    fn doubles(&self) -> Vec<Vec<String>> {
+        self.query(
+            "SELECT scheduled_at::TEXT, count(*)::TEXT FROM runs WHERE job_name = 'tick'
+             AND scheduled_at IS NOT NULL GROUP BY scheduled_at HAVING count(*) > 1",
+        )
+    }
+
+    /// Seconds between the first and the last fire time with no row.
+    fn gaps(&self) -> Vec<Vec<String>> {
+        self.query(
+            "WITH r AS (SELECT min(scheduled_at) lo, max(scheduled_at) hi FROM runs
+                        WHERE job_name = 'tick' AND scheduled_at IS NOT NULL)
+             SELECT s::TEXT FROM r, generate_series(r.lo, r.hi, interval '1 second') s
+             WHERE NOT EXISTS (SELECT 1 FROM runs WHERE job_name = 'tick' AND scheduled_at = s)",
+        )
+    }
+
+    fn runs_by(&self, instance: &str) -> usize {
+        let rows = self.query(&format!(
+            "SELECT count(*)::TEXT FROM runs WHERE job_name = 'tick' AND status = 'ok'
+             AND instance = '{instance}'"
+        ));
+        rows.first()
+            .and_then(|r| r.first())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn answers(&self) -> usize {
+        self.tg.sent().iter().filter(|(chat, _)| chat == "7").count()
+    }
+}
+
+fn role(env: &Env) -> Option<String> {
+    env.status()?["cluster"]["role"].as_str().map(str::to_string)
+}
+
+fn start_pair(c: &Cluster) -> (Env, Daemon, Env, Daemon) {
+    let a = c.instance("a");
+    let da = a.start_ready(&[]);
+    wait_for("a to lead", Duration::from_secs(15), || {
+        role(&a).as_deref() == Some("leader")
+    });
+    let b = c.instance("b");
+    let db = b.start_ready(&[]);
+    wait_for("b to follow", Duration::from_secs(15), || {
+        role(&b).as_deref() == Some("follower")
+    });
+    // The follower runs no leader-only child; the leader runs them.
+    assert!(b.child("cron:tick").is_none(), "{:?}", b.status());
+    assert!(b.child("channel:telegram").is_none(), "{:?}", b.status());
+    assert!(a.child("cron:tick").is_some(), "{:?}", a.status());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.runs_by("a") < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "a ran no tick: {:?}\n{}",
+            c.query("SELECT status || ' ' || coalesce(instance, '-') || ' ' || coalesce(error, '') FROM runs"),
+            da.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (a, da, b, db)
+}
+
+fn check_history(c: &Cluster) {
+    assert!(c.doubles().is_empty(), "fire times run twice: {:?}", c.doubles());
+    assert!(c.gaps().is_empty(), "fire times never recorded: {:?}", c.gaps());
+}
+
+#[test]
+fn kill_9_of_the_leader_hands_over_to_the_standby() {
+    let c = Cluster::new();
+    let (a, mut da, b, _db) = start_pair(&c);
+    c.tg.push_text(7, USER, "before");
+    wait_for("a to answer", Duration::from_secs(10), || c.answers() == 1);
+
+    da.signal(nix::sys::signal::Signal::SIGKILL);
+    let killed = Instant::now();
+    da.wait_exit(Duration::from_secs(5));
+    wait_for("b to lead", Duration::from_secs(TTL_SECS * 2 + 5), || {
+        role(&b).as_deref() == Some("leader")
+    });
+    let failover = killed.elapsed();
+    assert!(
+        failover <= Duration::from_secs(TTL_SECS + 3),
+        "took over after {failover:?}"
+    );
+    eprintln!("failover after kill -9: {failover:?}");
+    let before = c.runs_by("b");
+    wait_for("b to run tick", Duration::from_secs(10), || c.runs_by("b") >= before + 3);
+    c.tg.push_text(7, USER, "after");
+    wait_for("b to answer", Duration::from_secs(10), || c.answers() == 2);
+    // Nothing answered twice: the offset came from the shared store.
+    std::thread::sleep(Duration::from_millis(0));
+    wait_for("a stable history", Duration::from_secs(5), || c.runs_by("b") >= before + 4);
+    assert_eq!(c.answers(), 2, "{:?}", c.tg.sent());
+    check_history(&c);
+    drop(a);
+}
+
+#[test]
+fn a_leader_paused_past_its_lease_runs_nothing_the_new_leader_owns() {
+    let c = Cluster::new();
+    let (a, da, b, _db) = start_pair(&c);
+    da.signal(nix::sys::signal::Signal::SIGSTOP);
+    let stopped = Instant::now();
+    wait_for("b to lead", Duration::from_secs(TTL_SECS * 2 + 5), || {
+        role(&b).as_deref() == Some("leader")
+    });
+    eprintln!("failover after SIGSTOP: {:?}", stopped.elapsed());
+    let by_b = c.runs_by("b");
+    wait_for("b to run tick", Duration::from_secs(10), || c.runs_by("b") >= by_b + 2);
+    let by_a = c.runs_by("a");
+    da.signal(nix::sys::signal::Signal::SIGCONT);
+    wait_for("a to step down", Duration::from_secs(10), || {
+        role(&a).as_deref() == Some("follower")
+    });
+    assert!(a.child("cron:tick").is_none(), "{:?}", a.status());
+    let later = c.runs_by("b");
+    wait_for("b to go on", Duration::from_secs(10), || c.runs_by("b") >= later + 2);
+    assert_eq!(c.runs_by("a"), by_a, "the woken leader ran a fire time");
+    assert_eq!(role(&b).as_deref(), Some("leader"));
+    check_history(&c);
+}
