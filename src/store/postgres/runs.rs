@@ -88,8 +88,7 @@ impl PgStore {
     async fn insert_unrun(
         &self,
         c: &impl GenericClient,
-        id: &str,
-        name: &str,
+        (id, name): (&str, &str),
         at: DateTime<Utc>,
         status: RunStatus,
         note: &str,
@@ -159,7 +158,7 @@ impl PgStore {
         let mut last = None;
         for t in times {
             if self.claim(&*tx, id, *t).await? {
-                self.insert_unrun(&*tx, id, name, *t, RunStatus::Missed, note, now)
+                self.insert_unrun(&*tx, (id, name), *t, RunStatus::Missed, note, now)
                     .await?;
                 last = Some(*t);
             }
@@ -190,7 +189,7 @@ impl PgStore {
             });
         }
         Self::anchor_to(&*tx, id, name, at).await?;
-        self.insert_unrun(&*tx, id, name, at, RunStatus::Skipped, note, now)
+        self.insert_unrun(&*tx, (id, name), at, RunStatus::Skipped, note, now)
             .await?;
         Self::prune(&*tx, id, keep).await?;
         tx.commit().await.map_err(PgError::from)?;
