@@ -123,11 +123,7 @@ async fn run(n: usize, secs: u64) {
     // Let in-flight runs land.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss2 = rss_kib();
-    let runs = cron
-        .store
-        .call(|s| s.runs(None, usize::MAX))
-        .await
-        .expect("runs");
+    let runs = cron.store.runs(None, usize::MAX).await.expect("runs");
     let mut jitter: Vec<i64> = runs
         .iter()
         .filter(|r| r.scheduled_at.is_some_and(|t| t >= window_start))
@@ -153,10 +149,8 @@ async fn run(n: usize, secs: u64) {
         jitter.last().copied().unwrap_or(0) as f64 / 1000.0
     );
     let one = job_id("job-0");
-    let integrity = cron
-        .store
-        .call(|s| s.integrity_check())
-        .await
+    let integrity = zeroclaw::cron::Store::open_read_only(&ctx.config.get().cron_db())
+        .and_then(|s| s.integrity_check())
         .unwrap_or_default();
     println!("integrity_check={integrity} sample_job={one}");
     for a in actors {

@@ -3,9 +3,12 @@
 //! so it cannot be handed the tree's [`SupervisorHandle`](crate::SupervisorHandle);
 //! it is handed the namespace instead, which is known up front, and each read
 //! looks the supervisor up in the registry (see docs/architecture.md,
-//! "Names"). Nothing is filled in after the tree starts.
+//! "Names"). Nothing is filled in after the tree starts. The same lookup
+//! serves a part of the program that adds and removes children of its own
+//! tree at run time (jobs made while the daemon runs).
 
 use crate::snapshot::TreeSnapshot;
+use crate::spec::ChildSpec;
 use crate::supervisor::SupervisorError;
 use crate::tree::Msg;
 use ractor::rpc::CallResult;
@@ -40,6 +43,31 @@ impl TreeReader {
         let actor: ActorRef<Msg> = cell.into();
         match actor.call(Msg::Snapshot, None).await {
             Ok(CallResult::Success(snapshot)) => Ok(snapshot),
+            _ => Err(SupervisorError::NotRunning),
+        }
+    }
+
+    /// [`SupervisorHandle::add_child`](crate::SupervisorHandle::add_child)
+    /// on the tree of this namespace.
+    pub async fn add_child(&self, spec: ChildSpec) -> Result<(), SupervisorError> {
+        self.request(|reply| Msg::Add(spec, reply)).await
+    }
+
+    /// [`SupervisorHandle::remove_child`](crate::SupervisorHandle::remove_child)
+    /// on the tree of this namespace.
+    pub async fn remove_child(&self, name: &str) -> Result<(), SupervisorError> {
+        let name = name.to_string();
+        self.request(|reply| Msg::Remove(name, reply)).await
+    }
+
+    async fn request(
+        &self,
+        build: impl FnOnce(crate::tree::Reply) -> Msg,
+    ) -> Result<(), SupervisorError> {
+        let cell = registry::where_is(&self.namespace).ok_or(SupervisorError::NotRunning)?;
+        let actor: ActorRef<Msg> = cell.into();
+        match actor.call(build, None).await {
+            Ok(CallResult::Success(result)) => result,
             _ => Err(SupervisorError::NotRunning),
         }
     }

@@ -64,6 +64,8 @@ pub struct Agent {
     metrics: Option<Arc<Metrics>>,
     /// Where conversation memory is kept (`None`: in this process only).
     store: Option<Arc<dyn crate::store::Store>>,
+    /// What the `schedule` tools drive (`None`: they answer "not available").
+    scheduler: Option<Arc<dyn tools::schedule::Scheduler>>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -116,6 +118,7 @@ impl Agent {
             permits: Semaphore::new(config.agent.max_concurrent.max(1)),
             metrics: None,
             store: None,
+            scheduler: None,
         })
     }
 
@@ -123,6 +126,15 @@ impl Agent {
     /// tool calls (`zeroclaw_agent_tool_calls_total{tool}`) in the daemon's metrics.
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
         self.metrics = Some(metrics);
+        self
+    }
+
+    /// Serve the `schedule` tools with `scheduler`.
+    pub fn with_scheduler(
+        mut self,
+        scheduler: Option<Arc<dyn tools::schedule::Scheduler>>,
+    ) -> Self {
+        self.scheduler = scheduler;
         self
     }
 
@@ -163,16 +175,21 @@ impl Agent {
             return Err(AgentError::EmptyMessage);
         }
         let settings = providers::resolve(&self.config, provider, request.model.as_deref())?;
-        let offered = request
-            .tools
-            .iter()
-            .map(|t| {
-                self.toolbox.spec(t).ok_or_else(|| AgentError::UnknownTool {
-                    tool: t.clone(),
-                    place: format!("the request for session `{}`", request.session),
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut offered = Vec::with_capacity(request.tools.len());
+        for t in &request.tools {
+            if t == tools::schedule::SCHEDULE {
+                offered.extend(tools::schedule::specs());
+                continue;
+            }
+            offered.push(
+                self.toolbox
+                    .spec(t)
+                    .ok_or_else(|| AgentError::UnknownTool {
+                        tool: t.clone(),
+                        place: format!("the request for session `{}`", request.session),
+                    })?,
+            );
+        }
         let session = self.session(&request.session);
         // Session lock first (FIFO per session), then a global permit, so a
         // queued message of a busy session does not hold a permit while waiting.
@@ -184,7 +201,9 @@ impl Agent {
         let _permit = self.permits.acquire().await;
         let mut messages = slot.history.messages();
         messages.push(Message::user(&request.message));
-        let answer = self.tool_loop(&settings, &offered, &mut messages).await?;
+        let answer = self
+            .tool_loop(&settings, &offered, &request.session, &mut messages)
+            .await?;
         slot.history.push(
             Turn {
                 user: request.message.clone(),
@@ -201,9 +220,11 @@ impl Agent {
         &self,
         settings: &ProviderSettings,
         offered: &[ToolSpec],
+        session: &str,
         messages: &mut Vec<Message>,
     ) -> Result<String, AgentError> {
         let max_iterations = self.config.agent.max_tool_iterations;
+        let system = system_prompt(&self.config.agent, chrono::Utc::now());
         let mut iteration = 0;
         loop {
             let reply = providers::complete(
@@ -212,7 +233,7 @@ impl Agent {
                 self.policy,
                 &Completion {
                     model: &settings.model,
-                    system: &self.config.agent.system_prompt,
+                    system: &system,
                     messages,
                     tools: offered,
                     max_tokens: self.config.provider.max_tokens,
@@ -252,7 +273,13 @@ impl Agent {
                 if let Some(m) = &self.metrics {
                     m.inc("zeroclaw_agent_tool_calls_total", &[("tool", &name)]);
                 }
-                let out = self.toolbox.call(&name, offered, &input).await;
+                let out = if tools::schedule::is_schedule_tool(&name)
+                    && offered.iter().any(|t| t.name == name)
+                {
+                    tools::schedule::call(self.scheduler.as_deref(), session, &name, &input).await
+                } else {
+                    self.toolbox.call(&name, offered, &input).await
+                };
                 results.push(Block::ToolResult {
                     id,
                     content: out.content,
@@ -351,6 +378,23 @@ fn evict_idle(sessions: &mut HashMap<String, SessionSlot>) {
 
 /// Fail on a tool name the agent does not have; `place` names where it was
 /// written (`cron job `backup``, `[channel.telegram]`).
+/// The configured prompt and the current date, time and zone (`[agent]
+/// timezone`, else the host's), so that "at 18:00" means the user's 18:00.
+pub fn system_prompt(
+    agent: &crate::config::AgentConfig,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let tz = crate::cron::schedule::parse_timezone(agent.timezone.as_deref())
+        .unwrap_or_else(|_| crate::cron::schedule::local_timezone());
+    let local = now.with_timezone(&tz);
+    format!(
+        "{}\n\nThe current date and time is {} ({}).",
+        agent.system_prompt,
+        local.format("%A %Y-%m-%d %H:%M:%S %:z"),
+        tz.name()
+    )
+}
+
 pub fn check_tools(names: &[String], place: &str) -> Result<(), AgentError> {
     match names.iter().find(|n| !tools::KNOWN.contains(&n.as_str())) {
         Some(unknown) => Err(AgentError::UnknownTool {

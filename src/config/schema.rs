@@ -176,6 +176,11 @@ pub struct AgentConfig {
     pub max_history_chars: usize,
     /// Sessions answered at once across the daemon.
     pub max_concurrent: usize,
+    /// IANA zone of the date and time in the system prompt, and of the
+    /// reminders a chat schedules; unset = the host's.
+    pub timezone: Option<String>,
+    /// Jobs not yet done one chat may have scheduled (the `schedule` tool).
+    pub max_jobs_per_chat: usize,
 }
 
 impl Default for AgentConfig {
@@ -188,6 +193,8 @@ impl Default for AgentConfig {
             max_history_turns: 20,
             max_history_chars: 32_000,
             max_concurrent: 8,
+            timezone: None,
+            max_jobs_per_chat: 20,
         }
     }
 }

@@ -14,16 +14,16 @@ use crate::config::Config;
 use crate::control::protocol::ControlError;
 use crate::store::AddJob;
 use serde::Serialize;
-use std::sync::Arc;
-use zeroclaw_actors::{RestartPolicy, SupervisorError, SupervisorHandle};
+use zeroclaw_actors::{RestartPolicy, SupervisorError, TreeReader};
 
-/// What `cron.add` / `cron.remove` need of the running tree.
+/// What `cron.add` / `cron.remove` need of the tree: it is reached by its
+/// namespace, so this is built before the tree starts.
 #[derive(Clone)]
 pub struct TreeOps {
-    pub handle: SupervisorHandle,
+    pub handle: TreeReader,
     pub cron: Cron,
     /// The restart policy a child gets under a config (the daemon's rule).
-    pub policy: Arc<dyn Fn(&Config, &ChildName) -> RestartPolicy + Send + Sync>,
+    pub policy: fn(&Config, &ChildName) -> RestartPolicy,
 }
 
 /// `cron.remove`'s answer.

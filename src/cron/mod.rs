@@ -6,6 +6,7 @@
 //! `[[cron.jobs]]` entry, diffed by name on reload. The control socket's
 //! `cron.*` requests are served by [`control::CronControl`].
 
+pub mod chat;
 pub mod cli;
 pub mod cli_add;
 pub mod control;
@@ -203,10 +204,12 @@ impl Component for Cron {
         };
         let job = match find_job(config, name) {
             Some(job) => job.clone(),
-            None => self
-                .runtime_jobs(config)
-                .into_iter()
-                .find(|j| &j.name == name)?,
+            // By name: one lookup, not a scan per child (a tree may hold
+            // many thousands of runtime jobs).
+            None => {
+                let r = self.deps.cron.runtime.get(name)?;
+                r.done_at.is_none().then_some(r.job)?
+            }
         };
         Some(self.job_spec(job, policy))
     }

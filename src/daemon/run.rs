@@ -15,7 +15,6 @@ use crate::control::deps::ControlDeps;
 use crate::control::lifecycle::{LifecycleReceiver, LifecycleRequest, LifecycleSender};
 use crate::cron::CronHandle;
 use crate::cron::control::CronControl;
-use crate::cron::control_runtime::TreeOps;
 use crate::logging::{LogHandle, LogSettings};
 use std::io::IsTerminal;
 use std::os::unix::fs::PermissionsExt;
@@ -242,6 +241,11 @@ async fn serve(
     if let Some(elector) = &elector {
         shared.leadership = elector.leadership.clone();
     }
+    let cron_control = cron.clone().map(|c| shared.cron_control(c));
+    let scheduler = cron_control
+        .clone()
+        .map(|c| Arc::new(c) as Arc<dyn crate::agent::tools::schedule::Scheduler>);
+    let shared = shared.with_scheduler(scheduler).map_err(|e| startup(&e))?;
     let (lifecycle, lifecycle_rx) = LifecycleSender::channel();
     shared.status.set(
         &ChildName::Logger,
@@ -258,7 +262,15 @@ async fn serve(
             .await
             .map_err(|e| RunError::Startup(format!("gateway: {e}")))?;
     }
-    let (tree, handle) = start_tree(&shared, log.clone(), cron.clone(), mode, lifecycle).await?;
+    let (tree, handle) = start_tree(
+        &shared,
+        log.clone(),
+        cron.clone(),
+        cron_control,
+        mode,
+        lifecycle,
+    )
+    .await?;
     wait_until_started(&handle).await?;
     if let Some(cron) = &cron {
         cron.resync_overrides(&shared.config.get().cron.jobs);
@@ -324,6 +336,7 @@ async fn start_tree(
     shared: &Shared,
     log: LogHandle,
     cron: Option<CronHandle>,
+    cron_control: Option<CronControl>,
     mode: Mode,
     lifecycle: LifecycleSender,
 ) -> Result<(Tree, SupervisorHandle), RunError> {
@@ -343,15 +356,7 @@ async fn start_tree(
         lifecycle,
         status: shared.status.clone(),
         config: shared.config.clone(),
-        cron: cron.map(|cron| CronControl {
-            cron,
-            config: shared.config.clone(),
-            tree: components.cron().map(|c| TreeOps {
-                handle: handle.clone(),
-                cron: c.clone(),
-                policy: Arc::new(policy_for),
-            }),
-        }),
+        cron: cron_control,
         memory: shared.store.clone().map(|store| MemoryControl {
             agent: shared.agent.clone(),
             store,

@@ -76,11 +76,6 @@ impl Components {
         }
     }
 
-    /// Cron, when this tree runs jobs (for `cron.add` / `cron.remove`).
-    pub fn cron(&self) -> Option<&Cron> {
-        self.cron.as_ref()
-    }
-
     /// In start order (stop order is the reverse), control excluded.
     fn in_order(&self) -> Vec<&dyn Component> {
         let mut all: Vec<&dyn Component> = vec![&self.logger, &self.gateway];

@@ -3,11 +3,15 @@
 //! component contract" in docs/architecture.md). Components never see this
 //! struct.
 
+use crate::agent::tools::schedule::Scheduler;
 use crate::agent::{Agent, AgentError};
 use crate::channels::ChannelDeps;
 use crate::cluster::Leadership;
 use crate::component::{ChannelKind, Live, Registry, StatusBoard};
 use crate::config::Config;
+use crate::cron::Cron;
+use crate::cron::control::CronControl;
+use crate::cron::control_runtime::TreeOps;
 use crate::cron::{AgentRunner, CronHandle, JobDeps};
 use crate::gateway::GatewayDeps;
 use crate::metrics::Metrics;
@@ -15,6 +19,7 @@ use crate::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::time::Instant;
+use zeroclaw_actors::TreeReader;
 
 /// What several components share; each gets only its part.
 pub struct Shared {
@@ -34,6 +39,8 @@ pub struct Shared {
     pub store: Option<Arc<dyn Store>>,
     /// This instance's role in a cluster (always leader without one).
     pub leadership: Leadership,
+    /// What the agent's `schedule` tools drive (cron's runtime jobs).
+    pub scheduler: Option<Arc<dyn Scheduler>>,
 }
 
 impl Shared {
@@ -71,7 +78,39 @@ impl Shared {
             started: Instant::now(),
             store,
             leadership: Leadership::single(),
+            scheduler: None,
         })
+    }
+
+    /// Cron's control over its jobs in the tree of this namespace (reached
+    /// by name, so this is built before the tree starts).
+    pub fn cron_control(&self, cron: CronHandle) -> CronControl {
+        let component = Cron::new(
+            self.job_deps(cron.clone()),
+            Arc::new(self.agent_runner()),
+            self.registry.clone(),
+        );
+        CronControl {
+            cron,
+            config: self.config.clone(),
+            tree: Some(TreeOps {
+                handle: TreeReader::new(self.registry.namespace()),
+                cron: component,
+                policy: super::tree::policy_for,
+            }),
+        }
+    }
+
+    /// With the `schedule` tools served by `scheduler` (the agent is
+    /// rebuilt with it, before the tree starts).
+    pub fn with_scheduler(
+        mut self,
+        scheduler: Option<Arc<dyn Scheduler>>,
+    ) -> Result<Self, AgentError> {
+        self.scheduler = scheduler;
+        let agent = Agent::new(&self.config.get(), self.workdir.clone())?;
+        self.set_agent(agent);
+        Ok(self)
     }
 
     /// For a tree started under another namespace (tests run trees side by side).
@@ -85,7 +124,8 @@ impl Shared {
         self.agent.set(
             agent
                 .with_metrics(self.metrics.clone())
-                .with_store(self.store.clone()),
+                .with_store(self.store.clone())
+                .with_scheduler(self.scheduler.clone()),
         );
     }
 

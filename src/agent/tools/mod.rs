@@ -4,6 +4,7 @@
 pub mod doctor;
 pub mod reaper;
 pub mod sandbox;
+pub mod schedule;
 pub mod shell;
 pub mod web_fetch;
 pub mod web_search;
@@ -18,7 +19,7 @@ use web_fetch::WebFetchTool;
 use web_search::WebSearchTool;
 
 /// Names accepted in `tools = [...]`.
-pub const KNOWN: &[&str] = &["shell", "web_fetch", "web_search"];
+pub const KNOWN: &[&str] = &["shell", "web_fetch", "web_search", "schedule"];
 
 /// What a tool call produced, fed back to the model as a tool result.
 #[derive(Debug, Clone, PartialEq, Eq)]
