@@ -16,7 +16,7 @@ const USER: i64 = 42;
 
 struct Cluster {
     rt: tokio::runtime::Runtime,
-    _pg: Postgres,
+    pg: Postgres,
     url: String,
     tg: FakeTelegram,
 }
@@ -27,12 +27,7 @@ impl Cluster {
         let url = pg.database("zc");
         let rt = tokio::runtime::Runtime::new().expect("runtime");
         let tg = rt.block_on(FakeTelegram::start());
-        Self {
-            rt,
-            _pg: pg,
-            url,
-            tg,
-        }
+        Self { rt, pg, url, tg }
     }
 
     fn instance(&self, name: &str) -> Env {
@@ -219,5 +214,41 @@ fn a_leader_paused_past_its_lease_runs_nothing_the_new_leader_owns() {
     });
     assert_eq!(c.runs_by("a"), by_a, "the woken leader ran a fire time");
     assert_eq!(role(&b).as_deref(), Some("leader"));
+    check_history(&c);
+}
+
+#[test]
+fn losing_the_database_steps_the_leader_down_and_a_leader_returns_with_it() {
+    let c = Cluster::new();
+    let (a, _da, b, _db) = start_pair(&c);
+    let leaders = |envs: &[&Env]| {
+        envs.iter()
+            .filter(|e| role(e).as_deref() == Some("leader"))
+            .count()
+    };
+    c.pg.stop();
+    wait_for(
+        "every instance to step down",
+        Duration::from_secs(TTL_SECS * 2 + 5),
+        || leaders(&[&a, &b]) == 0,
+    );
+    // The gateway and control socket keep answering without the database.
+    assert!(a.status().is_some() && b.status().is_some());
+    wait_for(
+        "the leader-only children to stop",
+        Duration::from_secs(10),
+        || a.child("cron:tick").is_none() && b.child("cron:tick").is_none(),
+    );
+    c.pg.restart();
+    wait_for(
+        "one leader again",
+        Duration::from_secs(TTL_SECS * 3 + 10),
+        || leaders(&[&a, &b]) == 1,
+    );
+    let ran = c.runs_by("a") + c.runs_by("b");
+    wait_for("tick to run again", Duration::from_secs(15), || {
+        c.runs_by("a") + c.runs_by("b") >= ran + 2
+    });
+    assert_eq!(leaders(&[&a, &b]), 1);
     check_history(&c);
 }
