@@ -33,6 +33,7 @@ impl Cluster {
     fn instance(&self, name: &str) -> Env {
         Env::new(&format!(
             "[cluster]\nurl = \"{}\"\ninstance = \"{name}\"\nlease_ttl = \"{TTL_SECS}s\"\n\
+             [gateway]\nhost = \"127.0.0.1\"\nport = 0\nauth_token = \"t\"\n\
              [channel.telegram]\nbot_token = \"{TOKEN}\"\nallowed_users = [\"{USER}\"]\n\
              api_base = \"{}\"\npoll_timeout = \"1s\"\nsend_interval = \"20ms\"\n\
              [[cron.jobs]]\nname = \"tick\"\nschedule = \"* * * * * *\"\nmessage = \"tick\"\n",
@@ -93,6 +94,31 @@ impl Cluster {
     }
 }
 
+/// `GET path` on the instance's gateway: (status code, JSON body).
+fn get(env: &Env, path: &str) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let url = env
+        .child("gateway")
+        .and_then(|g| g["detail"].as_str().map(str::to_string));
+    let url = url.expect("the gateway's URL in status");
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut conn = std::net::TcpStream::connect(addr).expect("connect to the gateway");
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut text = String::new();
+    conn.read_to_string(&mut text).expect("read");
+    let code = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+    (code, serde_json::from_str(body).unwrap_or_default())
+}
+
 fn role(env: &Env) -> Option<String> {
     env.status()?["cluster"]["role"]
         .as_str()
@@ -125,6 +151,30 @@ fn start_pair(c: &Cluster) -> (Env, Daemon, Env, Daemon) {
         std::thread::sleep(Duration::from_millis(50));
     }
     (a, da, b, db)
+}
+
+#[test]
+fn every_instance_serves_the_gateway_and_shows_its_role() {
+    let c = Cluster::new();
+    let (a, _da, b, _db) = start_pair(&c);
+    let (code, health) = get(&a, "/health");
+    assert_eq!(code, 200);
+    assert_eq!(health["cluster"]["role"], "leader", "{health}");
+    assert_eq!(health["cluster"]["instance"], "a");
+    // A follower runs every child it should: ready for webhooks.
+    let (code, ready) = get(&b, "/ready");
+    assert_eq!(code, 200, "{ready}");
+    assert_eq!(ready["cluster"]["role"], "follower");
+    assert_eq!(ready["cluster"]["leader"], "a");
+    let status = b.status().expect("status");
+    assert_eq!(status["cluster"]["leader"], "a");
+    assert!(status["cluster"]["epoch"].as_i64().is_some_and(|e| e >= 1));
+    let text = b.cli(&["status"]);
+    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    assert!(
+        text.contains("cluster: follower (instance b, leader a"),
+        "{text}"
+    );
 }
 
 fn check_history(c: &Cluster) {

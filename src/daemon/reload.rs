@@ -36,6 +36,13 @@ impl Reloader<'_> {
     /// stop them (a leader that stepped down), with the config in force.
     pub async fn follow_role(&self) {
         let leader = self.shared.leadership.is_leader();
+        if leader && let Some(cron) = self.tree.cron() {
+            let handle = cron.handle();
+            match handle.store.runtime_jobs().await {
+                Ok(rows) => handle.runtime.reload(&rows),
+                Err(e) => tracing::warn!(error = %e, "cluster: cannot re-read the runtime jobs"),
+            }
+        }
         let config = self.shared.config.get();
         let mut report = ReloadReport::default();
         match self.apply_children(&config, &config, &mut report).await {

@@ -107,6 +107,11 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// Cron, when this tree runs jobs.
+    pub fn cron(&self) -> Option<&Cron> {
+        self.components.cron.as_ref()
+    }
+
     fn in_order(&self) -> Vec<&dyn Component> {
         let mut all = self.components.in_order();
         all.push(&self.control);

@@ -158,6 +158,7 @@ impl Shared {
             self.registry.clone(),
             self.started,
         )
+        .with_leadership(self.leadership.clone())
     }
 
     pub fn job_deps(&self, cron: CronHandle) -> JobDeps {

@@ -26,6 +26,8 @@ pub struct GatewayDeps {
     tree: TreeReader,
     /// When the daemon started (`uptime_secs` of `/health`).
     pub started: Instant,
+    /// This instance's role in a cluster (`/health`, `/metrics`).
+    pub leadership: crate::cluster::Leadership,
 }
 
 impl GatewayDeps {
@@ -47,7 +49,13 @@ impl GatewayDeps {
             registry,
             tree,
             started,
+            leadership: crate::cluster::Leadership::single(),
         }
+    }
+
+    pub fn with_leadership(mut self, leadership: crate::cluster::Leadership) -> Self {
+        self.leadership = leadership;
+        self
     }
 
     /// The config in force now: each (re)start of the gateway reads it.
