@@ -130,3 +130,15 @@ async fn a_fire_time_is_claimed_once_and_only_by_the_lease_holder() {
     assert!(a.acquire(ttl).await.unwrap().is_none());
     assert_eq!(a.fence().epoch(), 0);
 }
+
+#[tokio::test]
+async fn sslmode_prefer_falls_back_and_require_refuses_a_server_without_tls() {
+    let pg = Postgres::start();
+    let plain = pg.database("zc");
+    let prefer = plain.replace("sslmode=disable", "sslmode=prefer");
+    PgStore::open(&prefer, "a".into()).await.unwrap();
+    let require = plain.replace("sslmode=disable", "sslmode=require");
+    let refused = PgStore::open(&require, "a".into()).await;
+    let err = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.to_lowercase().contains("tls"), "{err}");
+}

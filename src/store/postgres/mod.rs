@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use tokio_postgres::NoTls;
+use tokio_postgres::config::SslMode;
 
 /// Connections per instance: the job actors, channels and the lease share them.
 const POOL_SIZE: usize = 8;
@@ -80,13 +81,13 @@ impl PgStore {
             pg.connect_timeout(WAIT);
         }
         pg.application_name(format!("zeroclaw {instance}"));
-        let manager = Manager::from_config(
-            pg,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match pg.get_ssl_mode() {
+            SslMode::Disable => Manager::from_config(pg, NoTls, manager_config),
+            _ => Manager::from_config(pg, tls()?, manager_config),
+        };
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(Runtime::Tokio1)
@@ -125,6 +126,21 @@ impl PgStore {
             deadpool_postgres::PoolError::Backend(db) => PgError::Db(db),
             other => PgError::Pool(other.to_string()),
         })
+    }
+}
+
+/// TLS for `sslmode=prefer|require`: the server's certificate is verified
+/// against the system's trusted roots (stricter than libpq's `require`,
+/// which checks nothing; a private CA goes into the system store).
+fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, PgError> {
+    crate::tls::install_crypto_provider();
+    match tokio_postgres_rustls::MakeRustlsConnect::with_native_certs() {
+        Ok((tls, _unreadable)) => Ok(tls),
+        Err(errors) => Err(PgError::Url(format!(
+            "sslmode asks for TLS but no trusted root certificate could be loaded \
+             from the system store ({} errors); install ca-certificates or use sslmode=disable",
+            errors.len()
+        ))),
     }
 }
 
