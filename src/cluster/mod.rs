@@ -8,6 +8,7 @@
 //! `[cluster]` the single instance always leads. See "Several instances" in
 //! docs/operations.md.
 
+pub mod cli;
 pub mod elector;
 
 use crate::component::{ChannelKind, ChildName};

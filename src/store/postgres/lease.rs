@@ -93,6 +93,12 @@ impl PgStore {
         }))
     }
 
+    /// The database's clock (what the lease's expiry is measured by).
+    pub async fn db_now(&self) -> Result<DateTime<Utc>, PgError> {
+        let c = self.client().await?;
+        Ok(c.query_one("SELECT now()", &[]).await?.get(0))
+    }
+
     /// Record that this instance is alive in `role`.
     pub async fn heartbeat(&self, role: &str) -> Result<(), PgError> {
         let c = self.client().await?;
