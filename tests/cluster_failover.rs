@@ -96,6 +96,12 @@ impl Cluster {
 
 /// `GET path` on the instance's gateway: (status code, JSON body).
 fn get(env: &Env, path: &str) -> (u16, serde_json::Value) {
+    let (code, body) = get_text(env, path);
+    (code, serde_json::from_str(&body).unwrap_or_default())
+}
+
+/// `GET path` with the gateway's token: (status code, body).
+fn get_text(env: &Env, path: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let url = env
         .child("gateway")
@@ -105,7 +111,7 @@ fn get(env: &Env, path: &str) -> (u16, serde_json::Value) {
     let mut conn = std::net::TcpStream::connect(addr).expect("connect to the gateway");
     write!(
         conn,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer t\r\nConnection: close\r\n\r\n"
     )
     .expect("send");
     let mut text = String::new();
@@ -116,7 +122,7 @@ fn get(env: &Env, path: &str) -> (u16, serde_json::Value) {
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
-    (code, serde_json::from_str(body).unwrap_or_default())
+    (code, body.to_string())
 }
 
 fn role(env: &Env) -> Option<String> {
@@ -166,6 +172,17 @@ fn every_instance_serves_the_gateway_and_shows_its_role() {
     assert_eq!(code, 200, "{ready}");
     assert_eq!(ready["cluster"]["role"], "follower");
     assert_eq!(ready["cluster"]["leader"], "a");
+    let (code, metrics) = get_text(&b, "/metrics");
+    assert_eq!(code, 200, "{metrics}");
+    assert!(
+        metrics.contains("zeroclaw_cluster_leader{instance=\"b\"} 0"),
+        "{metrics}"
+    );
+    let (_, metrics) = get_text(&a, "/metrics");
+    assert!(
+        metrics.contains("zeroclaw_cluster_leader{instance=\"a\"} 1"),
+        "{metrics}"
+    );
     let status = b.status().expect("status");
     assert_eq!(status["cluster"]["leader"], "a");
     assert!(status["cluster"]["epoch"].as_i64().is_some_and(|e| e >= 1));
@@ -175,6 +192,75 @@ fn every_instance_serves_the_gateway_and_shows_its_role() {
         text.contains("cluster: follower (instance b, leader a"),
         "{text}"
     );
+    // `cluster status` reads the database: the lease and both instances.
+    let out = b.cli(&["cluster", "status", "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["lease"]["holder"], "a", "{v}");
+    assert_eq!(v["lease"]["live"], true);
+    let names: Vec<(serde_json::Value, serde_json::Value)> = v["instances"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| (i["name"].clone(), i["role"].clone()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("a".into(), "leader".into()),
+            ("b".into(), "follower".into())
+        ],
+        "{v}"
+    );
+    assert!(
+        v["clock_skew_secs"].as_f64().is_some_and(|s| s.abs() < 5.0),
+        "{v}"
+    );
+    // `doctor` checks the database and the instances' clocks.
+    let out = b.cli(&["doctor", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let db = find_check(&v, "cluster database").expect("a cluster database check");
+    assert_eq!(db["ok"], true, "{v}");
+    assert!(
+        db["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("schema version 1")
+    );
+    let clocks = find_check(&v, "cluster clocks").expect("a cluster clocks check");
+    assert_eq!(clocks["ok"], true, "{v}");
+}
+
+fn find_check(doctor: &serde_json::Value, name: &str) -> Option<serde_json::Value> {
+    doctor["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["name"] == name)
+        .cloned()
+}
+
+#[test]
+fn doctor_says_what_to_do_when_the_database_is_unreachable() {
+    let c = Cluster::new();
+    c.pg.stop();
+    let a = c.instance("a");
+    let out = a.cli(&["doctor", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let db = find_check(&v, "cluster database").expect("a cluster database check");
+    assert_eq!(db["ok"], false);
+    assert!(
+        db["fix"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("[cluster] url"),
+        "{db}"
+    );
+    // The daemon refuses to start without its database, saying why.
+    let (status, stderr) = a.start_failing(&[]);
+    assert!(!status.success());
+    assert!(stderr.contains("cluster database"), "{stderr}");
 }
 
 fn check_history(c: &Cluster) {

@@ -70,6 +70,7 @@ fn report(
             "role": i.role,
             "seen_at": i.seen_at,
             "seen_secs_ago": ago(i.seen_at),
+            "clock_skew_secs": i.skew_ms as f64 / 1000.0,
         })).collect::<Vec<_>>(),
         // The database's clock minus this machine's.
         "clock_skew_secs": (db_now - local_now).num_milliseconds() as f64 / 1000.0,

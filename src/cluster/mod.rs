@@ -9,6 +9,7 @@
 //! docs/operations.md.
 
 pub mod cli;
+pub mod doctor;
 pub mod elector;
 
 use crate::component::{ChannelKind, ChildName};

@@ -29,6 +29,9 @@ pub struct InstanceSeen {
     pub name: String,
     pub role: String,
     pub seen_at: DateTime<Utc>,
+    /// The instance's own clock minus the database's at its last heartbeat
+    /// (plus the heartbeat's transit time), in milliseconds.
+    pub skew_ms: i64,
 }
 
 fn millis(d: Duration) -> i64 {
@@ -103,9 +106,10 @@ impl PgStore {
     pub async fn heartbeat(&self, role: &str) -> Result<(), PgError> {
         let c = self.client().await?;
         c.execute(
-            "INSERT INTO instances (name, role, seen_at) VALUES ($1, $2, now())
-             ON CONFLICT (name) DO UPDATE SET role = EXCLUDED.role, seen_at = EXCLUDED.seen_at",
-            &[&self.fence.instance, &role],
+            "INSERT INTO instances (name, role, seen_at, local_at) VALUES ($1, $2, now(), $3)
+             ON CONFLICT (name) DO UPDATE SET role = EXCLUDED.role, seen_at = EXCLUDED.seen_at,
+                 local_at = EXCLUDED.local_at",
+            &[&self.fence.instance, &role, &Utc::now()],
         )
         .await?;
         Ok(())
@@ -116,17 +120,22 @@ impl PgStore {
         let c = self.client().await?;
         let rows = c
             .query(
-                "SELECT name, role, seen_at FROM instances
+                "SELECT name, role, seen_at, local_at FROM instances
                  WHERE seen_at > now() - $1::BIGINT * interval '1 millisecond' ORDER BY name",
                 &[&millis(within)],
             )
             .await?;
         Ok(rows
             .iter()
-            .map(|r| InstanceSeen {
-                name: r.get(0),
-                role: r.get(1),
-                seen_at: r.get(2),
+            .map(|r| {
+                let seen_at: DateTime<Utc> = r.get(2);
+                let local_at: DateTime<Utc> = r.get(3);
+                InstanceSeen {
+                    name: r.get(0),
+                    role: r.get(1),
+                    seen_at,
+                    skew_ms: (local_at - seen_at).num_milliseconds(),
+                }
             })
             .collect())
     }

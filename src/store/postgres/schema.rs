@@ -80,10 +80,12 @@ CREATE TABLE fires (
     claimed_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (job_id, scheduled_at)
 );
+-- seen_at by the database's clock, local_at by the instance's own
 CREATE TABLE instances (
-    name    TEXT PRIMARY KEY,
-    role    TEXT NOT NULL,
-    seen_at TIMESTAMPTZ NOT NULL
+    name     TEXT PRIMARY KEY,
+    role     TEXT NOT NULL,
+    seen_at  TIMESTAMPTZ NOT NULL,
+    local_at TIMESTAMPTZ NOT NULL
 );
 ";
 
