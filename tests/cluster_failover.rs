@@ -388,3 +388,45 @@ fn losing_the_database_steps_the_leader_down_and_a_leader_returns_with_it() {
     assert_eq!(leaders(&[&a, &b]), 1);
     check_history(&c);
 }
+
+/// Figures, not a check: `cargo test --test cluster_failover -- --ignored
+/// --nocapture failover_figures`. Kills the leader 20 times (restarting it as
+/// the new follower) and prints the median and the longest takeover.
+#[test]
+#[ignore]
+fn failover_figures() {
+    let c = Cluster::new();
+    let (mut envs, mut daemons) = {
+        let (a, da, b, db) = start_pair(&c);
+        (vec![a, b], vec![Some(da), Some(db)])
+    };
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        let leader = (0..2)
+            .find(|i| role(&envs[*i]).as_deref() == Some("leader"))
+            .expect("a leader");
+        let other = 1 - leader;
+        if let Some(d) = daemons[leader].as_mut() {
+            d.signal(nix::sys::signal::Signal::SIGKILL);
+            d.wait_exit(Duration::from_secs(5));
+        }
+        let killed = Instant::now();
+        wait_for("the other to lead", Duration::from_secs(TTL_SECS * 3), || {
+            role(&envs[other]).as_deref() == Some("leader")
+        });
+        times.push(killed.elapsed());
+        daemons[leader] = Some(envs[leader].start_ready(&[]));
+        wait_for("the restarted one to follow", Duration::from_secs(15), || {
+            role(&envs[leader]).as_deref() == Some("follower")
+        });
+    }
+    times.sort();
+    eprintln!(
+        "failover over {} kills (lease_ttl {TTL_SECS}s): median {:?}, max {:?}",
+        times.len(),
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+    check_history(&c);
+    envs.clear();
+}
