@@ -74,15 +74,13 @@ impl Leadership {
         self.rx.borrow().clone()
     }
 
-    /// Wait until the role changes (forever without a cluster).
-    pub async fn changed(&mut self) {
-        let before = self.is_leader();
-        loop {
+    /// Wait until the role differs from `applied` (the role the tree was
+    /// last set up for); at once when it already does; forever without a
+    /// cluster.
+    pub async fn differs_from(&mut self, applied: bool) {
+        while self.is_leader() == applied {
             if self.rx.changed().await.is_err() {
                 std::future::pending::<()>().await;
-            }
-            if self.is_leader() != before {
-                return;
             }
         }
     }

@@ -405,9 +405,18 @@ async fn main_loop(
     log: &LogHandle,
 ) -> Option<SupervisorExit> {
     let mut leadership = reloader.shared.leadership.clone();
+    // The role may have changed while the tree started: set it up for the
+    // role in force, then follow each change.
+    let mut applied = leadership.is_leader();
+    if leadership.view().is_some() {
+        reloader.follow_role().await;
+    }
     loop {
         tokio::select! {
-            _ = leadership.changed() => reloader.follow_role().await,
+            _ = leadership.differs_from(applied) => {
+                applied = leadership.is_leader();
+                reloader.follow_role().await;
+            }
             _ = signals.term.recv() => break None,
             _ = signals.int.recv() => break None,
             _ = signals.hup.recv() => {
