@@ -142,3 +142,21 @@ async fn sslmode_prefer_falls_back_and_require_refuses_a_server_without_tls() {
     let err = refused.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.to_lowercase().contains("tls"), "{err}");
 }
+
+#[tokio::test]
+async fn two_processes_given_one_instance_name_never_both_lead() {
+    let pg = Postgres::start();
+    let url = pg.database("zc");
+    let ttl = Duration::from_secs(30);
+    let first = PgStore::open(&url, "same".into()).await.unwrap();
+    let second = PgStore::open(&url, "same".into()).await.unwrap();
+    assert!(first.acquire(ttl).await.unwrap().is_some());
+    assert!(
+        second.acquire(ttl).await.unwrap().is_none(),
+        "the lease is the first process's"
+    );
+    assert!(
+        first.acquire(ttl).await.unwrap().is_some(),
+        "the holder still renews"
+    );
+}

@@ -46,16 +46,17 @@ impl PgStore {
         let c = self.client().await?;
         let row = c
             .query_opt(
-                "INSERT INTO lease AS l (id, holder, epoch, expires_at)
-                 VALUES (1, $1, 1, now() + $2::BIGINT * interval '1 millisecond')
+                "INSERT INTO lease AS l (id, holder, token, epoch, expires_at)
+                 VALUES (1, $1, $3, 1, now() + $2::BIGINT * interval '1 millisecond')
                  ON CONFLICT (id) DO UPDATE SET
                      holder = EXCLUDED.holder,
-                     epoch = CASE WHEN l.holder = EXCLUDED.holder AND l.expires_at > now()
+                     token = EXCLUDED.token,
+                     epoch = CASE WHEN l.token = EXCLUDED.token AND l.expires_at > now()
                                   THEN l.epoch ELSE l.epoch + 1 END,
                      expires_at = EXCLUDED.expires_at
-                 WHERE l.holder = EXCLUDED.holder OR l.expires_at <= now()
+                 WHERE l.token = EXCLUDED.token OR l.expires_at <= now()
                  RETURNING epoch, expires_at",
-                &[&self.fence.instance, &millis(ttl)],
+                &[&self.fence.instance, &millis(ttl), &self.fence.token],
             )
             .await?;
         let lease = row.map(|r| Lease {
@@ -73,8 +74,8 @@ impl PgStore {
         self.fence.set(0);
         let c = self.client().await?;
         c.execute(
-            "UPDATE lease SET expires_at = now() WHERE id = 1 AND holder = $1 AND epoch = $2",
-            &[&self.fence.instance, &epoch],
+            "UPDATE lease SET expires_at = now() WHERE id = 1 AND token = $1 AND epoch = $2",
+            &[&self.fence.token, &epoch],
         )
         .await?;
         Ok(())

@@ -50,6 +50,9 @@ pub enum PgError {
 #[derive(Debug)]
 pub struct Fence {
     pub instance: String,
+    /// This process, in the lease row: a second process started with the
+    /// same instance name by mistake is a follower, not a second leader.
+    pub token: String,
     /// 0 = not leading.
     epoch: AtomicI64,
 }
@@ -100,6 +103,7 @@ impl PgStore {
             pool,
             fence: Arc::new(Fence {
                 instance,
+                token: format!("{:016x}", rand::random::<u64>()),
                 epoch: AtomicI64::new(0),
             }),
         })

@@ -45,9 +45,9 @@ impl PgStore {
             .execute(
                 "INSERT INTO fires (job_id, scheduled_at, epoch, instance)
                  SELECT $1, $2, $3, $4 FROM lease
-                 WHERE id = 1 AND holder = $4 AND epoch = $3 AND expires_at > now()
+                 WHERE id = 1 AND token = $5 AND epoch = $3 AND expires_at > now()
                  ON CONFLICT DO NOTHING",
-                &[&job, &at, &epoch, &self.fence.instance],
+                &[&job, &at, &epoch, &self.fence.instance, &self.fence.token],
             )
             .await?;
         Ok(n == 1)

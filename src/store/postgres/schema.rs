@@ -68,6 +68,8 @@ CREATE TABLE channel_events (
 CREATE TABLE lease (
     id         SMALLINT PRIMARY KEY CHECK (id = 1),
     holder     TEXT NOT NULL,
+    -- the holding process (two instances given one name never share a lease)
+    token      TEXT NOT NULL,
     epoch      BIGINT NOT NULL,
     expires_at TIMESTAMPTZ NOT NULL
 );
