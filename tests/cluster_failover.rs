@@ -241,6 +241,26 @@ fn find_check(doctor: &serde_json::Value, name: &str) -> Option<serde_json::Valu
 }
 
 #[test]
+fn a_runtime_job_added_through_the_follower_runs_on_the_leader() {
+    let c = Cluster::new();
+    let (a, _da, b, _db) = start_pair(&c);
+    let out = b.cli(&["cron", "add", "viab", "--every", "2m", "--message", "m"]);
+    assert!(out.status.success(), "{out:?}");
+    wait_for(
+        "the leader to start it",
+        Duration::from_secs(TTL_SECS * 3),
+        || a.child("cron:viab").is_some(),
+    );
+    let out = b.cli(&["cron", "remove", "viab"]);
+    assert!(out.status.success(), "{out:?}");
+    wait_for(
+        "the leader to stop it",
+        Duration::from_secs(TTL_SECS * 3),
+        || a.child("cron:viab").is_none(),
+    );
+}
+
+#[test]
 fn doctor_says_what_to_do_when_the_database_is_unreachable() {
     let c = Cluster::new();
     c.pg.stop();

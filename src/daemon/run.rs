@@ -408,11 +408,22 @@ async fn main_loop(
     // The role may have changed while the tree started: set it up for the
     // role in force, then follow each change.
     let mut applied = leadership.is_leader();
-    if leadership.view().is_some() {
+    let cluster = leadership.view().is_some();
+    if cluster {
         reloader.follow_role().await;
     }
+    let every = reloader
+        .shared
+        .config
+        .get()
+        .cluster
+        .as_ref()
+        .map_or(Duration::from_secs(15), |c| c.lease_ttl);
+    let mut sync = tokio::time::interval(every);
+    sync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            _ = sync.tick(), if cluster => reloader.sync_runtime_jobs().await,
             _ = leadership.differs_from(applied) => {
                 applied = leadership.is_leader();
                 reloader.follow_role().await;
