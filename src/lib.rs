@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod channels;
 pub mod cli;
+pub mod cluster;
 pub mod component;
 pub mod config;
 pub mod control;

@@ -88,7 +88,8 @@ impl<P: Platform> Actor for ChannelActor<P> {
         } = args;
         let config = deps.config();
         let section = P::Config::of(&config).ok_or(ChannelError::NotConfigured(P::NAME))?;
-        let platform = Arc::new(P::open(section, &config, keep).map_err(ChannelError::Http)?);
+        let platform = P::open(section, &config, keep).map_err(ChannelError::Http)?;
+        let platform = Arc::new(platform.with_shared_store(deps.shared_store()));
         let tools = section.tools().to_vec();
         let worker = report_panic(
             worker::run(

@@ -15,6 +15,9 @@ pub struct ChannelDeps {
     agent: Live<Agent>,
     metrics: Arc<Metrics>,
     status: StatusLine,
+    /// The state store shared by a cluster's instances (`None` on a single
+    /// instance, where channel state stays in its own files).
+    shared: Option<Arc<dyn crate::store::Store>>,
 }
 
 impl ChannelDeps {
@@ -31,7 +34,18 @@ impl ChannelDeps {
             agent,
             metrics,
             status: status.line(ChildName::Channel(kind)),
+            shared: None,
         }
+    }
+
+    /// Keep channel state (Telegram's offset) in a cluster's shared store.
+    pub fn with_shared_store(mut self, store: Option<Arc<dyn crate::store::Store>>) -> Self {
+        self.shared = store;
+        self
+    }
+
+    pub fn shared_store(&self) -> Option<Arc<dyn crate::store::Store>> {
+        self.shared.clone()
     }
 
     pub fn kind(&self) -> ChannelKind {

@@ -137,6 +137,15 @@ pub trait Platform: Sized + Send + Sync + 'static {
         keep: Self::Keep,
     ) -> Result<Self, reqwest::Error>;
 
+    /// Use a cluster's shared store for what the channel keeps across
+    /// restarts (called right after [`Platform::open`]; most keep nothing).
+    fn with_shared_store(self, _store: Option<std::sync::Arc<dyn crate::store::Store>>) -> Self
+    where
+        Self: Sized,
+    {
+        self
+    }
+
     /// Connect and receive events into `link` until the connection ends
     /// (`Ok` = nothing more to receive here, e.g. events come by webhook).
     fn receive(

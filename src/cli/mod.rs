@@ -66,6 +66,9 @@ pub enum Command {
     /// Conversation memory per session.
     #[command(subcommand)]
     Memory(crate::agent::memory_cli::MemoryCommand),
+    /// Several instances on one PostgreSQL database (`[cluster]`).
+    #[command(subcommand)]
+    Cluster(crate::cluster::cli::ClusterCommand),
     /// Chat channels.
     #[command(subcommand)]
     Channel(crate::channels::cli::ChannelCommand),
@@ -111,6 +114,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Cron(c) => crate::cron::cli::run(g, c),
         Command::Channel(c) => crate::channels::cli::run(g, c),
         Command::Mcp(c) => crate::mcp::cli::run(g, c),
+        Command::Cluster(c) => crate::cluster::cli::run(g, c),
         Command::Memory(c) => crate::agent::memory_cli::run(g, c),
         Command::Auth(c) => crate::agent::cli::run(g, c),
         Command::Service(c) => crate::service::cli::run(g, c),

@@ -27,6 +27,8 @@ pub struct Config {
     pub logging: LoggingConfig,
     pub tools: ToolsConfig,
     pub mcp: super::schema_mcp::McpConfig,
+    /// `None` = one instance on SQLite.
+    pub cluster: Option<super::schema_cluster::ClusterConfig>,
 }
 
 /// `[daemon]`: where the process keeps its files.

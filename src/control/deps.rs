@@ -27,6 +27,8 @@ pub struct ControlDeps {
     pub started: Instant,
     /// The file the config came from (`None` = built-in defaults).
     pub config_path: Option<PathBuf>,
+    /// This instance's role in a cluster (`status`'s `cluster`).
+    pub leadership: crate::cluster::Leadership,
 }
 
 impl ControlDeps {

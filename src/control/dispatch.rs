@@ -129,6 +129,7 @@ async fn status(ctx: &ControlDeps) -> Result<StatusReply, ControlError> {
         uptime_secs: ctx.started.elapsed().as_secs(),
         config: ctx.config_path.as_ref().map(|p| p.display().to_string()),
         children,
+        cluster: ctx.leadership.view(),
     })
 }
 

@@ -73,6 +73,9 @@ pub struct StatusReply {
     /// The config file (`None` = built-in defaults).
     pub config: Option<String>,
     pub children: Vec<ChildStatus>,
+    /// The role and the lease, in a `[cluster]` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<crate::cluster::ClusterView>,
 }
 
 /// One child in `status`: the supervisor's view and the child's own line.

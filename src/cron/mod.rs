@@ -155,6 +155,11 @@ impl Cron {
         }
     }
 
+    /// What all job actors share (the store, the runtime jobs).
+    pub fn handle(&self) -> &CronHandle {
+        &self.deps.cron
+    }
+
     /// The child of one job.
     pub fn job_spec(&self, job: CronJob, policy: RestartPolicy) -> ChildSpec {
         let child = ChildName::cron(&job.name);

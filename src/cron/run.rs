@@ -35,6 +35,15 @@ pub(super) async fn run_task(
         .await;
     let run_id = match begun {
         Ok(id) => id,
+        Err(e @ crate::store::StoreError::NotClaimed { .. }) => {
+            // A cluster's other instance owns this fire time: not ours to run.
+            tracing::info!(job = %env.job.name, reason = %e, "fire time not run here");
+            if let Some((_, port)) = reply {
+                let _ = port.send(Err(e.to_string()));
+            }
+            let _ = me.cast(JobMsg::RunDone { token });
+            return;
+        }
         Err(e) => {
             tracing::error!(job = %env.job.name, error = %e, "cannot record the run; not running it");
             env.deps.metrics.cron_run(&env.job.name, "error");

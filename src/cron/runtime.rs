@@ -179,7 +179,18 @@ pub struct RuntimeJobs(Arc<Mutex<BTreeMap<String, RuntimeJob>>>);
 
 impl RuntimeJobs {
     pub fn load(rows: &[RuntimeJobRow]) -> Self {
-        let jobs = rows
+        Self(Arc::new(Mutex::new(Self::read(rows))))
+    }
+
+    /// Replace every job with `rows` (a cluster's new leader reads the jobs
+    /// other instances added while it followed).
+    pub fn reload(&self, rows: &[RuntimeJobRow]) {
+        let jobs = Self::read(rows);
+        self.with(|m| *m = jobs);
+    }
+
+    fn read(rows: &[RuntimeJobRow]) -> BTreeMap<String, RuntimeJob> {
+        rows
             .iter()
             .filter_map(|row| match RuntimeJob::from_row(row) {
                 Ok(j) => Some((j.job.name.clone(), j)),
@@ -188,8 +199,7 @@ impl RuntimeJobs {
                     None
                 }
             })
-            .collect();
-        Self(Arc::new(Mutex::new(jobs)))
+            .collect()
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut BTreeMap<String, RuntimeJob>) -> R) -> R {

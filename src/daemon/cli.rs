@@ -161,6 +161,9 @@ pub fn render_status(v: &StatusReply) -> String {
         secs(Some(v.uptime_secs)),
         v.config.as_deref().unwrap_or("(built-in defaults)")
     );
+    if let Some(c) = &v.cluster {
+        out.insert_str(out.len() - 1, &cluster_line(c));
+    }
     let mut rows = vec![[
         "CHILD".to_string(),
         "STATE".into(),
@@ -190,6 +193,23 @@ pub fn render_status(v: &StatusReply) -> String {
     }
     out.push_str(&table(&rows));
     out
+}
+
+/// `cluster: leader (instance a, epoch 3, lease until ...)`, ending in a newline.
+fn cluster_line(c: &crate::cluster::ClusterView) -> String {
+    let role = match c.role {
+        crate::cluster::Role::Leader => "leader",
+        crate::cluster::Role::Follower => "follower",
+    };
+    let leader = c.leader.as_deref().unwrap_or("none");
+    let until = c
+        .lease_expires
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| "-".into());
+    format!(
+        "cluster: {role} (instance {}, leader {leader}, epoch {}, lease until {until})\n",
+        c.instance, c.epoch
+    )
 }
 
 /// An exit kind as the wire spells it (systemd's words).

@@ -77,6 +77,7 @@ pub fn run(config_path: Option<&Path>) -> Vec<Check> {
     checks.extend(channel_credentials(&config));
     checks.extend(tools(&config));
     checks.extend(mcp_servers(&config));
+    checks.extend(crate::cluster::doctor::checks(&config));
     checks
 }
 

@@ -8,5 +8,6 @@ pub mod notify;
 pub mod pidfile;
 pub mod reload;
 pub mod run;
+pub mod state;
 pub mod tree;
 pub mod wiring;

@@ -32,6 +32,66 @@ impl Reloader<'_> {
         result
     }
 
+    /// A cluster's leader picks up the runtime jobs other instances added
+    /// or removed (they share the store, not the tree): when the stored set
+    /// differs from the one in memory, re-read it and apply the difference.
+    pub async fn sync_runtime_jobs(&self) {
+        let Some(cron) = self
+            .tree
+            .cron()
+            .filter(|_| self.shared.leadership.is_leader())
+        else {
+            return;
+        };
+        let handle = cron.handle();
+        let rows = match handle.store.runtime_jobs().await {
+            Ok(rows) => rows,
+            Err(e) => return tracing::warn!(error = %e, "cluster: cannot read the runtime jobs"),
+        };
+        let stored: Vec<(String, bool)> = rows
+            .iter()
+            .map(|r| (r.name.clone(), r.done_at.is_some()))
+            .collect();
+        let mut known: Vec<(String, bool)> = handle
+            .runtime
+            .all()
+            .iter()
+            .map(|j| (j.job.name.clone(), j.done_at.is_some()))
+            .collect();
+        let mut sorted = stored.clone();
+        sorted.sort();
+        known.sort();
+        if sorted != known {
+            tracing::info!("cluster: runtime jobs changed on another instance; applying");
+            self.follow_role().await;
+        }
+    }
+
+    /// The role changed: start the leader-only children (a new leader) or
+    /// stop them (a leader that stepped down), with the config in force.
+    pub async fn follow_role(&self) {
+        let leader = self.shared.leadership.is_leader();
+        if leader && let Some(cron) = self.tree.cron() {
+            let handle = cron.handle();
+            match handle.store.runtime_jobs().await {
+                Ok(rows) => handle.runtime.reload(&rows),
+                Err(e) => tracing::warn!(error = %e, "cluster: cannot re-read the runtime jobs"),
+            }
+        }
+        let config = self.shared.config.get();
+        let mut report = ReloadReport::default();
+        match self.apply_children(&config, &config, &mut report).await {
+            Ok(()) => tracing::info!(
+                role = if leader { "leader" } else { "follower" },
+                started = ?report.added,
+                stopped = ?report.removed,
+                "cluster: role changed"
+            ),
+            Err(e) => tracing::error!(error = %e, "cluster: cannot apply the new role to the tree"),
+        }
+        notify::ready(&super::run::summary(self.handle).await);
+    }
+
     async fn apply(&self) -> Result<ReloadReport, String> {
         let shared = self.shared;
         let old = shared.config.get();

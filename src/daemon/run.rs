@@ -228,16 +228,19 @@ async fn serve(
         _pid_file,
     } = prepared;
     let startup = |e: &dyn std::fmt::Display| RunError::Startup(e.to_string());
-    let cron = match mode {
-        Mode::Full => Some(
-            CronHandle::open(&config)
-                .map_err(|e| RunError::Startup(format!("cron job store: {e}")))?,
-        ),
-        Mode::GatewayOnly => None,
+    let (cron, elector) = match mode {
+        Mode::Full => {
+            let (cron, elector) = super::state::open(&config).await?;
+            (Some(cron), elector)
+        }
+        Mode::GatewayOnly => (None, None),
     };
     let store = cron.as_ref().map(|c| c.store.clone());
-    let shared =
+    let mut shared =
         Shared::build_with_store(config, config_path, workdir, store).map_err(|e| startup(&e))?;
+    if let Some(elector) = &elector {
+        shared.leadership = elector.leadership.clone();
+    }
     let cron_control = cron.clone().map(|c| shared.cron_control(c));
     let scheduler = cron_control
         .clone()
@@ -290,7 +293,11 @@ async fn serve(
         handle: &handle,
     };
     let exit = main_loop(signals, lifecycle_rx, &reloader, &log).await;
-    finish(exit, &shared, &handle).await
+    let result = finish(exit, &shared, &handle).await;
+    if let Some(elector) = elector {
+        elector.leave().await;
+    }
+    result
 }
 
 /// After the main loop: stop the tree in order (unless it ended by itself)
@@ -357,6 +364,7 @@ async fn start_tree(
         mcp: shared.mcp.clone(),
         started: shared.started,
         config_path: shared.config_path.clone(),
+        leadership: shared.leadership.clone(),
     });
     let spec = control.child_spec(policy_for(&config, &ChildName::Control));
     handle.add_child(spec).await.map_err(startup)?;
@@ -397,8 +405,30 @@ async fn main_loop(
     reloader: &Reloader<'_>,
     log: &LogHandle,
 ) -> Option<SupervisorExit> {
+    let mut leadership = reloader.shared.leadership.clone();
+    // The role may have changed while the tree started: set it up for the
+    // role in force, then follow each change.
+    let mut applied = leadership.is_leader();
+    let cluster = leadership.view().is_some();
+    if cluster {
+        reloader.follow_role().await;
+    }
+    let every = reloader
+        .shared
+        .config
+        .get()
+        .cluster
+        .as_ref()
+        .map_or(Duration::from_secs(15), |c| c.lease_ttl);
+    let mut sync = tokio::time::interval(every);
+    sync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            _ = sync.tick(), if cluster => reloader.sync_runtime_jobs().await,
+            _ = leadership.differs_from(applied) => {
+                applied = leadership.is_leader();
+                reloader.follow_role().await;
+            }
             _ = signals.term.recv() => break None,
             _ = signals.int.recv() => break None,
             _ = signals.hup.recv() => {

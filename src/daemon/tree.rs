@@ -2,6 +2,7 @@
 
 use super::wiring::Shared;
 use crate::channels::Channel;
+use crate::cluster::{Leadership, leader_only};
 use crate::component::{ChannelKind, ChildName, Component};
 use crate::config::Config;
 use crate::control::actor::Control;
@@ -51,6 +52,8 @@ pub struct Components {
     channels: Vec<Channel>,
     /// `None` in [`Mode::GatewayOnly`] (no job store is opened).
     cron: Option<Cron>,
+    /// A follower runs no leader-only child.
+    leadership: Leadership,
 }
 
 impl Components {
@@ -81,6 +84,7 @@ impl Components {
             gateway: Gateway::new(gateway),
             channels,
             cron,
+            leadership: shared.leadership.clone(),
         }
     }
 
@@ -100,7 +104,7 @@ impl Components {
 
     /// The specs of every child but control, in start order.
     pub fn specs(&self, config: &Config) -> Vec<ChildSpec> {
-        specs(self.in_order(), config)
+        specs(self.in_order(), config, &self.leadership)
     }
 
     /// The whole tree, once control is built from the running tree.
@@ -119,6 +123,11 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// Cron, when this tree runs jobs.
+    pub fn cron(&self) -> Option<&Cron> {
+        self.components.cron.as_ref()
+    }
+
     fn in_order(&self) -> Vec<&dyn Component> {
         let mut all = self.components.in_order();
         all.push(&self.control);
@@ -131,14 +140,30 @@ impl Tree {
         self.in_order()
             .into_iter()
             .flat_map(|c| c.children(config).into_iter().map(move |n| (n, c)))
+            .filter(|(n, _)| runs_here(n, &self.components.leadership))
             .collect()
     }
 }
 
-fn specs(components: Vec<&dyn Component>, config: &Config) -> Vec<ChildSpec> {
+/// Whether this instance runs `child` in its current role.
+fn runs_here(child: &ChildName, leadership: &Leadership) -> bool {
+    leadership.is_leader() || !leader_only(child)
+}
+
+fn specs(
+    components: Vec<&dyn Component>,
+    config: &Config,
+    leadership: &Leadership,
+) -> Vec<ChildSpec> {
     components
         .into_iter()
-        .flat_map(|c| crate::component::specs_of(c, config, &|n| policy_for(config, n)))
+        .flat_map(|c| {
+            c.children(config)
+                .into_iter()
+                .filter(|child| runs_here(child, leadership))
+                .filter_map(|child| c.spec(&child, config, policy_for(config, &child)))
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 

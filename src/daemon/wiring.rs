@@ -6,6 +6,7 @@
 use crate::agent::tools::schedule::Scheduler;
 use crate::agent::{Agent, AgentError};
 use crate::channels::ChannelDeps;
+use crate::cluster::Leadership;
 use crate::component::{ChannelKind, Live, Registry, StatusBoard};
 use crate::config::Config;
 use crate::cron::Cron;
@@ -39,6 +40,8 @@ pub struct Shared {
     pub started: Instant,
     /// All durable state (`None` in `zeroclaw gateway`, which opens none).
     pub store: Option<Arc<dyn Store>>,
+    /// This instance's role in a cluster (always leader without one).
+    pub leadership: Leadership,
     /// What the agent's `schedule` tools drive (cron's runtime jobs).
     pub scheduler: Option<Arc<dyn Scheduler>>,
 }
@@ -79,6 +82,7 @@ impl Shared {
             workdir,
             started: Instant::now(),
             store,
+            leadership: Leadership::single(),
             scheduler: None,
         })
     }
@@ -150,6 +154,11 @@ impl Shared {
             self.metrics.clone(),
             &self.status,
         )
+        .with_shared_store(
+            self.store
+                .clone()
+                .filter(|_| self.leadership.view().is_some()),
+        )
     }
 
     pub fn gateway_deps(&self) -> GatewayDeps {
@@ -161,6 +170,7 @@ impl Shared {
             self.registry.clone(),
             self.started,
         )
+        .with_leadership(self.leadership.clone())
     }
 
     pub fn job_deps(&self, cron: CronHandle) -> JobDeps {

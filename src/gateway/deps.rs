@@ -30,6 +30,8 @@ pub struct GatewayDeps {
     /// The cron jobs, for the status page's view and buttons (the same
     /// requests as the control socket's `cron.*`); `None` without cron.
     cron: Option<CronControl>,
+    /// This instance's role in a cluster (`/health`, `/metrics`).
+    pub leadership: crate::cluster::Leadership,
 }
 
 impl GatewayDeps {
@@ -52,6 +54,7 @@ impl GatewayDeps {
             tree,
             started,
             cron: None,
+            leadership: crate::cluster::Leadership::single(),
         }
     }
 
@@ -68,6 +71,11 @@ impl GatewayDeps {
     /// Each child's line on the status board (`status`'s detail column).
     pub fn detail(&self, child: &str) -> Option<String> {
         self.board.get_named(child)
+    }
+
+    pub fn with_leadership(mut self, leadership: crate::cluster::Leadership) -> Self {
+        self.leadership = leadership;
+        self
     }
 
     /// The config in force now: each (re)start of the gateway reads it.

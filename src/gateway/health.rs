@@ -29,6 +29,10 @@ pub struct Health {
     /// can be `running` and still deaf; this shows it.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub activity: BTreeMap<String, Activity>,
+    /// The role and the lease, in a `[cluster]` only (a follower is ready
+    /// for webhooks: it runs every child it should).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<crate::cluster::ClusterView>,
     #[serde(skip)]
     ready: bool,
 }
@@ -65,6 +69,7 @@ pub fn health_of(view: &TreeView, uptime_secs: u64) -> Health {
         components,
         error,
         activity: BTreeMap::new(),
+        cluster: None,
         ready,
     }
 }
@@ -76,6 +81,11 @@ impl Health {
             .into_iter()
             .map(|(child, at)| (child, Activity::at(at)))
             .collect();
+        self
+    }
+
+    pub fn with_cluster(mut self, cluster: Option<crate::cluster::ClusterView>) -> Self {
+        self.cluster = cluster;
         self
     }
 
@@ -104,6 +114,21 @@ pub async fn ready(State(state): State<GatewayState>) -> Response {
     json_bytes(status, h.json.clone())
 }
 
+/// `zeroclaw_cluster_leader` (1 on the leader) and the lease's epoch.
+fn cluster_metrics(c: &crate::cluster::ClusterView) -> String {
+    let leader = u8::from(c.role == crate::cluster::Role::Leader);
+    let instance = c.instance.replace(['\\', '"', '\n'], "_");
+    format!(
+        "# HELP zeroclaw_cluster_leader 1 while this instance holds the cluster's lease.\n\
+         # TYPE zeroclaw_cluster_leader gauge\n\
+         zeroclaw_cluster_leader{{instance=\"{instance}\"}} {leader}\n\
+         # HELP zeroclaw_cluster_epoch The lease's term as last seen.\n\
+         # TYPE zeroclaw_cluster_epoch gauge\n\
+         zeroclaw_cluster_epoch {}\n",
+        c.epoch
+    )
+}
+
 fn json_bytes(status: StatusCode, body: axum::body::Bytes) -> Response {
     (
         status,
@@ -127,9 +152,12 @@ pub async fn metrics(
         TreeView::Snapshot(s) => Some(s.as_ref()),
         _ => None,
     };
-    let text = state
+    let mut text = state
         .metrics()
         .render_prometheus(snap, state.ctx().started.elapsed().as_secs());
+    if let Some(c) = state.ctx().leadership.view() {
+        text.push_str(&cluster_metrics(&c));
+    }
     Ok((
         [(
             header::CONTENT_TYPE,

@@ -257,7 +257,8 @@ impl GatewayState {
         }
         let view = self.tree().await;
         let h = super::health::health_of(&view, self.inner.ctx.started.elapsed().as_secs())
-            .with_activity(self.inner.ctx.activities());
+            .with_activity(self.inner.ctx.activities())
+            .with_cluster(self.inner.ctx.leadership.view());
         let json = serde_json::to_vec(&h).unwrap_or_default();
         let body = Arc::new(HealthBody {
             json: json.into(),

@@ -10,6 +10,7 @@
 //! SQLite implementation ([`sqlite::SqliteStore`]) runs every call off the
 //! async workers. See "State" in docs/architecture.md.
 
+pub mod postgres;
 pub mod sqlite;
 mod types;
 
@@ -43,6 +44,14 @@ pub enum StoreError {
     Task(String),
     #[error("state database: a stored value cannot be read: {0}")]
     Corrupt(String),
+    #[error("state database (PostgreSQL): {0}")]
+    Postgres(#[from] postgres::PgError),
+    /// A cluster's fire claim failed: another instance claimed this fire
+    /// time, or this one no longer holds the lease. Nothing was written.
+    #[error(
+        "fire time {at} of job {job} is not this instance's to run (another instance claimed it, or this one no longer leads)"
+    )]
+    NotClaimed { job: String, at: DateTime<Utc> },
 }
 
 /// What every store method returns.

@@ -12,6 +12,7 @@ pub mod faulty;
 pub mod http;
 pub mod mcp;
 pub mod openai;
+pub mod postgres;
 pub mod scripted;
 pub mod search;
 pub mod slack;

@@ -57,6 +57,11 @@ impl Platform for Telegram {
 
     type Config = TelegramConfig;
 
+    fn with_shared_store(mut self, store: Option<Arc<dyn crate::store::Store>>) -> Self {
+        self.store = self.store.with_shared(store);
+        self
+    }
+
     fn open(tg: &TelegramConfig, config: &Config, _: ()) -> Result<Self, reqwest::Error> {
         let token = tg.bot_token.as_ref().and_then(Secret::trimmed);
         let api = TelegramApi::new(

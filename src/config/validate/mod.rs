@@ -13,6 +13,7 @@ use crate::channels::target::DeliverTarget;
 use crate::component::ChannelKind;
 use std::collections::{BTreeMap, HashSet};
 
+mod cluster;
 mod mcp;
 mod network;
 mod tools;
@@ -87,6 +88,7 @@ pub fn validate(config: &Config) -> Vec<Finding> {
     logging(config, &mut f);
     tools(config, &mut f);
     mcp::servers(config, &mut f);
+    cluster::cluster(config, &mut f);
     f.0
 }
 
