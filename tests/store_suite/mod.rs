@@ -138,12 +138,12 @@ pub async fn anchors_overrides_missed_skipped(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert!(store.overrides().await.unwrap().is_empty());
-    let id = store
+    store
         .begin_run("a".into(), "a".into(), None, t(44))
         .await
         .unwrap();
     store
-        .close_job("a".into(), "a".into(), Some(id), true, t(50))
+        .close_job("a".into(), "a".into(), true, true, t(50))
         .await
         .unwrap();
     let runs = store.runs(Some("a".into()), 1).await.unwrap();
@@ -153,6 +153,24 @@ pub async fn anchors_overrides_missed_skipped(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(anchor, Some(t(50)), "close_job re-anchors");
+    // A run whose record landed after its actor stopped: the job's next
+    // start closes it, and leaves other jobs' runs alone.
+    let orphan = store
+        .begin_run("a".into(), "a".into(), None, t(61))
+        .await
+        .unwrap();
+    let other = store
+        .begin_run("b".into(), "b".into(), None, t(61))
+        .await
+        .unwrap();
+    store
+        .open_job("a".into(), "a".into(), true, t(62))
+        .await
+        .unwrap();
+    let runs = store.runs(None, 10).await.unwrap();
+    let status = |id| runs.iter().find(|r| r.id == id).map(|r| r.status);
+    assert_eq!(status(orphan), Some(RunStatus::Interrupted));
+    assert_eq!(status(other), Some(RunStatus::Running));
 }
 
 fn job(id: &str, name: &str, owner: Option<&str>, at: i64) -> RuntimeJobRow {
