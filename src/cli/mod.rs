@@ -2,6 +2,8 @@
 //! subcommands it serves (`config::cli`, `cron::cli`, ...); this file only
 //! wires them up. `anyhow` lives here and no deeper.
 
+pub mod table;
+
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -100,6 +100,6 @@ fn render(r: &Value) -> String {
             format!("{:.1}s ago", i["seen_secs_ago"].as_f64().unwrap_or(0.0)),
         ]);
     }
-    out.push_str(&crate::daemon::cli::table(&rows));
+    out.push_str(&crate::cli::table::table(&rows));
     out
 }

@@ -77,7 +77,14 @@ pub fn run(config_path: Option<&Path>) -> Vec<Check> {
     checks.extend(channel_credentials(&config));
     checks.extend(tools(&config));
     checks.extend(mcp_servers(&config));
-    checks.extend(crate::cluster::doctor::checks(&config));
+    checks.extend(
+        crate::cluster::doctor::checks(&config)
+            .into_iter()
+            .map(|f| match f.result {
+                Ok(detail) => pass(f.name, detail),
+                Err((detail, fix)) => fail(f.name, detail, fix),
+            }),
+    );
     checks
 }
 
