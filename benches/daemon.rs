@@ -1,4 +1,4 @@
-//! Daemon figures for issue 3, measured against the real release binary:
+//! Daemon figures, measured against the real release binary:
 //! cold start to `READY=1` (median of 20), idle RSS after 10 s, and the
 //! `status` round trip over the control socket (median, p99).
 //!

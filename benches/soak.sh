@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak with fault injection (issue 10), loopback only, bounded in time.
+# Soak with fault injection, loopback only, bounded in time.
 #
 #   benches/soak.sh [DURATION]      # default 10m; e.g. benches/soak.sh 2m
 #   SOAK_KEEP=1 benches/soak.sh 2m  # keep the state dir (config, log, cron db)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark table of benches/README.md (issue 10), measured in one run on
+# The benchmark table of benches/README.md, measured in one run on
 # this machine: builds the release binaries once, runs the existing benches
 # and prints a markdown table on stdout (their raw output goes to stderr).
 #

@@ -1,4 +1,4 @@
-//! Soak and idle-footprint driver for the real `zeroclaw` binary (issue 10).
+//! Soak and idle-footprint driver for the real `zeroclaw` binary.
 //! Not a test and not run by CI: `benches/soak.sh` and `benches/table.sh` run it.
 //!
 //! ```text

@@ -1,4 +1,4 @@
-//! Issue 6 through the real binary: the daemon pointed at the fake Anthropic
+//! Through the real binary: the daemon pointed at the fake Anthropic
 //! Messages API (`[provider] base_url`), asked over `POST /webhook`.
 //!
 //! `/webhook` offers the model no tools (`AgentRequest::tools` stays empty),

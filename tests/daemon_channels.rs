@@ -1,4 +1,4 @@
-//! Issue 7 through the real binary: a Telegram round trip via the fake Bot
+//! Through the real binary: a Telegram round trip via the fake Bot
 //! API, restarts visible in `status --json` with nothing lost or repeated,
 //! and a rejected token shown as `failed` without a restart storm.
 

@@ -1,4 +1,4 @@
-//! Issue 3 through the real binary: start, status, pid file, signals,
+//! Through the real binary: start, status, pid file, signals,
 //! background mode, the control protocol and the systemd handshake.
 
 mod support;

@@ -1,4 +1,4 @@
-//! Issue 4 through the real binary: the log file, failover to stderr while
+//! Through the real binary: the log file, failover to stderr while
 //! the file cannot be written (with the logger's restarts in `status`),
 //! SIGUSR1 reopen, level precedence and the journald format.
 

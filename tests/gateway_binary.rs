@@ -1,4 +1,4 @@
-//! Issue 5 through the real binary: `zeroclaw gateway --port 0` (or
+//! Through the real binary: `zeroclaw gateway --port 0` (or
 //! `zeroclaw daemon`) on a private state dir, driven over HTTP, raw sockets
 //! and TLS, with the Telegram and Slack fakes behind the channels.
 //!

@@ -9,7 +9,7 @@
 # each endpoint is reported (with its p99), so a burst of load from other
 # processes on a shared machine does not decide the ratio.
 #
-# Targets (issue 5): /health >= 0.9x bare GET /, /webhook >= 0.7x bare.
+# Targets: /health >= 0.9x bare GET /, /webhook >= 0.7x bare.
 # Needs wrk (Debian: apt-get install -y wrk).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
