@@ -71,15 +71,20 @@ fn recovered(env: &Env, child: &str, n: usize, sent: impl Fn() -> usize) {
     assert_eq!(c["restarts"].as_u64(), Some(0), "no restart needed: {c}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn discord_outage_is_ridden_out_and_replayed_on_resume_once() {
-    let fake = FakeDiscord::start().await;
-    let env = Env::new(&base(&format!(
+/// A daemon with only `[channel.discord]`, on `fake`.
+fn discord_env(fake: &FakeDiscord) -> Env {
+    Env::new(&base(&format!(
         "[channel.discord]\nbot_token = \"{}\"\napi_base = \"{}\"\ngateway_url = \"{}\"\n",
         support::discord::TOKEN,
         fake.api_base(),
         fake.gateway_url()
-    )));
+    )))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_outage_is_ridden_out_and_replayed_on_resume_once() {
+    let fake = FakeDiscord::start().await;
+    let env = discord_env(&fake);
     let d = env.start_ready(&[]);
     wait_for("connected", T, || fake.with(|s| !s.identifies.is_empty()));
     fake.push_message(Some("201"), "101", "7", false, "before");
@@ -262,12 +267,7 @@ async fn black_holed_poll_is_abandoned_and_activity_is_shown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discord_messages_accepted_before_a_restart_are_answered_after_it_once() {
     let fake = FakeDiscord::start().await;
-    let env = Env::new(&base(&format!(
-        "[channel.discord]\nbot_token = \"{}\"\napi_base = \"{}\"\ngateway_url = \"{}\"\n",
-        support::discord::TOKEN,
-        fake.api_base(),
-        fake.gateway_url()
-    )));
+    let env = discord_env(&fake);
     let d = env.start_ready(&[]);
     wait_for("connected", T, || fake.with(|s| !s.identifies.is_empty()));
     fake.with(|s| s.fail_posts = u32::MAX);

@@ -5,28 +5,13 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 use support::daemon::{Env, wait_for};
-use support::mcp::{self, HttpEverything};
+use support::mcp::{self, HttpEverything, call, run};
 use support::openai::{self, Step};
 
 const T: Duration = Duration::from_secs(30);
-
-fn call(name: &str, arguments: Value) -> Step {
-    Step::ToolCall {
-        name: name.into(),
-        arguments: arguments.to_string(),
-    }
-}
-
-fn run(env: &Env, job: &str) -> String {
-    let out = env.cli(&["cron", "run", job, "--json"]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert_eq!(v["run"]["status"], "ok", "{v}");
-    v["run"]["output"].as_str().unwrap_or_default().to_string()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_tools_reach_the_model_and_survive_a_server_restart() {

@@ -5,28 +5,13 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 use support::daemon::{Env, wait_for};
-use support::mcp;
+use support::mcp::{self, call, run};
 use support::openai::{self, Step};
 
 const T: Duration = Duration::from_secs(30);
-
-fn call(name: &str, arguments: Value) -> Step {
-    Step::ToolCall {
-        name: name.into(),
-        arguments: arguments.to_string(),
-    }
-}
-
-fn run(env: &Env, job: &str) -> String {
-    let out = env.cli(&["cron", "run", job, "--json"]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert_eq!(v["run"]["status"], "ok", "{v}");
-    v["run"]["output"].as_str().unwrap_or_default().to_string()
-}
 
 /// The server's pid from its status line (`stdio `node`, pid 42; ...`).
 fn server_pid(env: &Env, child: &str) -> Option<i32> {

@@ -3,7 +3,28 @@
 //! into tests/mcp/node_modules), and the config tables that start them.
 //! A test that needs them fails, loudly, when they are not installed.
 
+use super::daemon::Env;
+use super::openai::Step;
+use serde_json::Value;
 use std::path::PathBuf;
+
+/// The fake model's step that calls tool `name` with `arguments`.
+pub fn call(name: &str, arguments: Value) -> Step {
+    Step::ToolCall {
+        name: name.into(),
+        arguments: arguments.to_string(),
+    }
+}
+
+/// `cron run <job> --json` on the running daemon: the run's output (the
+/// run must have finished `ok`).
+pub fn run(env: &Env, job: &str) -> String {
+    let out = env.cli(&["cron", "run", job, "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(v["run"]["status"], "ok", "{v}");
+    v["run"]["output"].as_str().unwrap_or_default().to_string()
+}
 
 /// Where `npm ci` installs the servers.
 pub fn modules() -> PathBuf {
