@@ -54,6 +54,10 @@ pub enum StoreError {
     NotClaimed { job: String, at: DateTime<Utc> },
 }
 
+/// The error of a run whose job actor stopped while it ran (both stores).
+pub const STOPPED_DURING_RUN: &str =
+    "the job was stopped during this run (reload, restart or shutdown)";
+
 /// What every store method returns.
 pub type StoreFut<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
 

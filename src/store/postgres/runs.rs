@@ -269,10 +269,9 @@ impl PgStore {
         now: DateTime<Utc>,
     ) -> Result<(), PgError> {
         c.execute(
-            "UPDATE runs SET status = 'interrupted', finished_at = $2,
-                 error = COALESCE(error, 'the job was stopped during this run (reload, restart or shutdown)')
+            "UPDATE runs SET status = 'interrupted', finished_at = $2, error = COALESCE(error, $3)
              WHERE job_id = $1 AND status = 'running'",
-            &[&job_id, &now],
+            &[&job_id, &now, &crate::store::STOPPED_DURING_RUN],
         )
         .await?;
         Ok(())

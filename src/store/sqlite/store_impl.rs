@@ -10,10 +10,6 @@ use crate::store::{
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
-/// The error of a run whose job actor stopped while it ran.
-const STOPPED_DURING_RUN: &str =
-    "the job was stopped during this run (reload, restart or shutdown)";
-
 impl RunStore for SqliteStore {
     fn recover_interrupted(&self, now: DateTime<Utc>) -> StoreFut<'_, usize> {
         Box::pin(self.call(move |db| db.recover_interrupted(now)))
@@ -30,7 +26,7 @@ impl RunStore for SqliteStore {
             db.atomically(|db| {
                 // A run of the job's previous start whose record landed
                 // after that start's stop.
-                db.interrupt_running(&id, now, STOPPED_DURING_RUN)?;
+                db.interrupt_running(&id, now, crate::store::STOPPED_DURING_RUN)?;
                 let enabled = db.override_for(&id)?.unwrap_or(config_enabled);
                 let anchor = db.anchor(&id)?;
                 if !enabled || anchor.is_none() {
@@ -118,7 +114,7 @@ impl RunStore for SqliteStore {
     ) -> StoreFut<'_, ()> {
         Box::pin(self.call(move |db| {
             if interrupted {
-                db.interrupt_running(&id, now, STOPPED_DURING_RUN)?;
+                db.interrupt_running(&id, now, crate::store::STOPPED_DURING_RUN)?;
             }
             if re_anchor {
                 db.set_anchor(&id, &name, now)?;
