@@ -303,3 +303,78 @@ async fn outage_is_ridden_out_and_what_came_meanwhile_answered_once() {
         "an outage costs the supervisor no restart: {child}"
     );
 }
+
+/// The offset that confirms an answered update is kept in the state
+/// database with the rest of the daemon's state (no side file), so after
+/// `kill -9` the next start polls on from it: an update Telegram delivers
+/// again because its confirmation never reached it is not answered twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offset_lives_in_the_state_database_and_outlives_kill_9() {
+    let fake = FakeTelegram::start().await;
+    let env = Env::new(&telegram_config(&fake, TOKEN));
+    let mut d = env.start_ready(&[]);
+    let id = fake.push_text(USER, USER, "one");
+    wait_for("the reply", T, || fake.sent().len() == 1);
+    let db = env.path("state/cron.sqlite3");
+    let saved = || -> Option<i64> {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+        let c = rusqlite::Connection::open_with_flags(&db, flags).ok()?;
+        c.query_row("SELECT offset FROM channel_offsets", [], |r| r.get(0))
+            .ok()
+    };
+    wait_for("the offset in the state database", T, || {
+        saved() == Some(id + 1)
+    });
+    d.signal(nix::sys::signal::Signal::SIGKILL);
+    d.wait_exit(T);
+    assert!(
+        !env.path("state/telegram.offset").exists(),
+        "no side file next to the state database"
+    );
+
+    // Telegram never heard the confirmation: it hands the update out again.
+    fake.with(|s| {
+        s.pending
+            .push(support::telegram::update(id, USER, USER, "one"));
+        s.offsets.clear();
+    });
+    let _d = env.start_ready(&[]);
+    fake.push_text(USER, USER, "two");
+    wait_for("the reply after the restart", T, || fake.sent().len() >= 2);
+    assert_eq!(
+        fake.with(|s| s.offsets.first().copied()),
+        Some(Some(id + 1)),
+        "the first poll after the restart carries the saved offset"
+    );
+    let texts: Vec<String> = fake.sent().into_iter().map(|(_, t)| t).collect();
+    assert_eq!(texts, vec!["echo: one", "echo: two"], "answered once each");
+}
+
+/// Slack hands out an envelope again when its ack was lost with the
+/// connection. The event ids the channel accepted are kept in the state
+/// database, so a redelivery that reaches the daemon after `kill -9` and a
+/// new start is acknowledged and not answered a second time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slack_redelivery_after_kill_9_is_not_answered_twice() {
+    use support::slack::{APP_TOKEN, BOT_TOKEN, FakeSlack};
+    let fake = FakeSlack::start().await;
+    let env = Env::new(&format!(
+        "[channel.slack]\nbot_token = \"{BOT_TOKEN}\"\napp_token = \"{APP_TOKEN}\"\napi_base = \"{}\"\n",
+        fake.api_base()
+    ));
+    let mut d = env.start_ready(&[]);
+    wait_for("connected", T, || fake.with(|s| s.connections == 1));
+    let (_, event_id) = fake.push_message("C1", "U2", "one", None);
+    wait_for("the reply", T, || fake.sent().len() == 1);
+    d.signal(nix::sys::signal::Signal::SIGKILL);
+    d.wait_exit(T);
+
+    let _d = env.start_ready(&[]);
+    wait_for("connected again", T, || fake.with(|s| s.connections == 2));
+    let again = support::slack::message_event("C1", "U2", "one");
+    fake.push_event(again, Some(&event_id));
+    fake.push_message("C1", "U2", "two", None);
+    wait_for("the reply to the new message", T, || fake.sent().len() >= 2);
+    let texts: Vec<String> = fake.sent().into_iter().map(|(_, t, _)| t).collect();
+    assert_eq!(texts, ["echo: one", "echo: two"], "answered once each");
+}

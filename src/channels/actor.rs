@@ -152,8 +152,8 @@ impl<P: Platform> Actor for ChannelActor<P> {
                     },
                 );
             }
-            ChannelMsg::TelegramUpdate(raw) => push(state, Pushed::Telegram(raw)),
-            ChannelMsg::SlackEvent(raw) => push(state, Pushed::Slack(raw)),
+            ChannelMsg::TelegramUpdate(raw) => push(state, Pushed::Telegram(raw)).await,
+            ChannelMsg::SlackEvent(raw) => push(state, Pushed::Slack(raw)).await,
             ChannelMsg::ConnectionLost(reason) => {
                 // Failing skips `post_stop`: answer what was accepted first.
                 finish_accepted(state).await;
@@ -252,9 +252,9 @@ fn worker_crashed<E: Send + Sync + 'static>(
 }
 
 /// A webhook event from the gateway, queued for the worker.
-fn push<P: Platform>(state: &mut ChannelState<P>, event: Pushed) {
+async fn push<P: Platform>(state: &mut ChannelState<P>, event: Pushed) {
     state.deps.touch();
-    let Some(event) = state.platform.pushed(event) else {
+    let Some(event) = state.platform.pushed(event).await else {
         return;
     };
     if !(state.taking && state.events.offer(event)) {

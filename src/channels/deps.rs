@@ -15,8 +15,8 @@ pub struct ChannelDeps {
     agent: Live<Agent>,
     metrics: Arc<Metrics>,
     status: StatusLine,
-    /// The state store shared by a cluster's instances (`None` on a single
-    /// instance, where channel state stays in its own files).
+    /// The state store (in a cluster, the one its instances share); `None`
+    /// only when no state database could be opened.
     shared: Option<Arc<dyn crate::store::Store>>,
 }
 
@@ -38,7 +38,7 @@ impl ChannelDeps {
         }
     }
 
-    /// Keep channel state (Telegram's offset) in a cluster's shared store.
+    /// Keep channel state (Telegram's offset) in the state store.
     pub fn with_shared_store(mut self, store: Option<Arc<dyn crate::store::Store>>) -> Self {
         self.shared = store;
         self

@@ -45,6 +45,7 @@ pub mod lifecycle;
 pub mod msg;
 pub mod pace;
 pub mod platform;
+pub mod seen;
 pub mod send;
 pub mod slack;
 pub mod split;

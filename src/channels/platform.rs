@@ -137,7 +137,7 @@ pub trait Platform: Sized + Send + Sync + 'static {
         keep: Self::Keep,
     ) -> Result<Self, reqwest::Error>;
 
-    /// Use a cluster's shared store for what the channel keeps across
+    /// Use the state store (a cluster's shared one) for what the channel keeps across
     /// restarts (called right after [`Platform::open`]; most keep nothing).
     fn with_shared_store(self, _store: Option<std::sync::Arc<dyn crate::store::Store>>) -> Self
     where
@@ -155,9 +155,9 @@ pub trait Platform: Sized + Send + Sync + 'static {
 
     /// An event the gateway received by webhook (`None`: not for us, or a
     /// redelivery already seen).
-    fn pushed(&self, _event: Pushed) -> Option<Self::Event> {
+    fn pushed(&self, _event: Pushed) -> impl Future<Output = Option<Self::Event>> + Send {
         tracing::warn!("{}: got another channel's event; ignored", Self::NAME);
-        None
+        async { None }
     }
 
     /// What to do with one event.

@@ -154,11 +154,7 @@ impl Shared {
             self.metrics.clone(),
             &self.status,
         )
-        .with_shared_store(
-            self.store
-                .clone()
-                .filter(|_| self.leadership.view().is_some()),
-        )
+        .with_shared_store(self.store.clone())
     }
 
     pub fn gateway_deps(&self) -> GatewayDeps {

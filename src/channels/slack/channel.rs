@@ -6,10 +6,11 @@ use super::events::{EventsPayload, incoming};
 use super::socket;
 use crate::channels::ChannelActor;
 use crate::channels::platform::{Ask, Fault, Link, OwnId, Platform, Pushed, Triage, Warning};
+use crate::channels::seen::{Recent, Seen};
 use crate::config::{Config, Secret, SlackConfig};
 use serde_json::Value;
-use std::collections::{HashSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const CHILD_NAME: &str = "channel:slack";
@@ -20,11 +21,12 @@ const DEDUPE: usize = 1024;
 /// The `channel:slack` actor.
 pub type SlackActor = ChannelActor<Slack>;
 
-/// Event ids already answered. Kept by the child spec across restarts of the
+/// Event ids already accepted. Kept by the child spec across restarts of the
 /// channel: Slack redelivers an envelope whose ack was lost with the
 /// connection, and a fresh set would answer it a second time (found by
-/// `benches/soak.sh`).
-pub type SeenEvents = Arc<Mutex<VecDeque<String>>>;
+/// `benches/soak.sh`); the state store keeps them across restarts of the
+/// daemon and for a cluster's other instances.
+pub type SeenEvents = Recent;
 
 /// The Slack protocol of the channel.
 pub struct Slack {
@@ -36,7 +38,7 @@ pub struct Slack {
     allowed_channels: HashSet<String>,
     /// From `auth.test`.
     own_user: OwnId,
-    seen: SeenEvents,
+    seen: Seen,
 }
 
 impl Platform for Slack {
@@ -48,6 +50,11 @@ impl Platform for Slack {
     type Keep = SeenEvents;
 
     type Config = SlackConfig;
+
+    fn with_shared_store(mut self, store: Option<Arc<dyn crate::store::Store>>) -> Self {
+        self.seen = self.seen.with_store(store);
+        self
+    }
 
     fn open(sc: &SlackConfig, _: &Config, seen: SeenEvents) -> Result<Self, reqwest::Error> {
         let secret = |s: &Option<Secret>| s.as_ref().and_then(Secret::trimmed).map(str::to_string);
@@ -77,7 +84,7 @@ impl Platform for Slack {
                 .map(|c| c.trim().to_string())
                 .collect(),
             own_user: OwnId::default(),
-            seen,
+            seen: Seen::new("slack", DEDUPE, seen),
         })
     }
 
@@ -102,15 +109,15 @@ impl Platform for Slack {
     }
 
     /// The gateway verified the signature; Slack retries, so dedupe.
-    fn pushed(&self, event: Pushed) -> Option<Value> {
+    async fn pushed(&self, event: Pushed) -> Option<Value> {
         let Pushed::Slack(body) = event else {
             return None;
         };
         let payload = EventsPayload::read(body);
-        let fresh = payload
-            .event_id
-            .as_deref()
-            .is_none_or(|id| self.first_sight(id));
+        let fresh = match payload.event_id.as_deref() {
+            Some(id) => self.first_sight(id).await,
+            None => true,
+        };
         fresh.then_some(payload.event)
     }
 
@@ -150,17 +157,7 @@ impl Platform for Slack {
 
 impl Slack {
     /// `true` the first time an event id is seen (and remembers it).
-    pub fn first_sight(&self, event_id: &str) -> bool {
-        let Ok(mut seen) = self.seen.lock() else {
-            return true;
-        };
-        if seen.iter().any(|s| s == event_id) {
-            return false;
-        }
-        if seen.len() == DEDUPE {
-            seen.pop_front();
-        }
-        seen.push_back(event_id.to_string());
-        true
+    pub async fn first_sight(&self, event_id: &str) -> bool {
+        self.seen.first_sight(event_id).await
     }
 }

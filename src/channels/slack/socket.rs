@@ -125,7 +125,11 @@ where
                 return SessionEnd::Reconnect(reason);
             }
             Frame::Event { event_id, event } => {
-                if event_id.as_deref().is_none_or(|id| slack.first_sight(id)) {
+                let fresh = match event_id.as_deref() {
+                    Some(id) => slack.first_sight(id).await,
+                    None => true,
+                };
+                if fresh {
                     link.offer(event);
                 }
             }

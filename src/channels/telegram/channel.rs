@@ -7,10 +7,11 @@ use super::poll;
 use crate::channels::ChannelActor;
 use crate::channels::pace::Pacer;
 use crate::channels::platform::{Ask, Fault, Link, Platform, Pushed, Triage, Warning};
+use crate::channels::seen::Seen;
 use crate::channels::split::split_message_utf16;
 use crate::config::{Config, Secret, TelegramConfig};
-use std::collections::{HashSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -44,7 +45,8 @@ pub struct Telegram {
     pacer: Pacer,
     allowed_users: HashSet<String>,
     max_message_length: usize,
-    recent: Mutex<VecDeque<i64>>,
+    /// Webhook update ids accepted.
+    seen: Seen,
 }
 
 impl Platform for Telegram {
@@ -58,7 +60,8 @@ impl Platform for Telegram {
     type Config = TelegramConfig;
 
     fn with_shared_store(mut self, store: Option<Arc<dyn crate::store::Store>>) -> Self {
-        self.store = self.store.with_shared(store);
+        self.store = self.store.with_shared(store.clone());
+        self.seen = self.seen.with_store(store);
         self
     }
 
@@ -92,7 +95,7 @@ impl Platform for Telegram {
                 .map(|u| u.trim().to_string())
                 .collect(),
             max_message_length: tg.max_message_length.max(1),
-            recent: Mutex::new(VecDeque::with_capacity(RECENT)),
+            seen: Seen::new("telegram", RECENT, Default::default()),
         })
     }
 
@@ -118,11 +121,14 @@ impl Platform for Telegram {
         }
     }
 
-    fn pushed(&self, event: Pushed) -> Option<Incoming> {
+    async fn pushed(&self, event: Pushed) -> Option<Incoming> {
         let Pushed::Telegram(raw) = event else {
             return None;
         };
         let update = parse_update(raw)?;
+        if !self.first_sight(update.update_id).await {
+            return None;
+        }
         Some(Incoming {
             update,
             next_offset: None,
@@ -130,9 +136,6 @@ impl Platform for Telegram {
     }
 
     fn triage(&self, event: &Incoming) -> Triage {
-        if event.next_offset.is_none() && !self.first_sight(event.update.update_id) {
-            return Triage::Ignore;
-        }
         let Some(message) = &event.update.message else {
             return Triage::Ignore;
         };
@@ -184,17 +187,7 @@ impl Platform for Telegram {
 
 impl Telegram {
     /// `true` the first time a webhook update id is seen (and remembers it).
-    fn first_sight(&self, id: i64) -> bool {
-        let Ok(mut recent) = self.recent.lock() else {
-            return true;
-        };
-        if recent.contains(&id) {
-            return false;
-        }
-        if recent.len() == RECENT {
-            recent.pop_front();
-        }
-        recent.push_back(id);
-        true
+    async fn first_sight(&self, id: i64) -> bool {
+        self.seen.first_sight(&id.to_string()).await
     }
 }

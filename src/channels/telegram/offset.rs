@@ -1,21 +1,29 @@
-//! The `getUpdates` offset kept on disk, so that neither a restart of the
-//! channel nor of the daemon answers an update twice.
+//! The `getUpdates` offset kept in the state store, so that neither a restart
+//! of the channel nor of the daemon answers an update twice.
 //!
 //! Telegram confirms updates only when the next `getUpdates` carries a higher
 //! offset; an update answered just before a crash would otherwise come back.
+//! The offset lives in the store every other piece of state lives in (the
+//! state database, or a cluster's shared database, see
+//! `docs/architecture.md`). Releases before it kept the offset in
+//! `<state_dir>/telegram.offset`; that file is still read when the store has
+//! no offset yet, so an upgrade does not answer old updates again, and it is
+//! the fallback when no store could be opened.
 
 use crate::store::Store;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// `<state_dir>/telegram.offset`: `<token fingerprint> <next offset>`. The
-/// fingerprint keeps a new bot token from inheriting another bot's offset.
+/// Where the offset of one bot is kept, keyed by a fingerprint of its token
+/// so that a new bot token does not inherit another bot's offset.
 pub struct OffsetStore {
+    /// `<state_dir>/telegram.offset` (`<token fingerprint> <next offset>`):
+    /// read when the store has none yet, written only when there is no store.
     path: PathBuf,
     fingerprint: String,
-    /// A cluster's shared store: the offset lives there instead, so the
-    /// instance that takes over polls on from where the last one stopped.
+    /// The state store; in a cluster the shared one, so the instance that
+    /// takes over polls on from where the last one stopped.
     shared: Option<Arc<dyn Store>>,
 }
 
@@ -42,14 +50,19 @@ impl OffsetStore {
     /// The saved offset, if any for this token (missing or unreadable = none).
     pub async fn load(&self) -> Option<i64> {
         if let Some(store) = &self.shared {
-            return match store.channel_offset(self.key()).await {
-                Ok(offset) => offset,
+            match store.channel_offset(self.key()).await {
+                Ok(Some(offset)) => return Some(offset),
+                Ok(None) => {}
                 Err(e) => {
-                    tracing::warn!(error = %e, "telegram: cannot read the shared offset");
-                    None
+                    tracing::warn!(error = %e, "telegram: cannot read the saved offset");
                 }
-            };
+            }
         }
+        self.load_file().await
+    }
+
+    /// The offset in the file of earlier releases (or of a daemon without a store).
+    async fn load_file(&self) -> Option<i64> {
         let text = tokio::fs::read_to_string(&self.path).await.ok()?;
         let (fp, offset) = text.trim().split_once(' ')?;
         if fp != self.fingerprint {
@@ -63,7 +76,7 @@ impl OffsetStore {
     pub async fn save(&self, offset: i64) {
         if let Some(store) = &self.shared {
             if let Err(e) = store.set_channel_offset(self.key(), offset).await {
-                tracing::warn!(error = %e, "telegram: cannot save the shared offset");
+                tracing::warn!(error = %e, "telegram: cannot save the offset");
             }
             return;
         }
@@ -89,6 +102,36 @@ impl OffsetStore {
 #[cfg(test)]
 mod tests {
     use super::OffsetStore;
+    use crate::store::Store;
+    use std::sync::Arc;
+
+    fn sqlite(dir: &std::path::Path) -> Arc<dyn Store> {
+        let db = crate::store::sqlite::Db::open(&dir.join("state.db")).unwrap();
+        Arc::new(crate::store::sqlite::SqliteStore::new(db))
+    }
+
+    #[tokio::test]
+    async fn the_offset_lives_in_the_store_and_the_old_file_is_read_once_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("telegram.offset");
+        OffsetStore::new(path.clone(), "token-a").save(41).await;
+        let store = sqlite(dir.path());
+        let offsets = OffsetStore::new(path.clone(), "token-a").with_shared(Some(store.clone()));
+        assert_eq!(
+            offsets.load().await,
+            Some(41),
+            "an upgrade keeps the file's offset"
+        );
+        offsets.save(42).await;
+        assert_eq!(offsets.load().await, Some(42));
+        let file = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            file.ends_with(" 41\n"),
+            "with a store the file is not written: {file}"
+        );
+        let other = OffsetStore::new(path, "token-b").with_shared(Some(store));
+        assert_eq!(other.load().await, None, "another bot starts afresh");
+    }
 
     #[tokio::test]
     async fn round_trip_and_token_fingerprint() {
