@@ -43,30 +43,36 @@ impl Seen {
         self
     }
 
-    /// `true` the first time `id` is seen (and remembers it).
-    pub async fn first_sight(&self, id: &str) -> bool {
+    /// `true` the first time an event with `id` is seen (and remembers it);
+    /// an event without an id cannot be told from another and is always new.
+    pub async fn first_sight(&self, id: Option<&str>) -> bool {
+        let Some(id) = id else {
+            return true;
+        };
         if self.in_memory(id) {
             return false;
         }
-        if let Some(store) = &self.store {
-            let asked = store.remember_event(self.channel.into(), id.into(), self.keep);
-            match asked.await {
-                Ok(true) => {}
-                Ok(false) => {
-                    self.remember(id);
-                    return false;
+        let new_to_store = match &self.store {
+            None => true,
+            Some(store) => match store
+                .remember_event(self.channel.into(), id.into(), self.keep)
+                .await
+            {
+                Ok(new) => new,
+                Err(e) => {
+                    tracing::warn!(
+                        error = %e,
+                        "{}: cannot record event {id} in the state store; \
+                         a redelivery after a restart may be answered again",
+                        self.channel
+                    );
+                    true
                 }
-                Err(e) => tracing::warn!(
-                    error = %e,
-                    "{}: cannot record event {id} in the state store; \
-                     a redelivery after a restart may be answered again",
-                    self.channel
-                ),
-            }
-        }
-        // A second delivery that raced past the memory check while the store
-        // answered must still see the first.
-        !self.in_memory(id) && self.remember(id)
+            },
+        };
+        // Remembered either way; a second delivery that raced past the
+        // memory check while the store answered finds the first here.
+        self.remember(id) && new_to_store
     }
 
     fn in_memory(&self, id: &str) -> bool {
@@ -75,14 +81,18 @@ impl Seen {
             .is_ok_and(|recent| recent.iter().any(|s| s == id))
     }
 
-    /// Always `true`, for the tail of [`Seen::first_sight`].
+    /// Hold `id` in memory; `false` when it already was.
     fn remember(&self, id: &str) -> bool {
-        if let Ok(mut recent) = self.recent.lock() {
-            if recent.len() >= self.keep {
-                recent.pop_front();
-            }
-            recent.push_back(id.to_string());
+        let Ok(mut recent) = self.recent.lock() else {
+            return true;
+        };
+        if recent.iter().any(|s| s == id) {
+            return false;
         }
+        if recent.len() >= self.keep {
+            recent.pop_front();
+        }
+        recent.push_back(id.to_string());
         true
     }
 }
@@ -91,31 +101,32 @@ impl Seen {
 mod tests {
     use super::*;
 
-    fn store(dir: &std::path::Path) -> Arc<dyn Store> {
-        let db = crate::store::sqlite::Db::open(&dir.join("state.db")).unwrap();
-        Arc::new(crate::store::sqlite::SqliteStore::new(db))
-    }
-
     #[tokio::test]
     async fn an_id_is_new_once_in_memory_and_bounded() {
         let seen = Seen::new("slack", 2, Recent::default());
-        assert!(seen.first_sight("a").await);
-        assert!(!seen.first_sight("a").await);
-        assert!(seen.first_sight("b").await);
-        assert!(seen.first_sight("c").await);
-        assert!(seen.first_sight("a").await, "the oldest id was let go");
+        assert!(seen.first_sight(Some("a")).await);
+        assert!(!seen.first_sight(Some("a")).await);
+        assert!(seen.first_sight(Some("b")).await);
+        assert!(seen.first_sight(Some("c")).await);
+        assert!(
+            seen.first_sight(Some("a")).await,
+            "the oldest id was let go"
+        );
     }
 
     #[tokio::test]
     async fn the_store_knows_ids_a_fresh_memory_does_not() {
         let dir = tempfile::tempdir().unwrap();
-        let db = store(dir.path());
+        let db = crate::store::sqlite::in_dir(dir.path());
         let before = Seen::new("slack", 8, Recent::default()).with_store(Some(db.clone()));
-        assert!(before.first_sight("Ev1").await);
+        assert!(before.first_sight(Some("Ev1")).await);
         let after = Seen::new("slack", 8, Recent::default()).with_store(Some(db.clone()));
-        assert!(!after.first_sight("Ev1").await, "known after a restart");
-        assert!(after.first_sight("Ev2").await);
+        assert!(
+            !after.first_sight(Some("Ev1")).await,
+            "known after a restart"
+        );
+        assert!(after.first_sight(Some("Ev2")).await);
         let other = Seen::new("telegram", 8, Recent::default()).with_store(Some(db));
-        assert!(other.first_sight("Ev1").await, "ids are per channel");
+        assert!(other.first_sight(Some("Ev1")).await, "ids are per channel");
     }
 }

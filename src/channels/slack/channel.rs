@@ -114,10 +114,7 @@ impl Platform for Slack {
             return None;
         };
         let payload = EventsPayload::read(body);
-        let fresh = match payload.event_id.as_deref() {
-            Some(id) => self.first_sight(id).await,
-            None => true,
-        };
+        let fresh = self.seen.first_sight(payload.event_id.as_deref()).await;
         fresh.then_some(payload.event)
     }
 
@@ -157,7 +154,7 @@ impl Platform for Slack {
 
 impl Slack {
     /// `true` the first time an event id is seen (and remembers it).
-    pub async fn first_sight(&self, event_id: &str) -> bool {
+    pub async fn first_sight(&self, event_id: Option<&str>) -> bool {
         self.seen.first_sight(event_id).await
     }
 }

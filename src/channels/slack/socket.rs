@@ -125,11 +125,7 @@ where
                 return SessionEnd::Reconnect(reason);
             }
             Frame::Event { event_id, event } => {
-                let fresh = match event_id.as_deref() {
-                    Some(id) => slack.first_sight(id).await,
-                    None => true,
-                };
-                if fresh {
+                if slack.first_sight(event_id.as_deref()).await {
                     link.offer(event);
                 }
             }

@@ -126,7 +126,8 @@ impl Platform for Telegram {
             return None;
         };
         let update = parse_update(raw)?;
-        if !self.first_sight(update.update_id).await {
+        let id = update.update_id.to_string();
+        if !self.seen.first_sight(Some(&id)).await {
             return None;
         }
         Some(Incoming {
@@ -182,12 +183,5 @@ impl Platform for Telegram {
     ) -> Result<(), TelegramError> {
         self.pacer.wait(chat).await;
         self.api.send_message(chat, &part).await
-    }
-}
-
-impl Telegram {
-    /// `true` the first time a webhook update id is seen (and remembers it).
-    async fn first_sight(&self, id: i64) -> bool {
-        self.seen.first_sight(&id.to_string()).await
     }
 }

@@ -102,20 +102,13 @@ impl OffsetStore {
 #[cfg(test)]
 mod tests {
     use super::OffsetStore;
-    use crate::store::Store;
-    use std::sync::Arc;
-
-    fn sqlite(dir: &std::path::Path) -> Arc<dyn Store> {
-        let db = crate::store::sqlite::Db::open(&dir.join("state.db")).unwrap();
-        Arc::new(crate::store::sqlite::SqliteStore::new(db))
-    }
 
     #[tokio::test]
     async fn the_offset_lives_in_the_store_and_the_old_file_is_read_once_empty() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("telegram.offset");
         OffsetStore::new(path.clone(), "token-a").save(41).await;
-        let store = sqlite(dir.path());
+        let store = crate::store::sqlite::in_dir(dir.path());
         let offsets = OffsetStore::new(path.clone(), "token-a").with_shared(Some(store.clone()));
         assert_eq!(
             offsets.load().await,

@@ -238,6 +238,14 @@ impl SqliteStore {
     }
 }
 
+/// A store over a fresh database in `dir`, as the daemon's components hold
+/// one: the unit tests of those components start here.
+#[cfg(test)]
+pub fn in_dir(dir: &Path) -> std::sync::Arc<dyn crate::store::Store> {
+    let db = Db::open(&dir.join("state.db")).expect("open a test database");
+    std::sync::Arc::new(SqliteStore::new(db))
+}
+
 #[cfg(test)]
 #[path = "state_tests.rs"]
 mod tests;

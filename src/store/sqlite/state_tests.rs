@@ -1,7 +1,7 @@
 //! Unit tests of the tables added for runtime jobs, memory and channels,
 //! and of the async store over them.
 
-use super::{Db, SqliteStore};
+use super::Db;
 use crate::store::{AddJob, MemoryTurn, RuntimeJobRow};
 use chrono::Utc;
 
@@ -110,9 +110,7 @@ fn channel_offsets_and_event_ids_are_kept_bounded() {
 #[tokio::test]
 async fn the_async_store_serves_through_the_interface() {
     let dir = tempfile::tempdir().unwrap();
-    let store: std::sync::Arc<dyn crate::store::Store> = std::sync::Arc::new(SqliteStore::new(
-        Db::open(&dir.path().join("s.db")).unwrap(),
-    ));
+    let store = super::in_dir(dir.path());
     let now = Utc::now();
     let run = store
         .begin_run("j".into(), "job".into(), Some(now), now)
