@@ -240,16 +240,7 @@ async fn events_push_a_restart_and_a_finished_run_within_a_second() {
         assert!(names.contains(&child), "{child} missing from {names:?}");
     }
     assert_eq!(state["jobs"][0]["name"], JOB);
-    let mut sse = c
-        .get(format!("{url}/status/events"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sse.status(), 200);
-    assert_eq!(sse.headers()[header::CONTENT_TYPE], "text/event-stream");
-    let mut buf = String::new();
-    let first = next_event(&mut sse, &mut buf, Instant::now() + T).await;
+    let (mut sse, mut buf, first) = open_stream(&c, &url).await;
     let before = restarts(&first, "cron:tick").unwrap();
     let out = env.cli(&["restart", "cron:tick"]);
     assert!(out.status.success(), "{out:?}\n{}", d.stderr());
@@ -277,6 +268,69 @@ async fn events_push_a_restart_and_a_finished_run_within_a_second() {
             break;
         }
     }
+}
+
+/// Open `/status/events` with the bearer token; the stream, its unread
+/// rest and the first view.
+async fn open_stream(c: &reqwest::Client, url: &str) -> (reqwest::Response, String, Value) {
+    let mut sse = c
+        .get(format!("{url}/status/events"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sse.status(), 200);
+    assert_eq!(sse.headers()[header::CONTENT_TYPE], "text/event-stream");
+    let mut buf = String::new();
+    let first = next_event(&mut sse, &mut buf, Instant::now() + T).await;
+    (sse, buf, first)
+}
+
+/// Whether another `state` event arrives before `until`.
+async fn another_event(resp: &mut reqwest::Response, buf: &mut String, until: Instant) -> bool {
+    loop {
+        if buf.contains("event: state") {
+            return true;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, resp.chunk()).await {
+            Err(_) => return false,
+            Ok(chunk) => {
+                let chunk = chunk.unwrap().expect("the stream ended");
+                buf.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        }
+    }
+}
+
+/// The page is pushed what changes and nothing else: an open stream on an
+/// idle daemon gets no frame at all (the hub reads nothing on a timer), and
+/// a `cron disable` typed in a shell reaches it within a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_stream_gets_nothing_and_a_disable_from_the_shell_shows_within_a_second() {
+    let (env, d, url) = start("");
+    let c = client();
+    let (mut sse, mut buf, first) = open_stream(&c, &url).await;
+    assert_eq!(first["jobs"][0]["enabled"], true);
+    assert!(
+        !another_event(&mut sse, &mut buf, Instant::now() + Duration::from_secs(3)).await,
+        "a frame on an idle daemon: {buf}"
+    );
+
+    let out = env.cli(&["cron", "disable", JOB]);
+    assert!(out.status.success(), "{out:?}\n{}", d.stderr());
+    let asked = Instant::now();
+    let deadline = asked + Duration::from_secs(1);
+    loop {
+        let v = next_event(&mut sse, &mut buf, deadline).await;
+        if v["jobs"][0]["enabled"] == false {
+            break;
+        }
+    }
+    println!(
+        "disable reached the stream {:?} after the CLI returned",
+        asked.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,14 +367,7 @@ async fn status_page_off_and_without_a_token() {
 async fn an_open_stream_ends_at_shutdown_and_does_not_hold_it_up() {
     let (_env, mut d, url) = start("");
     let c = client();
-    let mut sse = c
-        .get(format!("{url}/status/events"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
-    let mut buf = String::new();
-    next_event(&mut sse, &mut buf, Instant::now() + T).await;
+    let (mut sse, _buf, _first) = open_stream(&c, &url).await;
     let asked = Instant::now();
     d.signal(nix::sys::signal::Signal::SIGTERM);
     let ended = tokio::time::timeout(Duration::from_secs(3), async {

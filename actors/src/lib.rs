@@ -33,6 +33,7 @@
 
 #![warn(missing_docs)]
 
+mod changes;
 mod panics;
 pub mod policy;
 pub mod reader;

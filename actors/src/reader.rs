@@ -47,6 +47,15 @@ impl TreeReader {
         }
     }
 
+    /// A receiver whose value moves whenever the tree's snapshot may have
+    /// changed (a child started, exited, entered backoff, was added or
+    /// removed), also for a tree that has not started yet: wait on it
+    /// instead of asking for snapshots on a timer. A move may come without a
+    /// visible change; no change comes without a move.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        crate::changes::subscribe(&self.namespace)
+    }
+
     /// [`SupervisorHandle::add_child`](crate::SupervisorHandle::add_child)
     /// on the tree of this namespace.
     pub async fn add_child(&self, spec: ChildSpec) -> Result<(), SupervisorError> {

@@ -134,6 +134,11 @@ impl SupervisorHandle {
         &self.namespace
     }
 
+    /// See [`crate::TreeReader::changes`].
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        crate::changes::subscribe(&self.namespace)
+    }
+
     /// Every child's state, restarts and last exit, in start order; answered
     /// between two bookkeeping steps, never blocked by a slow start or stop.
     pub async fn snapshot(&self) -> Result<TreeSnapshot, SupervisorError> {

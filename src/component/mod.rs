@@ -3,11 +3,13 @@
 //! pieces the daemon builds before the tree starts and hands to the
 //! components that use them. See docs/architecture.md, "The component contract".
 
+pub mod changes;
 pub mod live;
 pub mod names;
 pub mod registry;
 pub mod status;
 
+pub use changes::Changes;
 pub use live::Live;
 pub use names::{ChannelKind, ChildName, UnknownChild};
 pub use registry::Registry;

@@ -10,6 +10,7 @@
 //! channel's poll or event): liveness judged by work done, not by a socket
 //! being open, shown by `status`, `/ready` and `/metrics`.
 
+use super::changes::Changes;
 use super::names::ChildName;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -21,6 +22,7 @@ use std::time::SystemTime;
 pub struct StatusBoard {
     lines: Arc<Mutex<BTreeMap<ChildName, String>>>,
     activity: Arc<Mutex<BTreeMap<ChildName, SystemTime>>>,
+    changes: Changes,
 }
 
 /// When a child last completed work, as `status --json` and `/ready` show it.
@@ -53,7 +55,16 @@ impl StatusBoard {
 
     /// Replace `child`'s line.
     pub fn set(&self, child: &ChildName, detail: impl Into<String>) {
-        self.lock().insert(child.clone(), detail.into());
+        let detail = detail.into();
+        let old = self.lock().insert(child.clone(), detail.clone());
+        if old.as_ref() != Some(&detail) {
+            self.changes.bump();
+        }
+    }
+
+    /// Moves whenever a line or an activity changes.
+    pub fn changes(&self) -> &Changes {
+        &self.changes
     }
 
     /// `child`'s line, if it wrote one.
@@ -121,6 +132,7 @@ impl StatusLine {
     /// The child completed work just now (see [`Activity`]).
     pub fn touch(&self) {
         lock(&self.board.activity).insert(self.child.clone(), SystemTime::now());
+        self.board.changes.bump();
     }
 }
 
@@ -132,8 +144,16 @@ mod tests {
     #[test]
     fn a_line_writes_only_its_own_child() {
         let board = StatusBoard::new();
+        let mut changes = board.changes().subscribe();
         let telegram = board.line(ChildName::Channel(ChannelKind::Telegram));
         telegram.set("polling");
+        assert!(changes.has_changed().unwrap(), "a new line is a change");
+        changes.borrow_and_update();
+        telegram.set("polling");
+        assert!(
+            !changes.has_changed().unwrap(),
+            "the same line again is not"
+        );
         assert_eq!(
             board.get_named("channel:telegram").as_deref(),
             Some("polling")
@@ -143,6 +163,7 @@ mod tests {
         assert_eq!(board.get_named("no such child"), None);
         assert_eq!(board.activity_named("channel:telegram"), None);
         telegram.touch();
+        assert!(changes.has_changed().unwrap(), "activity is a change");
         let at = board.activity_named("channel:telegram").unwrap();
         assert_eq!(Activity::at(at).idle_secs, 0);
         assert_eq!(board.activities().len(), 1);

@@ -487,6 +487,7 @@ async fn set_enabled(
         state.env.store().set_anchor(id, name, now).await?;
         state.arm(myself, now);
         tracing::info!(job = %state.env.job.name, enabled, "cron job state changed");
+        state.env.deps.metrics.cron_changed();
     }
     Ok(())
 }

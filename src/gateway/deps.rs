@@ -93,6 +93,11 @@ impl GatewayDeps {
         self.status.set(detail);
     }
 
+    /// Moves when a line or an activity on the status board changes.
+    pub fn board_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.board.changes().subscribe()
+    }
+
     /// When each child last completed work (see [`crate::component::Activity`]).
     pub fn activities(&self) -> Vec<(String, std::time::SystemTime)> {
         self.board.activities()

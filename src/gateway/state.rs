@@ -7,8 +7,8 @@ use super::deps::GatewayDeps;
 use super::error::GatewayError;
 use super::idempotency::{self, IdempotencyStore};
 use super::rate_limit::ClientLimiter;
+use super::status::hub::Hub;
 use super::status::session::Sessions;
-use super::status::view::Hub;
 use super::tls;
 use super::ttl::TtlMap;
 use crate::config::schema::GatewayConfig;
@@ -232,6 +232,14 @@ impl GatewayState {
         {
             return view.clone();
         }
+        self.tree_now().await
+    }
+
+    /// The tree now, never from the cache (which it refreshes): for a
+    /// reader woken by a change of the tree (the status page's hub), to
+    /// which a snapshot from before the change would hide it.
+    pub async fn tree_now(&self) -> TreeView {
+        let now = Instant::now();
         let tree = self.inner.ctx.tree();
         let view = match tokio::time::timeout(SNAPSHOT_TIMEOUT, tree.snapshot()).await {
             Ok(Ok(snap)) => TreeView::Snapshot(Arc::new(snap)),

@@ -26,7 +26,6 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use zeroclaw_actors::TreeSnapshot;
@@ -58,7 +57,7 @@ pub struct Metrics {
     activity: Mutex<BTreeMap<String, SystemTime>>,
     /// Bumped when a cron run starts or ends: lets a watcher (the status
     /// page) read the jobs again only when they changed.
-    cron_generation: AtomicU64,
+    cron_changes: crate::component::Changes,
 }
 
 /// Request latencies: sub-millisecond for `/health`, seconds for a webhook
@@ -100,7 +99,7 @@ impl Default for Metrics {
             agent_tool_calls: Family::default(),
             adhoc: Arc::new(adhoc::AdHoc::default()),
             activity: Mutex::new(BTreeMap::new()),
-            cron_generation: AtomicU64::new(0),
+            cron_changes: crate::component::Changes::default(),
             registry: Registry::default(),
         };
         m.register_all(&mut registry);
@@ -227,19 +226,25 @@ impl Metrics {
         }
     }
 
-    /// A cron run began (see [`Metrics::cron_generation`]).
+    /// A cron run began (see [`Metrics::cron_changes`]).
     pub fn cron_started(&self) {
-        self.cron_generation.fetch_add(1, Ordering::Relaxed);
+        self.cron_changes.bump();
     }
 
-    /// Changes whenever a cron run started or ended.
-    pub fn cron_generation(&self) -> u64 {
-        self.cron_generation.load(Ordering::Relaxed)
+    /// A job was enabled or disabled (see [`Metrics::cron_changes`]).
+    pub fn cron_changed(&self) {
+        self.cron_changes.bump();
+    }
+
+    /// Moves whenever a cron run started or ended, or a job was enabled or
+    /// disabled: what the status page waits on to read the jobs again.
+    pub fn cron_changes(&self) -> &crate::component::Changes {
+        &self.cron_changes
     }
 
     /// Cron runs by job and final status (without a duration: missed or skipped fires).
     pub fn cron_run(&self, job: &str, status: &str) {
-        self.cron_generation.fetch_add(1, Ordering::Relaxed);
+        self.cron_changes.bump();
         self.cron_runs
             .get_or_create(&JobStatus {
                 job: job.to_string(),

@@ -35,6 +35,7 @@ impl Actor for Supervisor {
         }
         tracing::info!(tree = %state.namespace, children = state.order.len(), "supervision tree starting");
         state.advance_boot(&myself);
+        state.changed();
         Ok(())
     }
 
@@ -55,6 +56,8 @@ impl Actor for Supervisor {
         msg: Msg,
         state: &mut State,
     ) -> Result<(), ActorProcessingErr> {
+        // Every message but these two may move a child between phases.
+        let changes = !matches!(msg, Msg::Snapshot(_) | Msg::Tick);
         match msg {
             Msg::Snapshot(reply) => {
                 let _ = reply.send(state.snapshot());
@@ -80,6 +83,9 @@ impl Actor for Supervisor {
                 }
             }
         }
+        if changes {
+            state.changed();
+        }
         Ok(())
     }
 
@@ -104,8 +110,9 @@ impl Actor for Supervisor {
                 };
                 state.child_exited(&myself, cell.get_id(), kind, message);
             }
-            _ => {}
+            _ => return Ok(()),
         }
+        state.changed();
         Ok(())
     }
 }

@@ -121,12 +121,15 @@ pub(crate) struct State {
     pub(super) tick: Option<Tick>,
     pub(super) tick_task: Option<AbortHandle>,
     pub(super) exit: ExitSignal,
+    /// Moved after every step that may change [`State::snapshot`].
+    pub(super) changes: watch::Sender<u64>,
 }
 
 impl State {
     /// The state before anything started: every child `stopped`, in order.
     pub(super) fn new(args: Args) -> Self {
         let count = args.children.len();
+        let namespace = Arc::clone(&args.namespace);
         let mut state = State {
             namespace: Arc::clone(&args.namespace),
             children: HashMap::with_capacity(count),
@@ -143,6 +146,7 @@ impl State {
                 tx: args.exit,
                 exit: None,
             },
+            changes: crate::changes::counter(&namespace),
         };
         for spec in args.children {
             state.insert(spec);
@@ -167,6 +171,11 @@ impl State {
         };
         self.children.insert(name.clone(), child);
         self.order.push(name);
+    }
+
+    /// Tell the tree's readers that its picture may have changed.
+    pub(super) fn changed(&self) {
+        crate::changes::bump(&self.changes);
     }
 
     /// A number no earlier report of this tree carries.

@@ -6,6 +6,7 @@
 //! something changed). The buttons reuse the control socket's `cron.*`
 //! requests. Off with `[gateway] status_page = false`.
 
+pub mod hub;
 pub mod session;
 pub mod view;
 
@@ -23,6 +24,10 @@ use serde::Deserialize;
 use session::{Credential, check_change, same_origin};
 use std::convert::Infallible;
 use std::time::Duration;
+
+/// A comment line on an idle stream, so proxies (nginx's default read
+/// timeout is 60 s) keep it open; the only thing an idle stream costs.
+const KEEP_ALIVE: Duration = Duration::from_secs(30);
 
 const PAGE: &str = include_str!("page.html");
 const SIGN_IN: &str = include_str!("signin.html");
@@ -204,7 +209,7 @@ async fn events(
         }
     });
     let mut resp = Sse::new(stream)
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -235,9 +240,7 @@ async fn job_action(
             "no cron jobs run in this process (`zeroclaw gateway` runs none; use `zeroclaw daemon`)",
         ));
     };
-    let answered = answer(cron, call).await;
-    state.status_hub().poke();
-    match answered {
+    match answer(cron, call).await {
         Ok(reply) => Ok(axum::Json(reply).into_response()),
         Err(e) => {
             let status = match e.code.as_str() {
