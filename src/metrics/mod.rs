@@ -9,14 +9,14 @@
 //! scrape time ([`scrape`]), as are the process figures ([`process`]).
 
 mod adhoc;
+mod http;
 mod labels;
 mod process;
 mod scrape;
 mod series;
 
 use labels::{
-    ChannelDirection, ChannelLabel, HttpClass, HttpRoute, JobLabel, JobStatus, ProviderOutcome,
-    TokenLabels, ToolLabel,
+    ChannelDirection, ChannelLabel, JobLabel, JobStatus, ProviderOutcome, TokenLabels, ToolLabel,
 };
 use prometheus_client::encoding::prometheus_text;
 use prometheus_client::metrics::counter::Counter;
@@ -40,8 +40,7 @@ type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 /// Process-wide metrics; one per daemon, shared behind an `Arc`.
 pub struct Metrics {
     registry: Registry,
-    http_requests: Family<HttpRoute, Counter>,
-    http_duration: Histograms<HttpClass>,
+    http: http::HttpSeries,
     open_connections: Gauge,
     channel_messages: Family<ChannelDirection, Counter>,
     channel_send: Histograms<ChannelLabel>,
@@ -86,8 +85,7 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::default();
         let m = Self {
-            http_requests: Family::default(),
-            http_duration: Family::new_with_constructor(http_histogram),
+            http: http::HttpSeries::new(Family::new_with_constructor(http_histogram)),
             open_connections: Gauge::default(),
             channel_messages: Family::default(),
             channel_send: Family::new_with_constructor(send_histogram),
@@ -118,12 +116,12 @@ impl Metrics {
         r.register(
             "zeroclaw_http_requests",
             "HTTP requests answered, by route and status code",
-            self.http_requests.clone(),
+            self.http.requests.clone(),
         );
         r.register(
             "zeroclaw_http_request_duration_seconds",
             "Time from a request's arrival to its response head, by route and status class",
-            self.http_duration.clone(),
+            self.http.duration.clone(),
         );
         r.register(
             "zeroclaw_gateway_open_connections",
@@ -175,18 +173,9 @@ impl Metrics {
     }
 
     /// One HTTP answer: counted by route and status, timed by route and
-    /// status class. On every request: two read locks and atomic adds.
+    /// status class ([`http`] keeps this off the families' locks).
     pub fn http_request(&self, route: &'static str, status: u16, elapsed: Duration) {
-        self.http_requests
-            .get_or_create(&HttpRoute { route, status })
-            .inc();
-        let class = labels::status_class(status);
-        self.http_duration
-            .get_or_create(&HttpClass {
-                route,
-                status_class: class,
-            })
-            .observe(elapsed.as_secs_f64());
+        self.http.record(route, status, elapsed);
     }
 
     /// An HTTP connection opened (`1`) or closed (`-1`).
