@@ -11,7 +11,7 @@ use store_suite as suite;
 use support::postgres::Postgres;
 use zeroclaw::store::postgres::PgStore;
 use zeroclaw::store::sqlite::{Db, SqliteStore};
-use zeroclaw::store::{RunStore, Store, StoreError};
+use zeroclaw::store::{ChannelStore, Claim, RunStore, Store, StoreError};
 
 fn sqlite() -> (tempfile::TempDir, Arc<dyn Store>) {
     let dir = tempfile::tempdir().unwrap();
@@ -65,8 +65,8 @@ async fn migrations_run_once_even_when_instances_start_together() {
         PgStore::open(&url, "a".into()),
         PgStore::open(&url, "b".into())
     );
-    assert_eq!(a.unwrap().migrate().await.unwrap(), 1);
-    assert_eq!(b.unwrap().migrate().await.unwrap(), 1);
+    assert_eq!(a.unwrap().migrate().await.unwrap(), 2);
+    assert_eq!(b.unwrap().migrate().await.unwrap(), 2);
 }
 
 #[tokio::test]
@@ -101,14 +101,7 @@ async fn a_fire_time_is_claimed_once_and_only_by_the_lease_holder() {
         "{by_b:?}"
     );
     // a stops renewing (paused): b takes over in a new term once it expires.
-    let deadline = tokio::time::Instant::now() + ttl * 3;
-    let taken = loop {
-        if let Some(l) = b.acquire(ttl).await.unwrap() {
-            break l;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "b never took over");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let taken = take_over(&b, ttl).await;
     assert!(taken.epoch > lease.epoch);
     // a wakes still believing it leads: its claim is fenced off, b's is not.
     let stale = a
@@ -129,6 +122,69 @@ async fn a_fire_time_is_claimed_once_and_only_by_the_lease_holder() {
     // a learns it lost the lease when it renews.
     assert!(a.acquire(ttl).await.unwrap().is_none());
     assert_eq!(a.fence().epoch(), 0);
+}
+
+/// Until `store` holds the lease (the holder before it stopped renewing).
+async fn take_over(store: &PgStore, ttl: Duration) -> zeroclaw::store::postgres::Lease {
+    let deadline = tokio::time::Instant::now() + ttl * 3;
+    loop {
+        if let Some(l) = store.acquire(ttl).await.unwrap() {
+            return l;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never took over");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_polled_update_is_answered_in_one_term_only() {
+    let pg = Postgres::start();
+    let url = pg.database("zc");
+    let ttl = Duration::from_secs(3);
+    let a = PgStore::open(&url, "a".into()).await.unwrap();
+    let b = PgStore::open(&url, "b".into()).await.unwrap();
+    let tg = || String::from("telegram");
+    assert_eq!(b.claim_update(tg(), 1).await.unwrap(), Claim::NotLeading);
+    a.acquire(ttl).await.unwrap().expect("a leads");
+    assert_eq!(b.claim_update(tg(), 1).await.unwrap(), Claim::NotLeading);
+    assert_eq!(a.claim_update(tg(), 1).await.unwrap(), Claim::Mine);
+    // The same term again (a restart of the channel before it answered).
+    assert_eq!(a.claim_update(tg(), 1).await.unwrap(), Claim::Mine);
+    assert_eq!(a.claim_update(tg(), 2).await.unwrap(), Claim::Mine);
+    assert!(a.deliver_update(tg(), 2).await.unwrap());
+    assert_eq!(a.claim_update(tg(), 2).await.unwrap(), Claim::Taken);
+
+    // a is paused with update 1 claimed and not answered; b takes over.
+    take_over(&b, ttl).await;
+    assert!(
+        !a.deliver_update(tg(), 1).await.unwrap(),
+        "the paused leader must not send its answer"
+    );
+    assert_eq!(a.claim_update(tg(), 3).await.unwrap(), Claim::NotLeading);
+    assert_eq!(
+        b.claim_update(tg(), 1).await.unwrap(),
+        Claim::Mine,
+        "an update the old term never answered is the new term's"
+    );
+    assert!(b.deliver_update(tg(), 1).await.unwrap());
+    assert_eq!(
+        b.claim_update(tg(), 2).await.unwrap(),
+        Claim::Taken,
+        "answered by the old term"
+    );
+    assert!(!b.deliver_update(tg(), 9).await.unwrap(), "never claimed");
+}
+
+#[tokio::test]
+async fn a_single_instance_always_answers_its_polled_updates() {
+    let (_dir, store) = sqlite();
+    for _ in 0..2 {
+        assert_eq!(
+            store.claim_update("telegram".into(), 1).await.unwrap(),
+            Claim::Mine
+        );
+        assert!(store.deliver_update("telegram".into(), 1).await.unwrap());
+    }
 }
 
 #[tokio::test]

@@ -181,6 +181,31 @@ pub trait ChannelStore: Send + Sync {
     /// Remember an event id; `true` when it was new. The newest `keep` ids
     /// per channel are kept.
     fn remember_event(&self, channel: String, id: String, keep: usize) -> StoreFut<'_, bool>;
+    /// Take a polled update of a leader-only channel (Telegram) to answer;
+    /// see [`Claim`]. A single instance always may.
+    fn claim_update(&self, channel: String, id: i64) -> StoreFut<'_, Claim>;
+    /// About to send the answer to a claimed update: `true` (and marked
+    /// delivered) while this instance still leads in the term it claimed
+    /// it in; `false` = a newer term took the update over, send nothing.
+    /// A single instance always may.
+    fn deliver_update(&self, channel: String, id: i64) -> StoreFut<'_, bool>;
+}
+
+/// Whether this instance may answer a polled update. In a cluster an
+/// update is claimed in the leader's term before it is answered and marked
+/// delivered right before the answer is sent, so that a leader paused past
+/// its lease (SIGSTOP, a frozen VM) neither answers what the new leader
+/// answered nor keeps an update it never answered from the new leader
+/// (docs/operations.md, "Several instances").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Answer it: no one took it, or the term that took it ended before
+    /// its answer went out.
+    Mine,
+    /// Skip it: answered, or taken in the current term by another start.
+    Taken,
+    /// This instance does not lead now: neither answer nor confirm it.
+    NotLeading,
 }
 
 /// All state, as components hold it.

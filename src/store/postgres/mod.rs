@@ -10,6 +10,7 @@
 //! fenced by the lease's epoch ([`Fence`]). See "Several instances" in
 //! docs/operations.md.
 
+mod claims;
 pub mod lease;
 mod runs;
 mod schema;

@@ -91,8 +91,23 @@ CREATE TABLE instances (
 );
 ";
 
+/// Version 2: the claims of polled updates (Telegram), so that each is
+/// answered by one term of the lease only.
+const V2: &str = "
+CREATE TABLE update_claims (
+    channel    TEXT NOT NULL,
+    update_id  BIGINT NOT NULL,
+    epoch      BIGINT NOT NULL,
+    instance   TEXT NOT NULL,
+    delivered  BOOLEAN NOT NULL DEFAULT false,
+    claimed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (channel, update_id)
+);
+CREATE INDEX update_claims_age ON update_claims (claimed_at);
+";
+
 /// In order; the index + 1 is the version.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 impl PgStore {
     /// Bring the schema to this binary's version; returns the version.

@@ -2,7 +2,7 @@
 
 use super::{PgError, PgStore, to_i64};
 use crate::store::{
-    AddJob, ChannelStore, JobStore, MemoryStore, MemoryTurn, RuntimeJobRow, SessionInfo,
+    AddJob, ChannelStore, Claim, JobStore, MemoryStore, MemoryTurn, RuntimeJobRow, SessionInfo,
     StoreError, StoreFut,
 };
 use chrono::{DateTime, Utc};
@@ -255,5 +255,13 @@ impl ChannelStore for PgStore {
 
     fn remember_event(&self, channel: String, id: String, keep: usize) -> StoreFut<'_, bool> {
         boxed(async move { self.remember_event_tx(&channel, &id, keep).await })
+    }
+
+    fn claim_update(&self, channel: String, id: i64) -> StoreFut<'_, Claim> {
+        boxed(async move { self.claim_update_tx(&channel, id).await })
+    }
+
+    fn deliver_update(&self, channel: String, id: i64) -> StoreFut<'_, bool> {
+        boxed(async move { self.deliver_update_tx(&channel, id).await })
     }
 }
