@@ -225,7 +225,7 @@ fn every_instance_serves_the_gateway_and_shows_its_role() {
         db["detail"]
             .as_str()
             .unwrap_or_default()
-            .contains("schema version 1")
+            .contains("schema version 2")
     );
     let clocks = find_check(&v, "cluster clocks").expect("a cluster clocks check");
     assert_eq!(clocks["ok"], true, "{v}");
@@ -370,6 +370,47 @@ fn a_leader_paused_past_its_lease_runs_nothing_the_new_leader_owns() {
     });
     assert_eq!(c.runs_by("a"), by_a, "the woken leader ran a fire time");
     assert_eq!(role(&b).as_deref(), Some("leader"));
+    check_history(&c);
+}
+
+/// The leader freezes with an answer on the wire and its offset not yet
+/// saved: the new leader polls that update again and must not answer it a
+/// second time (it was marked delivered in the old term), and the woken
+/// leader, its lease gone, answers nothing more.
+#[test]
+fn a_leader_frozen_mid_answer_leaves_every_message_answered_once() {
+    let c = Cluster::new();
+    let (a, da, b, _db) = start_pair(&c);
+    c.tg.with(|t| t.held_sends = (1, Duration::from_secs(3)));
+    let held = c.tg.push_text(7, USER, "held");
+    wait_for("a to send its answer", Duration::from_secs(10), || {
+        c.answers() == 1
+    });
+    da.signal(nix::sys::signal::Signal::SIGSTOP);
+    wait_for("b to lead", Duration::from_secs(TTL_SECS * 2 + 5), || {
+        role(&b).as_deref() == Some("leader")
+    });
+    // b polled from the shared offset, met the held update and confirmed it.
+    wait_for(
+        "b to poll past the held update",
+        Duration::from_secs(10),
+        || c.tg.with(|t| t.offsets.contains(&Some(held + 1))),
+    );
+    da.signal(nix::sys::signal::Signal::SIGCONT);
+    wait_for("a to step down", Duration::from_secs(10), || {
+        role(&a).as_deref() == Some("follower")
+    });
+    c.tg.push_text(7, USER, "after");
+    let texts = || -> Vec<String> { c.tg.sent().into_iter().map(|(_, t)| t).collect() };
+    wait_for("b to answer", Duration::from_secs(10), || {
+        texts().iter().any(|t| t.ends_with("after"))
+    });
+    // b answers in order: a second answer of "held" would come before this.
+    assert_eq!(
+        texts(),
+        ["echo: held", "echo: after"],
+        "each message answered once"
+    );
     check_history(&c);
 }
 

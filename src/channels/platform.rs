@@ -163,6 +163,12 @@ pub trait Platform: Sized + Send + Sync + 'static {
     /// What to do with one event.
     fn triage(&self, event: &Self::Event) -> Triage;
 
+    /// Asked right before the answer to `event` is sent: `false` sends
+    /// nothing (another instance of a cluster took the event over).
+    fn may_answer(&self, _event: &Self::Event) -> impl Future<Output = bool> + Send {
+        async { true }
+    }
+
     /// Called by the worker once an event is finished with (answered,
     /// refused or ignored), in order.
     fn finished(&self, _event: &Self::Event) -> impl Future<Output = ()> + Send {

@@ -67,6 +67,13 @@ impl<P: Platform> Worker<'_, P> {
         };
         self.deps.metrics().channel_message(P::NAME, "in");
         let reply = answer(self.deps, P::NAME, &ask.chat, ask.text, self.tools).await;
+        if !self.platform.may_answer(event).await {
+            tracing::info!(
+                "{}: not sending an answer another instance took over",
+                P::NAME
+            );
+            return Ok(());
+        }
         self.reply(&ask.chat, ask.thread.as_deref(), &reply).await
     }
 

@@ -45,6 +45,9 @@ pub struct Inner {
     pub blackhole_polls: u32,
     /// The next N sendMessage answer 429 (retry_after 1).
     pub rate_limit_sends: u32,
+    /// The next N sendMessage are recorded as sent at once and answered
+    /// only after this long (a reply in flight when its sender freezes).
+    pub held_sends: (u32, Duration),
     pub rate_limited: u32,
     pub webhook: Option<(String, Option<String>)>,
     pub delete_webhook_calls: u32,
@@ -190,7 +193,19 @@ async fn api(
             if text.encode_utf16().count() > MAX_TEXT {
                 return error(400, "Bad Request: message is too long", json!({}));
             }
-            fake.with(|s| s.sent.push((chat.clone(), text.clone())));
+            let hold = fake.with(|s| {
+                s.sent.push((chat.clone(), text.clone()));
+                match &mut s.held_sends {
+                    (n, hold) if *n > 0 => {
+                        *n -= 1;
+                        Some(*hold)
+                    }
+                    _ => None,
+                }
+            });
+            if let Some(hold) = hold {
+                tokio::time::sleep(hold).await;
+            }
             ok(json!({"message_id": 1, "chat": {"id": chat}, "text": text}))
         }
         "setWebhook" => {

@@ -2,6 +2,7 @@
 //! through the gateway), replies go out by `sendMessage`.
 
 use super::api::{TelegramApi, TelegramError, Update, parse_update};
+use super::claims::Claims;
 use super::offset::OffsetStore;
 use super::poll;
 use crate::channels::ChannelActor;
@@ -47,6 +48,8 @@ pub struct Telegram {
     max_message_length: usize,
     /// Webhook update ids accepted.
     seen: Seen,
+    /// Polled updates claimed in the store (a cluster's term).
+    pub(super) claims: Claims,
 }
 
 impl Platform for Telegram {
@@ -61,6 +64,7 @@ impl Platform for Telegram {
 
     fn with_shared_store(mut self, store: Option<Arc<dyn crate::store::Store>>) -> Self {
         self.store = self.store.with_shared(store.clone());
+        self.claims = Claims::with_store(store.clone());
         self.seen = self.seen.with_store(store);
         self
     }
@@ -96,6 +100,7 @@ impl Platform for Telegram {
                 .collect(),
             max_message_length: tg.max_message_length.max(1),
             seen: Seen::new("telegram", RECENT, Default::default()),
+            claims: Claims::default(),
         })
     }
 
@@ -162,6 +167,16 @@ impl Platform for Telegram {
             text: text.clone(),
             thread: None,
         })
+    }
+
+    /// A polled update's answer goes out only while this instance still
+    /// holds the update's claim (see [`Claims`]); a webhook update was
+    /// checked on arrival.
+    async fn may_answer(&self, event: &Incoming) -> bool {
+        match event.next_offset {
+            Some(_) => self.claims.deliver(event.update.update_id).await,
+            None => true,
+        }
     }
 
     async fn finished(&self, event: &Incoming) {

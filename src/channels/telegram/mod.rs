@@ -3,6 +3,7 @@
 pub mod api;
 pub mod bind;
 pub mod channel;
+pub mod claims;
 pub mod offset;
 pub mod poll;
 pub mod probe;

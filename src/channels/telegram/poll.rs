@@ -2,7 +2,9 @@
 //! to the worker; a batch is confirmed to Telegram (by the next poll's
 //! offset) only once the worker has answered it and saved its offset, so
 //! neither a restart of the channel nor of the daemon answers an update
-//! twice, and stopping the loop at any point loses nothing.
+//! twice, and stopping the loop at any point loses nothing. In a cluster
+//! each update is claimed in the leader's term before the worker gets it
+//! ([`super::claims`]), so a leader that lost its lease confirms nothing.
 
 use super::api::TelegramError;
 use super::channel::{Incoming, Telegram};
@@ -51,6 +53,13 @@ pub async fn run(tg: &Telegram, link: &Link<Incoming>) -> Result<(), TelegramErr
                         continue; // already handled
                     }
                     let next_offset = Some(next);
+                    // In a cluster: another term answered it (skip it), or
+                    // this instance no longer leads (wait here, confirming
+                    // nothing, until it leads again or is stopped).
+                    if !tg.claims.wait_for(update.update_id).await {
+                        offset = next_offset;
+                        continue;
+                    }
                     link.send(Incoming {
                         update,
                         next_offset,
