@@ -6,6 +6,7 @@
 //! `[[cron.jobs]]` entry, diffed by name on reload. The control socket's
 //! `cron.*` requests are served by [`control::CronControl`].
 
+pub mod board;
 pub mod chat;
 pub mod cli;
 pub mod cli_add;
@@ -50,6 +51,10 @@ pub struct CronHandle {
     pub runtime: RuntimeJobs,
     /// Job name → the registry name its actor was last spawned under.
     registered: Arc<Mutex<BTreeMap<String, String>>>,
+    /// The jobs' openings read at once before the tree starts.
+    pub openings: board::Openings,
+    /// What each job actor last published of its state.
+    pub board: board::LiveBoard,
 }
 
 impl CronHandle {
@@ -103,6 +108,29 @@ impl CronHandle {
             runtime,
             semaphore: Arc::new(Semaphore::new(max_concurrent.max(1))),
             registered: Arc::new(Mutex::new(BTreeMap::new())),
+            openings: board::Openings::default(),
+            board: board::LiveBoard::default(),
+        }
+    }
+
+    /// Open every job of the first start in one store call, so each actor's
+    /// start takes its opening instead of a round trip of its own. On an
+    /// error the actors open themselves, as on a restart.
+    pub async fn open_all(&self, jobs: &[CronJob]) {
+        let openings: Vec<crate::store::JobOpening> = jobs
+            .iter()
+            .map(|j| crate::store::JobOpening {
+                id: job_id(&j.name),
+                name: j.name.clone(),
+                config_enabled: j.enabled,
+            })
+            .collect();
+        let ids: Vec<String> = openings.iter().map(|o| o.id.clone()).collect();
+        match self.store.open_jobs(openings, chrono::Utc::now()).await {
+            Ok(opened) => self.openings.fill(ids.into_iter().zip(opened)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot open the cron jobs at once; each opens itself")
+            }
         }
     }
 
@@ -167,14 +195,18 @@ impl Cron {
             .cron
             .register(&job.name, &self.registry.name_of(&child));
         let (deps, runner) = (self.deps.clone(), self.runner.clone());
+        let job = Arc::new(job);
         ChildSpec::actor(child.to_string(), policy, move || {
             let args = JobArgs {
                 deps: deps.clone(),
-                job: job.clone(),
+                job: Arc::clone(&job),
                 runner: runner.clone(),
             };
             (JobActor, args)
         })
+        // Jobs do not depend on each other: a start with many starts them
+        // side by side.
+        .start_group("cron")
     }
 }
 
@@ -183,6 +215,13 @@ fn find_job<'a>(config: &'a Config, name: &str) -> Option<&'a CronJob> {
 }
 
 impl Cron {
+    /// Every job that is a child under `config`, in the order of the children.
+    pub fn jobs(&self, config: &Config) -> Vec<CronJob> {
+        let mut jobs = config.cron.jobs.clone();
+        jobs.extend(self.runtime_jobs(config));
+        jobs
+    }
+
     /// The runtime jobs that run: not done, and not shadowed by a config
     /// job of the same name (added to the file after the runtime one).
     fn runtime_jobs(&self, config: &Config) -> Vec<CronJob> {

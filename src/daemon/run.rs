@@ -348,9 +348,12 @@ async fn start_tree(
     let config = shared.config.get();
     let components = Components::build(shared, log, cron.clone(), mode);
     let specs = components.specs(&config);
-    let handle = SupervisorHandle::start(shared.registry.namespace(), specs, options)
-        .await
-        .map_err(startup)?;
+    components.open_jobs(&config).await;
+    let handle = SupervisorHandle::start(shared.registry.namespace(), specs, options).await;
+    if let Some(cron) = &cron {
+        cron.openings.clear();
+    }
+    let handle = handle.map_err(startup)?;
     let control = Control::new(ControlDeps {
         tree: handle.clone(),
         lifecycle,

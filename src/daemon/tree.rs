@@ -107,6 +107,19 @@ impl Components {
         specs(self.in_order(), config, &self.leadership)
     }
 
+    /// Read the opening of every job this instance starts, at once, before
+    /// the tree starts them (each job actor takes its own).
+    pub async fn open_jobs(&self, config: &Config) {
+        let Some(cron) = &self.cron else {
+            return;
+        };
+        let mut jobs = cron.jobs(config);
+        jobs.retain(|j| runs_here(&ChildName::cron(&j.name), &self.leadership));
+        if !jobs.is_empty() {
+            cron.handle().open_all(&jobs).await;
+        }
+    }
+
     /// The whole tree, once control is built from the running tree.
     pub fn with_control(self, control: Control) -> Tree {
         Tree {

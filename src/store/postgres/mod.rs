@@ -11,6 +11,7 @@
 //! docs/operations.md.
 
 pub mod lease;
+mod open;
 mod runs;
 mod schema;
 mod state;
