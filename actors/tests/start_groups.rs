@@ -57,7 +57,10 @@ async fn a_group_starts_side_by_side_and_the_next_child_waits_for_all_of_it() {
             .map(|(_, s)| *s)
             .unwrap_or_else(|| panic!("{name} never started: {entered:?}"))
     };
-    assert_eq!(entered[0].0, "first", "a child alone starts first: {entered:?}");
+    assert_eq!(
+        entered[0].0, "first",
+        "a child alone starts first: {entered:?}"
+    );
     for g in ["g1", "g2", "g3"] {
         assert_eq!(at(g), 0, "{g} starts beside the hanging g1");
     }

@@ -9,6 +9,7 @@ use crate::store::Opened;
 use ractor::ActorId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::watch;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     match m.lock() {
@@ -19,17 +20,52 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// The openings of the jobs of the daemon's first start, by job id: each
 /// is taken once, by that job's first actor; a later start of the job (a
-/// restart) asks the store again.
-#[derive(Clone, Default)]
-pub struct Openings(Arc<Mutex<HashMap<String, Opened>>>);
+/// restart) asks the store again. They are read while the tree starts, so
+/// an actor whose opening is still being read waits for it.
+#[derive(Clone)]
+pub struct Openings {
+    map: Arc<Mutex<HashMap<String, Opened>>>,
+    /// `false` while a reading is under way.
+    ready: Arc<watch::Sender<bool>>,
+}
+
+impl Default for Openings {
+    fn default() -> Self {
+        Self {
+            map: Arc::default(),
+            ready: Arc::new(watch::Sender::new(true)),
+        }
+    }
+}
+
+/// A reading of openings under way: actors wait for it until it is filled
+/// or dropped (a failed reading: they open themselves).
+pub struct Filling(Openings);
+
+impl Filling {
+    pub fn fill(self, opened: impl IntoIterator<Item = (String, Opened)>) {
+        lock(&self.0.map).extend(opened);
+    }
+}
+
+impl Drop for Filling {
+    fn drop(&mut self) {
+        self.0.ready.send_replace(true);
+    }
+}
 
 impl Openings {
-    pub fn fill(&self, opened: impl IntoIterator<Item = (String, Opened)>) {
-        lock(&self.0).extend(opened);
+    /// Actors wait from now until the returned reading ends.
+    pub fn reading(&self) -> Filling {
+        self.ready.send_replace(false);
+        Filling(self.clone())
     }
 
-    pub fn take(&self, id: &str) -> Option<Opened> {
-        let mut m = lock(&self.0);
+    pub async fn take(&self, id: &str) -> Option<Opened> {
+        let mut ready = self.ready.subscribe();
+        // Never closed: `self` holds the sender.
+        let _ = ready.wait_for(|r| *r).await;
+        let mut m = lock(&self.map);
         let opened = m.remove(id);
         if m.is_empty() && m.capacity() > 0 {
             // The last one: give the table's memory back.
@@ -41,7 +77,7 @@ impl Openings {
     /// Drop what no actor took (a job removed before its start): only the
     /// first start may use an opening.
     pub fn clear(&self) {
-        *lock(&self.0) = HashMap::new();
+        *lock(&self.map) = HashMap::new();
     }
 }
 

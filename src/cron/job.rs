@@ -1,7 +1,7 @@
 //! The actor that owns one job (`cron:<name>` in the tree).
 //!
-//! It sleeps until the next fire time (one ractor `send_after` timer, no
-//! polling), then starts a run in a task of its own (`run.rs`) so that it keeps answering
+//! It sleeps until the next fire time (an entry of cron's shared alarms,
+//! `alarm.rs`; no polling), then starts a run in a task of its own (`run.rs`) so that it keeps answering
 //! status queries and can record a fire that lands during a run as `skipped`.
 //! A generation number ties each timer to the plan it was armed for: after
 //! enable/disable or a run, a stale timer's `Fire` is ignored.
@@ -19,7 +19,7 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::task::TaskGuard;
 use chrono::{DateTime, Utc};
-use ractor::{Actor, ActorProcessingErr, ActorRef, MessagingErr, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -93,9 +93,10 @@ pub struct JobArgs {
 
 pub struct JobActor;
 
-/// The timer and the run task are held in guards, so they end with the
-/// actor even when it is killed (ractor skips `post_stop` then).
-type Timer = TaskGuard<Result<(), MessagingErr<JobMsg>>>;
+/// The timer (an entry of cron's shared alarms) and the run task are held
+/// in guards, so they end with the actor even when it is killed (ractor
+/// skips `post_stop` then).
+type Timer = super::alarm::Alarm;
 
 struct Running {
     token: u64,
@@ -169,12 +170,8 @@ impl JobState {
         };
         self.next_fire = Some(next);
         let delay = (next - Utc::now()).to_std().unwrap_or_default();
-        let generation = self.generation;
-        let timer = myself.send_after(delay, move || JobMsg::Fire {
-            scheduled: next,
-            generation,
-        });
-        self.timer = Some(timer.into());
+        let alarms = &self.env.deps.cron.alarms;
+        self.timer = Some(alarms.arm(myself, delay, next, self.generation));
     }
 
     /// Fire times that passed while this timer was late (the process was
@@ -314,7 +311,7 @@ impl Actor for JobActor {
         let config_enabled = state.env.job.enabled;
         // Nothing is owed for the time a job spends disabled. The daemon's
         // first start opened every job at once.
-        let (enabled, anchor) = match state.env.deps.cron.openings.take(&id) {
+        let (enabled, anchor) = match state.env.deps.cron.openings.take(&id).await {
             Some(opened) => opened,
             None => {
                 state

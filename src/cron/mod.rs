@@ -6,6 +6,7 @@
 //! `[[cron.jobs]]` entry, diffed by name on reload. The control socket's
 //! `cron.*` requests are served by [`control::CronControl`].
 
+pub mod alarm;
 pub mod board;
 pub mod chat;
 pub mod cli;
@@ -55,6 +56,8 @@ pub struct CronHandle {
     pub openings: board::Openings,
     /// What each job actor last published of its state.
     pub board: board::LiveBoard,
+    /// The job actors' next fires, under one timer.
+    pub alarms: alarm::Alarms,
 }
 
 impl CronHandle {
@@ -110,13 +113,15 @@ impl CronHandle {
             registered: Arc::new(Mutex::new(BTreeMap::new())),
             openings: board::Openings::default(),
             board: board::LiveBoard::default(),
+            alarms: alarm::Alarms::default(),
         }
     }
 
     /// Open every job of the first start in one store call, so each actor's
-    /// start takes its opening instead of a round trip of its own. On an
-    /// error the actors open themselves, as on a restart.
-    pub async fn open_all(&self, jobs: &[CronJob]) {
+    /// start takes its opening instead of a round trip of its own. Actors
+    /// that start meanwhile wait for it; on an error they open themselves,
+    /// as on a restart. Runs while the tree starts.
+    pub fn open_all(&self, jobs: &[CronJob]) -> impl std::future::Future<Output = ()> + use<> {
         let openings: Vec<crate::store::JobOpening> = jobs
             .iter()
             .map(|j| crate::store::JobOpening {
@@ -125,11 +130,15 @@ impl CronHandle {
                 config_enabled: j.enabled,
             })
             .collect();
-        let ids: Vec<String> = openings.iter().map(|o| o.id.clone()).collect();
-        match self.store.open_jobs(openings, chrono::Utc::now()).await {
-            Ok(opened) => self.openings.fill(ids.into_iter().zip(opened)),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot open the cron jobs at once; each opens itself")
+        let filling = self.openings.reading();
+        let store = Arc::clone(&self.store);
+        async move {
+            let ids: Vec<String> = openings.iter().map(|o| o.id.clone()).collect();
+            match store.open_jobs(openings, chrono::Utc::now()).await {
+                Ok(opened) => filling.fill(ids.into_iter().zip(opened)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot open the cron jobs at once; each opens itself")
+                }
             }
         }
     }
@@ -233,12 +242,18 @@ impl Cron {
 
 impl Component for Cron {
     fn children(&self, config: &Config) -> Vec<ChildName> {
+        let runtime = self.deps.cron.runtime.active_names();
         config
             .cron
             .jobs
             .iter()
-            .chain(self.runtime_jobs(config).iter())
             .map(|j| ChildName::cron(&j.name))
+            .chain(
+                runtime
+                    .iter()
+                    .filter(|name| find_job(config, name).is_none())
+                    .map(|name| ChildName::cron(name)),
+            )
             .collect()
     }
 

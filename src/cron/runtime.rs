@@ -250,6 +250,16 @@ impl RuntimeJobs {
         })
     }
 
+    /// The names of [`RuntimeJobs::active`], without copying the jobs.
+    pub fn active_names(&self) -> Vec<String> {
+        self.with(|m| {
+            m.values()
+                .filter(|j| j.done_at.is_none())
+                .map(|j| j.job.name.clone())
+                .collect()
+        })
+    }
+
     pub fn mark_done(&self, name: &str, at: DateTime<Utc>) {
         self.with(|m| {
             if let Some(j) = m.get_mut(name) {

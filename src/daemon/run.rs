@@ -347,9 +347,14 @@ async fn start_tree(
     };
     let config = shared.config.get();
     let components = Components::build(shared, log, cron.clone(), mode);
+    // The jobs' openings are read on the database's thread while the
+    // specs are built and the tree starts.
+    let opening = components.open_jobs(&config).map(tokio::spawn);
     let specs = components.specs(&config);
-    components.open_jobs(&config).await;
     let handle = SupervisorHandle::start(shared.registry.namespace(), specs, options).await;
+    if let Some(opening) = opening {
+        let _ = opening.await;
+    }
     if let Some(cron) = &cron {
         cron.openings.clear();
     }

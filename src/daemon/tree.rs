@@ -107,17 +107,13 @@ impl Components {
         specs(self.in_order(), config, &self.leadership)
     }
 
-    /// Read the opening of every job this instance starts, at once, before
-    /// the tree starts them (each job actor takes its own).
-    pub async fn open_jobs(&self, config: &Config) {
-        let Some(cron) = &self.cron else {
-            return;
-        };
+    /// Read the opening of every job this instance starts, at once, while
+    /// the tree starts them (each job actor takes its own, waiting for it).
+    pub fn open_jobs(&self, config: &Config) -> Option<impl Future<Output = ()> + use<>> {
+        let cron = self.cron.as_ref()?;
         let mut jobs = cron.jobs(config);
         jobs.retain(|j| runs_here(&ChildName::cron(&j.name), &self.leadership));
-        if !jobs.is_empty() {
-            cron.handle().open_all(&jobs).await;
-        }
+        (!jobs.is_empty()).then(|| cron.handle().open_all(&jobs))
     }
 
     /// The whole tree, once control is built from the running tree.

@@ -136,10 +136,7 @@ impl State {
         if let Some(child) = self.children.get_mut(&name) {
             child.waiters.settle(Settle::Done(myself));
         }
-        let booting_this = self
-            .boot
-            .as_mut()
-            .is_some_and(|b| b.current.remove(&name));
+        let booting_this = self.boot.as_mut().is_some_and(|b| b.current.remove(&name));
         if booting_this {
             self.advance_boot(myself);
         }

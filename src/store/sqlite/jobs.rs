@@ -57,8 +57,7 @@ impl Db {
                     row.spec,
                     ts(row.created_at),
                     row.done_at.map(ts)
-                ],
-            )?;
+                ])?;
             Ok(AddJob::Added)
         })
     }

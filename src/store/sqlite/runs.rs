@@ -3,10 +3,10 @@
 
 use super::{Db, parse_ts, ts};
 pub use crate::cron::record::{RunRecord, RunStatus, truncate_output};
-use crate::store::{JobFacts, StoreError};
+use crate::store::{JobFacts, JobOpening, Opened, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 const COLUMNS: &str =
     "id, job_id, job_name, scheduled_at, started_at, finished_at, status, output, error";
@@ -303,6 +303,43 @@ impl Db {
             self.set_anchor(job_id, job_name, now)?;
         }
         Ok((enabled, anchor))
+    }
+
+    /// [`Db::open_job`] for many jobs (inside the caller's transaction): the
+    /// overrides, anchors and `running` rows are read once for all of them
+    /// rather than once per job.
+    pub fn open_jobs(
+        &self,
+        jobs: &[JobOpening],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Opened>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT DISTINCT job_id FROM runs WHERE status = 'running'")?;
+        let running = st
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<HashSet<_>, _>>()?;
+        let overrides = self.overrides()?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT job_id, last_fire_at FROM job_state")?;
+        let anchors = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?
+            .map(|row| row.map(|(id, at)| (id, parse_ts(at))))
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        jobs.iter()
+            .map(|j| {
+                if running.contains(&j.id) {
+                    self.interrupt_running(&j.id, now, crate::store::STOPPED_DURING_RUN)?;
+                }
+                let enabled = overrides.get(&j.id).copied().unwrap_or(j.config_enabled);
+                let anchor = anchors.get(&j.id).copied().flatten();
+                if !enabled || anchor.is_none() {
+                    self.set_anchor(&j.id, &j.name, now)?;
+                }
+                Ok((enabled, anchor))
+            })
+            .collect()
     }
 
     /// What the views of a job read: override, last finished run, failure

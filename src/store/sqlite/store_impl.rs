@@ -22,17 +22,13 @@ impl RunStore for SqliteStore {
         config_enabled: bool,
         now: DateTime<Utc>,
     ) -> StoreFut<'_, Opened> {
-        Box::pin(self.call(move |db| db.atomically(|db| db.open_job(&id, &name, config_enabled, now))))
+        Box::pin(
+            self.call(move |db| db.atomically(|db| db.open_job(&id, &name, config_enabled, now))),
+        )
     }
 
     fn open_jobs(&self, jobs: Vec<JobOpening>, now: DateTime<Utc>) -> StoreFut<'_, Vec<Opened>> {
-        Box::pin(self.call(move |db| {
-            db.atomically(|db| {
-                jobs.iter()
-                    .map(|j| db.open_job(&j.id, &j.name, j.config_enabled, now))
-                    .collect()
-            })
-        }))
+        Box::pin(self.call(move |db| db.atomically(|db| db.open_jobs(&jobs, now))))
     }
 
     fn record_missed(
