@@ -88,6 +88,12 @@ impl Openings {
 pub struct LiveBoard(Arc<Mutex<HashMap<String, (ActorId, JobLive)>>>);
 
 impl LiveBoard {
+    /// Room for `n` more jobs at once (a start with many), instead of
+    /// growing step by step while they start.
+    pub fn reserve(&self, n: usize) {
+        lock(&self.0).reserve(n);
+    }
+
     pub fn publish(&self, job: &str, actor: ActorId, live: JobLive) {
         let mut m = lock(&self.0);
         match m.get_mut(job) {

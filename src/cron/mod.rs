@@ -121,20 +121,16 @@ impl CronHandle {
     /// start takes its opening instead of a round trip of its own. Actors
     /// that start meanwhile wait for it; on an error they open themselves,
     /// as on a restart. Runs while the tree starts.
-    pub fn open_all(&self, jobs: &[CronJob]) -> impl std::future::Future<Output = ()> + use<> {
-        let openings: Vec<crate::store::JobOpening> = jobs
-            .iter()
-            .map(|j| crate::store::JobOpening {
-                id: job_id(&j.name),
-                name: j.name.clone(),
-                config_enabled: j.enabled,
-            })
-            .collect();
+    pub fn open_all(
+        &self,
+        jobs: Vec<crate::store::JobOpening>,
+    ) -> impl std::future::Future<Output = ()> + use<> {
+        self.board.reserve(jobs.len());
         let filling = self.openings.reading();
         let store = Arc::clone(&self.store);
         async move {
-            let ids: Vec<String> = openings.iter().map(|o| o.id.clone()).collect();
-            match store.open_jobs(openings, chrono::Utc::now()).await {
+            let ids: Vec<String> = jobs.iter().map(|o| o.id.clone()).collect();
+            match store.open_jobs(jobs, chrono::Utc::now()).await {
                 Ok(opened) => filling.fill(ids.into_iter().zip(opened)),
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot open the cron jobs at once; each opens itself")
@@ -224,18 +220,21 @@ fn find_job<'a>(config: &'a Config, name: &str) -> Option<&'a CronJob> {
 }
 
 impl Cron {
-    /// Every job that is a child under `config`, in the order of the children.
-    pub fn jobs(&self, config: &Config) -> Vec<CronJob> {
-        let mut jobs = config.cron.jobs.clone();
-        jobs.extend(self.runtime_jobs(config));
-        jobs
-    }
-
-    /// The runtime jobs that run: not done, and not shadowed by a config
-    /// job of the same name (added to the file after the runtime one).
-    fn runtime_jobs(&self, config: &Config) -> Vec<CronJob> {
-        let mut jobs = self.deps.cron.runtime.active();
-        jobs.retain(|j| find_job(config, &j.name).is_none());
+    /// What opening every job that is a child under `config` needs, in the
+    /// order of the children (read without copying the jobs).
+    pub fn openings(&self, config: &Config) -> Vec<crate::store::JobOpening> {
+        let opening = |j: &CronJob| crate::store::JobOpening {
+            id: job_id(&j.name),
+            name: j.name.clone(),
+            config_enabled: j.enabled,
+        };
+        let mut jobs: Vec<_> = config.cron.jobs.iter().map(opening).collect();
+        jobs.extend(
+            self.deps
+                .cron
+                .runtime
+                .active_with(|j| find_job(config, &j.name).is_none().then(|| opening(j))),
+        );
         jobs
     }
 }

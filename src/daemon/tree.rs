@@ -111,9 +111,12 @@ impl Components {
     /// the tree starts them (each job actor takes its own, waiting for it).
     pub fn open_jobs(&self, config: &Config) -> Option<impl Future<Output = ()> + use<>> {
         let cron = self.cron.as_ref()?;
-        let mut jobs = cron.jobs(config);
-        jobs.retain(|j| runs_here(&ChildName::cron(&j.name), &self.leadership));
-        (!jobs.is_empty()).then(|| cron.handle().open_all(&jobs))
+        // Every job is a child of one kind: they all run here, or none.
+        if !runs_here(&ChildName::cron(""), &self.leadership) {
+            return None;
+        }
+        let jobs = cron.openings(config);
+        (!jobs.is_empty()).then(|| cron.handle().open_all(jobs))
     }
 
     /// The whole tree, once control is built from the running tree.
