@@ -96,7 +96,7 @@ async fn run(n: usize, secs: u64) {
             JobActor,
             JobArgs {
                 deps: ctx.job_deps(cron.clone()),
-                job,
+                job: Arc::new(job),
                 runner: runner.clone(),
             },
         )

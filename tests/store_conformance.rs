@@ -56,6 +56,7 @@ both!(runs_and_retention);
 both!(anchors_overrides_missed_skipped);
 both!(runtime_jobs);
 both!(memory_and_channels);
+both!(open_jobs_at_once);
 
 #[tokio::test]
 async fn migrations_run_once_even_when_instances_start_together() {

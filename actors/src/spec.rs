@@ -33,6 +33,10 @@ pub struct ChildSpec {
     /// Called for the first start and again for every restart, so each
     /// instance starts from fresh state.
     pub spawn: SpawnFn,
+    /// Consecutive children of the initial sequence in the same group start
+    /// side by side instead of one after the other (children that do not
+    /// depend on each other, such as many cron jobs); `None` = alone.
+    pub start_group: Option<Arc<str>>,
 }
 
 impl ChildSpec {
@@ -48,7 +52,15 @@ impl ChildSpec {
             name: name.into(),
             policy,
             spawn,
+            start_group: None,
         }
+    }
+
+    /// This child may start side by side with its neighbours of the same
+    /// `group` in the initial sequence (`docs/architecture.md`, "Start order").
+    pub fn start_group(mut self, group: &str) -> Self {
+        self.start_group = Some(Arc::from(group));
+        self
     }
 
     /// A child that is one ractor actor: `make` builds a fresh handler and its

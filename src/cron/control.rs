@@ -129,11 +129,17 @@ fn find(ctx: &CronControl, key: &str) -> Result<CronJob, ControlError> {
 /// Every job: the config's, then the runtime ones it does not shadow.
 fn all_jobs(ctx: &CronControl) -> Vec<CronJob> {
     let mut jobs = ctx.config().cron.jobs.clone();
-    for r in ctx.cron.runtime.all() {
-        if !jobs.iter().any(|j| j.name == r.job.name) {
-            jobs.push(r.job);
-        }
-    }
+    // Shadowed = named like a job of the config; looked up by name, not
+    // against the growing list (a daemon may hold many thousands).
+    let config: std::collections::HashSet<String> = jobs.iter().map(|j| j.name.clone()).collect();
+    jobs.extend(
+        ctx.cron
+            .runtime
+            .all()
+            .into_iter()
+            .filter(|r| !config.contains(&r.job.name))
+            .map(|r| r.job),
+    );
     jobs
 }
 
@@ -147,8 +153,13 @@ pub(super) async fn job_reply(ctx: &CronControl, name: &str) -> Result<CronReply
     })
 }
 
+/// What the job's actor says of itself: as it published it after its last
+/// message when that is all there is to know, else asked in its order.
 async fn live(cron: &CronHandle, job: &str) -> Option<JobLive> {
     let actor = cron.job_ref(job)?;
+    if let Some(live) = cron.board.idle(job, actor.get_id()) {
+        return Some(live);
+    }
     match actor.call(JobMsg::Status, Some(STATUS_TIMEOUT)).await {
         Ok(CallResult::Success(l)) => Some(l),
         _ => None,

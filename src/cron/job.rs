@@ -1,7 +1,7 @@
 //! The actor that owns one job (`cron:<name>` in the tree).
 //!
-//! It sleeps until the next fire time (one ractor `send_after` timer, no
-//! polling), then starts a run in a task of its own (`run.rs`) so that it keeps answering
+//! It sleeps until the next fire time (an entry of cron's shared alarms,
+//! `alarm.rs`; no polling), then starts a run in a task of its own (`run.rs`) so that it keeps answering
 //! status queries and can record a fire that lands during a run as `skipped`.
 //! A generation number ties each timer to the plan it was armed for: after
 //! enable/disable or a run, a stale timer's `Fire` is ignored.
@@ -19,7 +19,7 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::task::TaskGuard;
 use chrono::{DateTime, Utc};
-use ractor::{Actor, ActorProcessingErr, ActorRef, MessagingErr, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -86,15 +86,17 @@ pub struct JobDeps {
 /// Everything a job actor is started with.
 pub struct JobArgs {
     pub deps: JobDeps,
-    pub job: CronJob,
+    /// Shared with the child's spec: every (re)start reads the same definition.
+    pub job: Arc<CronJob>,
     pub runner: Arc<dyn Runner>,
 }
 
 pub struct JobActor;
 
-/// The timer and the run task are held in guards, so they end with the
-/// actor even when it is killed (ractor skips `post_stop` then).
-type Timer = TaskGuard<Result<(), MessagingErr<JobMsg>>>;
+/// The timer (an entry of cron's shared alarms) and the run task are held
+/// in guards, so they end with the actor even when it is killed (ractor
+/// skips `post_stop` then).
+type Timer = super::alarm::Alarm;
 
 struct Running {
     token: u64,
@@ -136,6 +138,12 @@ pub struct JobState {
 }
 
 impl JobState {
+    /// Put this actor's state on the board `cron list` reads.
+    fn publish(&self, myself: &ActorRef<JobMsg>) {
+        let board = &self.env.deps.cron.board;
+        board.publish(&self.env.job.name, myself.get_id(), self.live());
+    }
+
     fn live(&self) -> JobLive {
         JobLive {
             enabled: self.enabled,
@@ -162,12 +170,8 @@ impl JobState {
         };
         self.next_fire = Some(next);
         let delay = (next - Utc::now()).to_std().unwrap_or_default();
-        let generation = self.generation;
-        let timer = myself.send_after(delay, move || JobMsg::Fire {
-            scheduled: next,
-            generation,
-        });
-        self.timer = Some(timer.into());
+        let alarms = &self.env.deps.cron.alarms;
+        self.timer = Some(alarms.arm(myself, delay, next, self.generation));
     }
 
     /// Fire times that passed while this timer was late (the process was
@@ -257,6 +261,9 @@ impl JobState {
             started_at: Utc::now(),
             _task: task.into(),
         });
+        // At once, not after the message: the run's task may answer its
+        // caller before this actor's message ends.
+        self.publish(myself);
     }
 }
 
@@ -280,7 +287,7 @@ impl Actor for JobActor {
         Ok(JobState {
             env: Env {
                 deps: args.deps,
-                job: Arc::new(args.job),
+                job: args.job,
                 id,
                 runner: args.runner,
             },
@@ -302,54 +309,22 @@ impl Actor for JobActor {
         let now = Utc::now();
         let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
         let config_enabled = state.env.job.enabled;
-        // Nothing is owed for the time a job spends disabled.
-        let (enabled, anchor) = state
-            .env
-            .store()
-            .open_job(id.clone(), name.clone(), config_enabled, now)
-            .await?;
-        state.enabled = enabled;
-        if !enabled {
-            return Ok(());
-        }
-        if let Some(at) = state.schedule.one_shot() {
-            return one_shot_start(&myself, state, at, anchor, now).await;
-        }
-        let mut catch_up_at = None;
-        match anchor {
-            None => {}
-            Some(anchor) => {
-                let (missed, total) = missed_between(&state.schedule, anchor, now);
-                if let Some(last) = missed.last().copied() {
-                    let mut note = "not run: the daemon (or this job's actor) was down".to_string();
-                    if total > missed.len() {
-                        note.push_str(&format!(
-                            "; {} earlier fire times since {} not recorded",
-                            total - missed.len(),
-                            anchor.to_rfc3339()
-                        ));
-                    }
-                    tracing::warn!(job = %name, missed = total, "fire times missed while down");
-                    let keep = state.env.keep();
-                    for _ in 0..missed.len() {
-                        state.env.deps.metrics.cron_run(&name, "missed");
-                    }
-                    state
-                        .env
-                        .store()
-                        .record_missed(id, name, missed, note, now, keep)
-                        .await?;
-                    if state.env.deps.config.get().cron.catch_up == CatchUp::Once {
-                        catch_up_at = Some(last);
-                    }
-                }
+        // Nothing is owed for the time a job spends disabled. The daemon's
+        // first start opened every job at once.
+        let (enabled, anchor) = match state.env.deps.cron.openings.take(&id).await {
+            Some(opened) => opened,
+            None => {
+                state
+                    .env
+                    .store()
+                    .open_job(id, name, config_enabled, now)
+                    .await?
             }
-        }
-        if let Some(at) = catch_up_at {
-            state.start_run(&myself, Some(at), None);
-        }
-        state.arm(&myself, now);
-        Ok(())
+        };
+        state.enabled = enabled;
+        let started = start_enabled(&myself, state, anchor, now).await;
+        state.publish(&myself);
+        started
     }
 
     async fn handle(
@@ -358,69 +333,20 @@ impl Actor for JobActor {
         message: JobMsg,
         state: &mut JobState,
     ) -> Result<(), ActorProcessingErr> {
-        match message {
-            JobMsg::Fire {
-                scheduled,
-                generation,
-            } => {
-                state.fire(&myself, scheduled, generation).await;
-            }
-            JobMsg::RunNow { wait, reply } => {
-                if let Some(r) = &state.running {
-                    let which = r
-                        .run_id
-                        .map(|id| format!(" (run #{id})"))
-                        .unwrap_or_default();
-                    let _ = reply.send(Err(format!(
-                        "job `{}` is already running{which} since {}; wait for it to finish",
-                        state.env.job.name,
-                        r.started_at.to_rfc3339()
-                    )));
-                } else {
-                    state.start_run(&myself, None, Some((wait, reply)));
-                }
-            }
-            JobMsg::SetEnabled { enabled, reply } => {
-                set_enabled(&myself, state, enabled).await?;
-                if let Some(port) = reply {
-                    let _ = port.send(state.live());
-                }
-            }
-            JobMsg::Reread => {
-                let (id, config_enabled) = (state.env.id.clone(), state.env.job.enabled);
-                let enabled = state
-                    .env
-                    .store()
-                    .override_for(id)
-                    .await?
-                    .unwrap_or(config_enabled);
-                set_enabled(&myself, state, enabled).await?;
-            }
-            JobMsg::Status(port) => {
-                let _ = port.send(state.live());
-            }
-            JobMsg::RunBegun { token, run_id } => {
-                if let Some(r) = state.running.as_mut().filter(|r| r.token == token) {
-                    r.run_id = Some(run_id);
-                }
-            }
-            JobMsg::RunDone { token } => {
-                if state.running.as_ref().is_some_and(|r| r.token == token) {
-                    state.running = None;
-                }
-            }
-        }
-        Ok(())
+        let handled = handle(&myself, message, state).await;
+        state.publish(&myself);
+        handled
     }
 
     async fn post_stop(
         &self,
-        _myself: ActorRef<JobMsg>,
+        myself: ActorRef<JobMsg>,
         state: &mut JobState,
     ) -> Result<(), ActorProcessingErr> {
         state.timer = None;
         let now = Utc::now();
         let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
+        state.env.deps.cron.board.withdraw(&name, myself.get_id());
         // Dropping the run aborts its task; its `running` row may exist
         // before this actor heard the run's id, so it is found by job.
         let interrupted = state.running.take().is_some();
@@ -435,6 +361,121 @@ impl Actor for JobActor {
         }
         Ok(())
     }
+}
+
+/// The rest of a start once the job's opening is known: nothing when
+/// disabled; a one-shot is armed, run, missed or done; a schedule records
+/// what it missed while down, catches up and is armed.
+async fn start_enabled(
+    myself: &ActorRef<JobMsg>,
+    state: &mut JobState,
+    anchor: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), ActorProcessingErr> {
+    if !state.enabled {
+        return Ok(());
+    }
+    if let Some(at) = state.schedule.one_shot() {
+        return one_shot_start(myself, state, at, anchor, now).await;
+    }
+    let Some(anchor) = anchor else {
+        state.arm(myself, now);
+        return Ok(());
+    };
+    let (id, name) = (state.env.id.clone(), state.env.job.name.clone());
+    let (missed, total) = missed_between(&state.schedule, anchor, now);
+    let mut catch_up_at = None;
+    if let Some(last) = missed.last().copied() {
+        let mut note = "not run: the daemon (or this job's actor) was down".to_string();
+        if total > missed.len() {
+            note.push_str(&format!(
+                "; {} earlier fire times since {} not recorded",
+                total - missed.len(),
+                anchor.to_rfc3339()
+            ));
+        }
+        tracing::warn!(job = %name, missed = total, "fire times missed while down");
+        let keep = state.env.keep();
+        for _ in 0..missed.len() {
+            state.env.deps.metrics.cron_run(&name, "missed");
+        }
+        state
+            .env
+            .store()
+            .record_missed(id, name, missed, note, now, keep)
+            .await?;
+        if state.env.deps.config.get().cron.catch_up == CatchUp::Once {
+            catch_up_at = Some(last);
+        }
+    }
+    if let Some(at) = catch_up_at {
+        state.start_run(myself, Some(at), None);
+    }
+    state.arm(myself, now);
+    Ok(())
+}
+
+/// One message, in the actor's order.
+async fn handle(
+    myself: &ActorRef<JobMsg>,
+    message: JobMsg,
+    state: &mut JobState,
+) -> Result<(), ActorProcessingErr> {
+    match message {
+        JobMsg::Fire {
+            scheduled,
+            generation,
+        } => {
+            state.fire(myself, scheduled, generation).await;
+        }
+        JobMsg::RunNow { wait, reply } => {
+            if let Some(r) = &state.running {
+                let which = r
+                    .run_id
+                    .map(|id| format!(" (run #{id})"))
+                    .unwrap_or_default();
+                let _ = reply.send(Err(format!(
+                    "job `{}` is already running{which} since {}; wait for it to finish",
+                    state.env.job.name,
+                    r.started_at.to_rfc3339()
+                )));
+            } else {
+                state.start_run(myself, None, Some((wait, reply)));
+            }
+        }
+        JobMsg::SetEnabled { enabled, reply } => {
+            set_enabled(myself, state, enabled).await?;
+            // Published before the answer: the caller reads the board next.
+            state.publish(myself);
+            if let Some(port) = reply {
+                let _ = port.send(state.live());
+            }
+        }
+        JobMsg::Reread => {
+            let (id, config_enabled) = (state.env.id.clone(), state.env.job.enabled);
+            let enabled = state
+                .env
+                .store()
+                .override_for(id)
+                .await?
+                .unwrap_or(config_enabled);
+            set_enabled(myself, state, enabled).await?;
+        }
+        JobMsg::Status(port) => {
+            let _ = port.send(state.live());
+        }
+        JobMsg::RunBegun { token, run_id } => {
+            if let Some(r) = state.running.as_mut().filter(|r| r.token == token) {
+                r.run_id = Some(run_id);
+            }
+        }
+        JobMsg::RunDone { token } => {
+            if state.running.as_ref().is_some_and(|r| r.token == token) {
+                state.running = None;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A one-shot job's start: arm it, run it (late within the grace), record

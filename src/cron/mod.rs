@@ -6,6 +6,8 @@
 //! `[[cron.jobs]]` entry, diffed by name on reload. The control socket's
 //! `cron.*` requests are served by [`control::CronControl`].
 
+pub mod alarm;
+pub mod board;
 pub mod chat;
 pub mod cli;
 pub mod cli_add;
@@ -50,6 +52,12 @@ pub struct CronHandle {
     pub runtime: RuntimeJobs,
     /// Job name → the registry name its actor was last spawned under.
     registered: Arc<Mutex<BTreeMap<String, String>>>,
+    /// The jobs' openings read at once before the tree starts.
+    pub openings: board::Openings,
+    /// What each job actor last published of its state.
+    pub board: board::LiveBoard,
+    /// The job actors' next fires, under one timer.
+    pub alarms: alarm::Alarms,
 }
 
 impl CronHandle {
@@ -103,6 +111,31 @@ impl CronHandle {
             runtime,
             semaphore: Arc::new(Semaphore::new(max_concurrent.max(1))),
             registered: Arc::new(Mutex::new(BTreeMap::new())),
+            openings: board::Openings::default(),
+            board: board::LiveBoard::default(),
+            alarms: alarm::Alarms::default(),
+        }
+    }
+
+    /// Open every job of the first start in one store call, so each actor's
+    /// start takes its opening instead of a round trip of its own. Actors
+    /// that start meanwhile wait for it; on an error they open themselves,
+    /// as on a restart. Runs while the tree starts.
+    pub fn open_all(
+        &self,
+        jobs: Vec<crate::store::JobOpening>,
+    ) -> impl std::future::Future<Output = ()> + use<> {
+        self.board.reserve(jobs.len());
+        let filling = self.openings.reading();
+        let store = Arc::clone(&self.store);
+        async move {
+            let ids: Vec<String> = jobs.iter().map(|o| o.id.clone()).collect();
+            match store.open_jobs(jobs, chrono::Utc::now()).await {
+                Ok(opened) => filling.fill(ids.into_iter().zip(opened)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot open the cron jobs at once; each opens itself")
+                }
+            }
         }
     }
 
@@ -167,14 +200,18 @@ impl Cron {
             .cron
             .register(&job.name, &self.registry.name_of(&child));
         let (deps, runner) = (self.deps.clone(), self.runner.clone());
+        let job = Arc::new(job);
         ChildSpec::actor(child.to_string(), policy, move || {
             let args = JobArgs {
                 deps: deps.clone(),
-                job: job.clone(),
+                job: Arc::clone(&job),
                 runner: runner.clone(),
             };
             (JobActor, args)
         })
+        // Jobs do not depend on each other: a start with many starts them
+        // side by side.
+        .start_group("cron")
     }
 }
 
@@ -183,23 +220,39 @@ fn find_job<'a>(config: &'a Config, name: &str) -> Option<&'a CronJob> {
 }
 
 impl Cron {
-    /// The runtime jobs that run: not done, and not shadowed by a config
-    /// job of the same name (added to the file after the runtime one).
-    fn runtime_jobs(&self, config: &Config) -> Vec<CronJob> {
-        let mut jobs = self.deps.cron.runtime.active();
-        jobs.retain(|j| find_job(config, &j.name).is_none());
+    /// What opening every job that is a child under `config` needs, in the
+    /// order of the children (read without copying the jobs).
+    pub fn openings(&self, config: &Config) -> Vec<crate::store::JobOpening> {
+        let opening = |j: &CronJob| crate::store::JobOpening {
+            id: job_id(&j.name),
+            name: j.name.clone(),
+            config_enabled: j.enabled,
+        };
+        let mut jobs: Vec<_> = config.cron.jobs.iter().map(opening).collect();
+        jobs.extend(
+            self.deps
+                .cron
+                .runtime
+                .active_with(|j| find_job(config, &j.name).is_none().then(|| opening(j))),
+        );
         jobs
     }
 }
 
 impl Component for Cron {
     fn children(&self, config: &Config) -> Vec<ChildName> {
+        let runtime = self.deps.cron.runtime.active_names();
         config
             .cron
             .jobs
             .iter()
-            .chain(self.runtime_jobs(config).iter())
             .map(|j| ChildName::cron(&j.name))
+            .chain(
+                runtime
+                    .iter()
+                    .filter(|name| find_job(config, name).is_none())
+                    .map(|name| ChildName::cron(name)),
+            )
             .collect()
     }
 

@@ -250,6 +250,21 @@ impl RuntimeJobs {
         })
     }
 
+    /// `f` of each job of [`RuntimeJobs::active`], where it gives something.
+    pub fn active_with<T>(&self, f: impl Fn(&CronJob) -> Option<T>) -> Vec<T> {
+        self.with(|m| {
+            m.values()
+                .filter(|j| j.done_at.is_none())
+                .filter_map(|j| f(&j.job))
+                .collect()
+        })
+    }
+
+    /// The names of [`RuntimeJobs::active`], without copying the jobs.
+    pub fn active_names(&self) -> Vec<String> {
+        self.active_with(|j| Some(j.name.clone()))
+    }
+
     pub fn mark_done(&self, name: &str, at: DateTime<Utc>) {
         self.with(|m| {
             if let Some(j) = m.get_mut(name) {

@@ -101,7 +101,7 @@ async fn spawn(ctx: &Ctx, job: CronJob, runner: Arc<dyn Runner>) -> ActorRef<Job
         JobActor,
         JobArgs {
             deps: ctx.deps(),
-            job,
+            job: Arc::new(job),
             runner,
         },
     )

@@ -22,7 +22,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use zeroclaw_actors::{ChildState, SupervisorExit, SupervisorHandle, SupervisorOptions};
+use zeroclaw_actors::{
+    ChildState, SupervisorExit, SupervisorHandle, SupervisorOptions, TreeSnapshot,
+};
 
 /// Everything the command line can override.
 #[derive(Debug, Clone, Default)]
@@ -271,12 +273,14 @@ async fn serve(
         lifecycle,
     )
     .await?;
-    wait_until_started(&handle).await?;
+    // The tree as it stands once started says the summary too: one picture
+    // of every child, not two (a tree may hold many thousands).
+    let started = wait_until_started(&handle).await?;
     if let Some(cron) = &cron {
         cron.resync_overrides(&shared.config.get().cron.jobs);
     }
 
-    let summary = summary(&handle).await;
+    let summary = summary_of(&started);
     tracing::info!(pid = std::process::id(), "zeroclaw ready: {summary}");
     if opts.print_gateway_url {
         match shared.status.get(&ChildName::Gateway) {
@@ -347,10 +351,18 @@ async fn start_tree(
     };
     let config = shared.config.get();
     let components = Components::build(shared, log, cron.clone(), mode);
+    // The jobs' openings are read on the database's thread while the
+    // specs are built and the tree starts.
+    let opening = components.open_jobs(&config).map(tokio::spawn);
     let specs = components.specs(&config);
-    let handle = SupervisorHandle::start(shared.registry.namespace(), specs, options)
-        .await
-        .map_err(startup)?;
+    let handle = SupervisorHandle::start(shared.registry.namespace(), specs, options).await;
+    if let Some(opening) = opening {
+        let _ = opening.await;
+    }
+    if let Some(cron) = &cron {
+        cron.openings.clear();
+    }
+    let handle = handle.map_err(startup)?;
     let control = Control::new(ControlDeps {
         tree: handle.clone(),
         lifecycle,
@@ -451,7 +463,7 @@ async fn main_loop(
 
 /// Wait until no child is still in its first start (each start has its own
 /// timeout in the supervisor, so this ends).
-async fn wait_until_started(handle: &SupervisorHandle) -> Result<(), RunError> {
+async fn wait_until_started(handle: &SupervisorHandle) -> Result<TreeSnapshot, RunError> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let snap = handle
@@ -463,7 +475,7 @@ async fn wait_until_started(handle: &SupervisorHandle) -> Result<(), RunError> {
             .iter()
             .all(|c| c.state != ChildState::Starting)
         {
-            return Ok(());
+            return Ok(snap);
         }
         if tokio::time::Instant::now() > deadline {
             return Err(RunError::Startup(
@@ -477,14 +489,16 @@ async fn wait_until_started(handle: &SupervisorHandle) -> Result<(), RunError> {
 /// One line for logs and systemd's STATUS=.
 pub async fn summary(handle: &SupervisorHandle) -> String {
     match handle.snapshot().await {
-        Ok(s) => {
-            let running = s
-                .children
-                .iter()
-                .filter(|c| c.state == ChildState::Running)
-                .count();
-            format!("{running}/{} children running", s.children.len())
-        }
+        Ok(s) => summary_of(&s),
         Err(e) => e.to_string(),
     }
+}
+
+fn summary_of(s: &TreeSnapshot) -> String {
+    let running = s
+        .children
+        .iter()
+        .filter(|c| c.state == ChildState::Running)
+        .count();
+    format!("{running}/{} children running", s.children.len())
 }

@@ -107,6 +107,18 @@ impl Components {
         specs(self.in_order(), config, &self.leadership)
     }
 
+    /// Read the opening of every job this instance starts, at once, while
+    /// the tree starts them (each job actor takes its own, waiting for it).
+    pub fn open_jobs(&self, config: &Config) -> Option<impl Future<Output = ()> + use<>> {
+        let cron = self.cron.as_ref()?;
+        // Every job is a child of one kind: they all run here, or none.
+        if !runs_here(&ChildName::cron(""), &self.leadership) {
+            return None;
+        }
+        let jobs = cron.openings(config);
+        (!jobs.is_empty()).then(|| cron.handle().open_all(jobs))
+    }
+
     /// The whole tree, once control is built from the running tree.
     pub fn with_control(self, control: Control) -> Tree {
         Tree {

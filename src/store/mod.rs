@@ -14,7 +14,7 @@ pub mod postgres;
 pub mod sqlite;
 mod types;
 
-pub use types::{AddJob, JobFacts, MemoryTurn, RuntimeJobRow, SessionInfo};
+pub use types::{AddJob, JobFacts, JobOpening, MemoryTurn, Opened, RuntimeJobRow, SessionInfo};
 
 use crate::cron::record::{RunRecord, RunStatus};
 use chrono::{DateTime, Utc};
@@ -90,7 +90,11 @@ pub trait RunStore: Send + Sync {
         name: String,
         config_enabled: bool,
         now: DateTime<Utc>,
-    ) -> StoreFut<'_, (bool, Option<DateTime<Utc>>)>;
+    ) -> StoreFut<'_, Opened>;
+    /// [`RunStore::open_job`] for many jobs in one transaction, answered in
+    /// their order: the daemon's start opens every job at once, so a start
+    /// with many jobs is one round trip instead of one per job.
+    fn open_jobs(&self, jobs: Vec<JobOpening>, now: DateTime<Utc>) -> StoreFut<'_, Vec<Opened>>;
     /// Record missed fire times, move the anchor to the last, prune to `keep`.
     fn record_missed(
         &self,

@@ -14,6 +14,19 @@ pub struct JobFacts {
     pub recent: Vec<RunRecord>,
 }
 
+/// One job of [`super::RunStore::open_jobs`]: what
+/// [`super::RunStore::open_job`] is given for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobOpening {
+    pub id: String,
+    pub name: String,
+    pub config_enabled: bool,
+}
+
+/// What a job actor learns when it starts: its effective enabled state and
+/// its anchor as it was before the start.
+pub type Opened = (bool, Option<DateTime<Utc>>);
+
 /// A job added at run time, as persisted. `spec` is the job's definition
 /// as JSON, owned by cron: the store only keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration as Span, TimeZone, Utc};
 use std::sync::Arc;
 use zeroclaw::cron::RunStatus;
-use zeroclaw::store::{AddJob, Finish, MemoryTurn, RuntimeJobRow, Store};
+use zeroclaw::store::{AddJob, Finish, JobOpening, MemoryTurn, RuntimeJobRow, Store};
 
 fn t(s: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_900_000_000 + s, 0)
@@ -322,4 +322,55 @@ pub async fn memory_and_channels(store: Arc<dyn Store>) {
             .unwrap(),
         "only the newest 2 ids per channel are kept"
     );
+}
+
+/// Opening many jobs at once is each job's opening: the override wins, the
+/// anchor is the one before, a new or disabled job is anchored at `now`, and
+/// a job's run left `running` by its previous start is closed.
+pub async fn open_jobs_at_once(store: Arc<dyn Store>) {
+    let job = |id: &str, enabled: bool| JobOpening {
+        id: id.into(),
+        name: format!("job {id}"),
+        config_enabled: enabled,
+    };
+    store
+        .set_anchor("old".into(), "job old".into(), t(5))
+        .await
+        .unwrap();
+    store
+        .set_override("off".into(), "job off".into(), Some(false), t(5))
+        .await
+        .unwrap();
+    let left = store
+        .begin_run("old".into(), "job old".into(), None, t(6))
+        .await
+        .unwrap();
+    let jobs = vec![job("new", true), job("old", true), job("off", true)];
+    let opened = store.open_jobs(jobs.clone(), t(10)).await.unwrap();
+    assert_eq!(
+        opened,
+        vec![(true, None), (true, Some(t(5))), (false, None)],
+        "in the order asked"
+    );
+    let runs = store.runs(Some("old".into()), 10).await.unwrap();
+    assert_eq!(
+        runs.first().map(|r| (r.id, r.status)),
+        Some((left, RunStatus::Interrupted))
+    );
+    // What the first opening wrote, a second one (as each job alone) reads.
+    let again = store.open_jobs(jobs, t(20)).await.unwrap();
+    assert_eq!(
+        again,
+        vec![
+            (true, Some(t(10))),
+            (true, Some(t(5))),
+            (false, Some(t(10)))
+        ]
+    );
+    let (enabled, anchor) = store
+        .open_job("off".into(), "job off".into(), true, t(30))
+        .await
+        .unwrap();
+    assert_eq!((enabled, anchor), (false, Some(t(20))));
+    assert!(store.open_jobs(Vec::new(), t(40)).await.unwrap().is_empty());
 }

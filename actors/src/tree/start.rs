@@ -14,8 +14,14 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// How many children of one start group start at the same time: enough to
+/// overlap their spawns, few enough that one group does not flood the
+/// runtime with start tasks.
+const GROUP_WIDTH: usize = 64;
+
 impl State {
-    /// Start the next child of the initial sequence, one at a time, in order.
+    /// Start the next child of the initial sequence, in order: one at a time,
+    /// or up to [`GROUP_WIDTH`] neighbours of one start group at a time.
     pub(super) fn advance_boot(&mut self, myself: &ActorRef<Msg>) {
         loop {
             let Some(boot) = self.boot.as_mut() else {
@@ -25,18 +31,29 @@ impl State {
                 self.finish_boot();
                 return;
             }
-            let Some(name) = boot.queue.pop_front() else {
-                self.finish_boot();
+            let Some(name) = boot.queue.front().cloned() else {
+                if boot.current.is_empty() {
+                    self.finish_boot();
+                }
                 return;
             };
+            let group = self
+                .children
+                .get(&name)
+                .and_then(|c| c.spec.start_group.clone());
+            let joins = group.is_some() && group == boot.group && boot.current.len() < GROUP_WIDTH;
+            if !boot.current.is_empty() && !joins {
+                return;
+            }
+            boot.queue.pop_front();
             // A child added, restarted or already ended meanwhile is not started twice.
             let startable = self.children.get(&name).is_some_and(|c| {
                 matches!(c.phase, Phase::Stopped) && c.history.last_exit.is_none()
             });
             if startable {
-                boot.current = Some(name.clone());
+                boot.current.insert(name.clone());
+                boot.group = group;
                 self.start(myself, &name);
-                return;
             }
         }
     }
@@ -119,10 +136,7 @@ impl State {
         if let Some(child) = self.children.get_mut(&name) {
             child.waiters.settle(Settle::Done(myself));
         }
-        let booting_this = self
-            .boot
-            .as_ref()
-            .is_some_and(|b| b.current.as_deref() == Some(name.as_str()));
+        let booting_this = self.boot.as_mut().is_some_and(|b| b.current.remove(&name));
         if booting_this {
             self.advance_boot(myself);
         }

@@ -9,7 +9,7 @@ use crate::snapshot::{ChildSnapshot, ChildState, LastExit, TreeSnapshot};
 use crate::spec::ChildSpec;
 use crate::supervisor::SupervisorExit;
 use ractor::{ActorCell, ActorId};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::{oneshot, watch};
 use tokio::task::AbortHandle;
@@ -55,10 +55,14 @@ pub(super) struct Child {
     pub waiters: Waiters,
 }
 
-/// The initial start sequence: one child at a time, in order.
+/// The initial start sequence: one child at a time, in order, or several
+/// neighbours of one start group at a time.
 pub(super) struct Boot {
     pub queue: VecDeque<String>,
-    pub current: Option<String>,
+    /// The children whose first start is under way.
+    pub current: HashSet<String>,
+    /// Their start group (`None`: one child alone).
+    pub group: Option<Arc<str>>,
     pub done: oneshot::Sender<()>,
 }
 
@@ -153,7 +157,8 @@ impl State {
         }
         state.boot = Some(Boot {
             queue: state.order.iter().cloned().collect(),
-            current: None,
+            current: HashSet::new(),
+            group: None,
             done: args.booted,
         });
         state

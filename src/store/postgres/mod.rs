@@ -12,6 +12,7 @@
 
 mod claims;
 pub mod lease;
+mod open;
 mod runs;
 mod schema;
 mod state;

@@ -4,7 +4,7 @@
 
 use super::{PgError, PgStore, to_i64};
 use crate::cron::record::{RunRecord, RunStatus, truncate_output};
-use crate::store::{Finish, JobFacts, RunStore, StoreError, StoreFut};
+use crate::store::{Finish, JobFacts, JobOpening, Opened, RunStore, StoreError, StoreFut};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use tokio_postgres::{GenericClient, Row};
@@ -411,6 +411,10 @@ impl RunStore for PgStore {
         now: DateTime<Utc>,
     ) -> StoreFut<'_, (bool, Option<DateTime<Utc>>)> {
         boxed(async move { self.open_job_tx(&id, &name, config_enabled, now).await })
+    }
+
+    fn open_jobs(&self, jobs: Vec<JobOpening>, now: DateTime<Utc>) -> StoreFut<'_, Vec<Opened>> {
+        boxed(async move { self.open_jobs_tx(&jobs, now).await })
     }
 
     fn record_missed(

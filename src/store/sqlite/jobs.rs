@@ -26,11 +26,8 @@ impl Db {
         self.atomically(|db| {
             let taken: Option<String> = db
                 .conn
-                .query_row(
-                    "SELECT name FROM runtime_jobs WHERE name = ?1 OR id = ?2",
-                    params![row.name, row.id],
-                    |r| r.get(0),
-                )
+                .prepare_cached("SELECT name FROM runtime_jobs WHERE name = ?1 OR id = ?2")?
+                .query_row(params![row.name, row.id], |r| r.get(0))
                 .optional()?;
             match taken {
                 Some(name) if name == row.name => return Ok(AddJob::NameTaken),
@@ -38,27 +35,29 @@ impl Db {
                 None => {}
             }
             if let (Some(owner), Some(max)) = (&row.owner, max_per_owner) {
-                let n: i64 = db.conn.query_row(
-                    "SELECT count(*) FROM runtime_jobs WHERE owner = ?1 AND done_at IS NULL",
-                    params![owner],
-                    |r| r.get(0),
-                )?;
+                let n: i64 = db
+                    .conn
+                    .prepare_cached(
+                        "SELECT count(*) FROM runtime_jobs WHERE owner = ?1 AND done_at IS NULL",
+                    )?
+                    .query_row(params![owner], |r| r.get(0))?;
                 if usize::try_from(n).unwrap_or(usize::MAX) >= max {
                     return Ok(AddJob::OverQuota);
                 }
             }
-            db.conn.execute(
-                "INSERT INTO runtime_jobs (id, name, owner, spec, created_at, done_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
+            db.conn
+                .prepare_cached(
+                    "INSERT INTO runtime_jobs (id, name, owner, spec, created_at, done_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
                     row.id,
                     row.name,
                     row.owner,
                     row.spec,
                     ts(row.created_at),
                     row.done_at.map(ts)
-                ],
-            )?;
+                ])?;
             Ok(AddJob::Added)
         })
     }

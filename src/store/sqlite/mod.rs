@@ -21,6 +21,8 @@ use std::path::Path;
 const SCHEMA_VERSION: i64 = 2;
 /// Page cache per connection, in KiB (a negative `cache_size` is KiB).
 const CACHE_KIB: i64 = 512;
+/// Prepared statements kept per connection (rusqlite keeps 16 by default).
+const STATEMENT_CACHE: usize = 64;
 
 /// Version 1: the cron tables.
 const SCHEMA_V1: &str = "
@@ -122,6 +124,8 @@ impl Db {
         // page or two at a time by index, so a small cache costs nothing.
         conn.pragma_update(None, "cache_size", -CACHE_KIB)
             .map_err(open_err)?;
+        // Every statement of a job's start, run and view stays prepared.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(open_err)?;
@@ -168,6 +172,19 @@ impl Db {
                 Err(e)
             }
         }
+    }
+
+    /// Run `f` in one read transaction: many reads (the views of every
+    /// job) take the database's lock once and see one state.
+    pub fn reading<R>(
+        &self,
+        f: impl FnOnce(&Self) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        let result = f(self);
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        self.conn.execute_batch(end)?;
+        result
     }
 
     /// `PRAGMA integrity_check`: `"ok"` when the file is sound.

@@ -3,10 +3,10 @@
 
 use super::{Db, parse_ts, ts};
 pub use crate::cron::record::{RunRecord, RunStatus, truncate_output};
-use crate::store::{JobFacts, StoreError};
+use crate::store::{JobFacts, JobOpening, Opened, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 const COLUMNS: &str =
     "id, job_id, job_name, scheduled_at, started_at, finished_at, status, output, error";
@@ -49,11 +49,11 @@ impl Db {
         now: DateTime<Utc>,
         note: &str,
     ) -> Result<usize, StoreError> {
-        Ok(self.conn.execute(
+        let mut st = self.conn.prepare_cached(
             "UPDATE runs SET status = 'interrupted', finished_at = ?2, error = COALESCE(error, ?3)
              WHERE job_id = ?1 AND status = 'running'",
-            params![job_id, ts(now), note],
-        )?)
+        )?;
+        Ok(st.execute(params![job_id, ts(now), note])?)
     }
 
     /// Record a run as `running` before it starts; returns its id.
@@ -195,17 +195,11 @@ impl Db {
 
     /// The newest run that is not `running`.
     pub fn last_finished(&self, job_id: &str) -> Result<Option<RunRecord>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM runs WHERE job_id = ?1 AND status != 'running'
-                     ORDER BY id DESC LIMIT 1"
-                ),
-                params![job_id],
-                row_to_record,
-            )
-            .optional()?)
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM runs WHERE job_id = ?1 AND status != 'running'
+             ORDER BY id DESC LIMIT 1"
+        ))?;
+        Ok(st.query_row(params![job_id], row_to_record).optional()?)
     }
 
     /// Consecutive failed runs (error, timeout, interrupted) since the last
@@ -246,14 +240,10 @@ impl Db {
     }
 
     pub fn override_for(&self, job_id: &str) -> Result<Option<bool>, StoreError> {
-        Ok(self
+        let mut st = self
             .conn
-            .query_row(
-                "SELECT enabled FROM job_overrides WHERE job_id = ?1",
-                params![job_id],
-                |r| r.get(0),
-            )
-            .optional()?)
+            .prepare_cached("SELECT enabled FROM job_overrides WHERE job_id = ?1")?;
+        Ok(st.query_row(params![job_id], |r| r.get(0)).optional()?)
     }
 
     /// Every override, by job id.
@@ -269,14 +259,10 @@ impl Db {
 
     /// The latest fire time already accounted for; catch-up starts after it.
     pub fn anchor(&self, job_id: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let s: Option<String> = self
+        let mut st = self
             .conn
-            .query_row(
-                "SELECT last_fire_at FROM job_state WHERE job_id = ?1",
-                params![job_id],
-                |r| r.get(0),
-            )
-            .optional()?;
+            .prepare_cached("SELECT last_fire_at FROM job_state WHERE job_id = ?1")?;
+        let s: Option<String> = st.query_row(params![job_id], |r| r.get(0)).optional()?;
         Ok(parse_ts(s))
     }
 
@@ -290,13 +276,70 @@ impl Db {
         job_name: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
+        let mut st = self.conn.prepare_cached(
             "INSERT INTO job_state (job_id, job_name, last_fire_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(job_id) DO UPDATE SET job_name = ?2,
                  last_fire_at = MAX(last_fire_at, ?3)",
-            params![job_id, job_name, ts(at)],
         )?;
+        st.execute(params![job_id, job_name, ts(at)])?;
         Ok(())
+    }
+
+    /// A job actor starts (inside the caller's transaction): see
+    /// [`crate::store::RunStore::open_job`].
+    pub fn open_job(
+        &self,
+        job_id: &str,
+        job_name: &str,
+        config_enabled: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(bool, Option<DateTime<Utc>>), StoreError> {
+        // A run of the job's previous start whose record landed after that
+        // start's stop.
+        self.interrupt_running(job_id, now, crate::store::STOPPED_DURING_RUN)?;
+        let enabled = self.override_for(job_id)?.unwrap_or(config_enabled);
+        let anchor = self.anchor(job_id)?;
+        if !enabled || anchor.is_none() {
+            self.set_anchor(job_id, job_name, now)?;
+        }
+        Ok((enabled, anchor))
+    }
+
+    /// [`Db::open_job`] for many jobs (inside the caller's transaction): the
+    /// overrides, anchors and `running` rows are read once for all of them
+    /// rather than once per job.
+    pub fn open_jobs(
+        &self,
+        jobs: &[JobOpening],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Opened>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT DISTINCT job_id FROM runs WHERE status = 'running'")?;
+        let running = st
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<HashSet<_>, _>>()?;
+        let overrides = self.overrides()?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT job_id, last_fire_at FROM job_state")?;
+        let anchors = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?
+            .map(|row| row.map(|(id, at)| (id, parse_ts(at))))
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        jobs.iter()
+            .map(|j| {
+                if running.contains(&j.id) {
+                    self.interrupt_running(&j.id, now, crate::store::STOPPED_DURING_RUN)?;
+                }
+                let enabled = overrides.get(&j.id).copied().unwrap_or(j.config_enabled);
+                let anchor = anchors.get(&j.id).copied().flatten();
+                if !enabled || anchor.is_none() {
+                    self.set_anchor(&j.id, &j.name, now)?;
+                }
+                Ok((enabled, anchor))
+            })
+            .collect()
     }
 
     /// What the views of a job read: override, last finished run, failure

@@ -4,8 +4,8 @@
 use super::SqliteStore;
 use crate::cron::record::{RunRecord, RunStatus};
 use crate::store::{
-    AddJob, ChannelStore, Claim, Finish, JobFacts, JobStore, MemoryStore, MemoryTurn, RunStore,
-    RuntimeJobRow, SessionInfo, StoreFut,
+    AddJob, ChannelStore, Claim, Finish, JobFacts, JobOpening, JobStore, MemoryStore, MemoryTurn,
+    Opened, RunStore, RuntimeJobRow, SessionInfo, StoreFut,
 };
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -21,20 +21,14 @@ impl RunStore for SqliteStore {
         name: String,
         config_enabled: bool,
         now: DateTime<Utc>,
-    ) -> StoreFut<'_, (bool, Option<DateTime<Utc>>)> {
-        Box::pin(self.call(move |db| {
-            db.atomically(|db| {
-                // A run of the job's previous start whose record landed
-                // after that start's stop.
-                db.interrupt_running(&id, now, crate::store::STOPPED_DURING_RUN)?;
-                let enabled = db.override_for(&id)?.unwrap_or(config_enabled);
-                let anchor = db.anchor(&id)?;
-                if !enabled || anchor.is_none() {
-                    db.set_anchor(&id, &name, now)?;
-                }
-                Ok((enabled, anchor))
-            })
-        }))
+    ) -> StoreFut<'_, Opened> {
+        Box::pin(
+            self.call(move |db| db.atomically(|db| db.open_job(&id, &name, config_enabled, now))),
+        )
+    }
+
+    fn open_jobs(&self, jobs: Vec<JobOpening>, now: DateTime<Utc>) -> StoreFut<'_, Vec<Opened>> {
+        Box::pin(self.call(move |db| db.atomically(|db| db.open_jobs(&jobs, now))))
     }
 
     fn record_missed(
@@ -146,7 +140,9 @@ impl RunStore for SqliteStore {
     }
 
     fn job_facts(&self, ids: Vec<String>, recent: usize) -> StoreFut<'_, Vec<JobFacts>> {
-        Box::pin(self.call(move |db| ids.iter().map(|id| db.job_facts(id, recent)).collect()))
+        Box::pin(self.call(move |db| {
+            db.reading(|db| ids.iter().map(|id| db.job_facts(id, recent)).collect())
+        }))
     }
 
     fn runs(&self, job_id: Option<String>, limit: usize) -> StoreFut<'_, Vec<RunRecord>> {
