@@ -34,12 +34,15 @@ struct State {
     epoch: i64,
     /// The last attempt got no answer: retry sooner.
     failing: bool,
+    /// The schema is migrated and this instance's stale runs are closed
+    /// (`daemon::state::join`); until then it does not try to lead.
+    joined: bool,
 }
 
 impl Elector {
     /// One attempt now (so a lone instance starts as the leader with its
     /// whole tree), then the loop in the background.
-    pub async fn start(store: PgStore, ttl: Duration) -> Self {
+    pub async fn start(store: PgStore, ttl: Duration, joined: bool) -> Self {
         let view = ClusterView {
             role: Role::Follower,
             instance: store.instance().to_string(),
@@ -55,6 +58,7 @@ impl Elector {
             renewed: None,
             epoch: 0,
             failing: false,
+            joined,
         };
         state.attempt().await;
         let task = tokio::spawn(async move { state.run().await });
@@ -109,6 +113,25 @@ impl State {
     }
 
     async fn attempt(&mut self) {
+        if !self.joined {
+            match tokio::time::timeout(self.every(), crate::daemon::state::join(&self.store)).await
+            {
+                Ok(Ok(())) => {
+                    tracing::info!("cluster: the database answers; joining the election");
+                    self.joined = true;
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "cluster: cannot reach the database; retrying");
+                    self.failing = true;
+                    return self.unreachable();
+                }
+                Err(_) => {
+                    tracing::warn!("cluster: the database did not answer in time; retrying");
+                    self.failing = true;
+                    return self.unreachable();
+                }
+            }
+        }
         let sent = Instant::now();
         let mut limit = self.every();
         if let Some(at) = self.step_down_at() {

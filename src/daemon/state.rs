@@ -5,8 +5,8 @@ use super::run::RunError;
 use crate::cluster::elector::Elector;
 use crate::config::Config;
 use crate::cron::{CronHandle, RuntimeJobs};
-use crate::store::RunStore;
 use crate::store::postgres::PgStore;
+use crate::store::{RunStore, StoreError};
 use std::sync::Arc;
 
 /// Cron's handle over the store, and the elector when in a cluster.
@@ -23,32 +23,59 @@ pub async fn open(config: &Config) -> Result<(CronHandle, Option<Elector>), RunE
         .and_then(|u| u.trimmed())
         .ok_or_else(|| fail(&"[cluster] has no url"))?;
     let instance = cluster.instance_name();
-    let store = PgStore::open(url, instance.clone())
-        .await
-        .map_err(|e| fail(&e))?;
-    let n = store
-        .recover_interrupted(chrono::Utc::now())
-        .await
-        .map_err(|e| fail(&e))?;
+    let store = PgStore::connect(url, instance.clone()).map_err(|e| fail(&e))?;
+    // A database that does not answer at start is waited for, not fatal:
+    // the gateway serves meanwhile and the elector joins when it answers
+    // (docs/operations.md, "Several instances"). One that refuses (a wrong
+    // password, no such database) is a config error.
+    let rows = match join(&store).await {
+        Ok(()) => crate::store::JobStore::runtime_jobs(&store)
+            .await
+            .map_err(|e| fail(&e))?,
+        Err(e) if e.is_unreachable() => {
+            tracing::warn!(
+                error = %e,
+                "cluster: the database does not answer at start; serving the gateway as a \
+                 follower and retrying (no Telegram, Discord or cron here until it answers)"
+            );
+            return Ok(with_elector(config, store, cluster.lease_ttl, false, &[]).await);
+        }
+        Err(e) => return Err(fail(&e)),
+    };
+    Ok(with_elector(config, store, cluster.lease_ttl, true, &rows).await)
+}
+
+/// Migrate the schema and mark this instance's own runs left `running` by
+/// its previous process: what must happen before this instance may lead.
+pub async fn join(store: &PgStore) -> Result<(), StoreError> {
+    store.migrate().await.map_err(StoreError::from)?;
+    let n = store.recover_interrupted(chrono::Utc::now()).await?;
     if n > 0 {
         tracing::warn!(
             runs = n,
             "cron runs interrupted by this instance's previous end marked `interrupted`"
         );
     }
-    let rows = crate::store::JobStore::runtime_jobs(&store)
-        .await
-        .map_err(|e| fail(&e))?;
-    let elector = Elector::start(store.clone(), cluster.lease_ttl).await;
+    Ok(())
+}
+
+async fn with_elector(
+    config: &Config,
+    store: PgStore,
+    ttl: std::time::Duration,
+    joined: bool,
+    rows: &[crate::store::RuntimeJobRow],
+) -> (CronHandle, Option<Elector>) {
+    let elector = Elector::start(store.clone(), ttl, joined).await;
     tracing::info!(
-        %instance,
+        instance = %store.instance(),
         leader = elector.leadership.is_leader(),
         "cluster: joined (PostgreSQL)"
     );
     let cron = CronHandle::with_shared(
         Arc::new(store),
         config.cron.max_concurrent,
-        RuntimeJobs::load(&rows),
+        RuntimeJobs::load(rows),
     );
-    Ok((cron, Some(elector)))
+    (cron, Some(elector))
 }

@@ -54,6 +54,14 @@ pub enum StoreError {
     NotClaimed { job: String, at: DateTime<Utc> },
 }
 
+impl StoreError {
+    /// A cluster's database that did not answer (see
+    /// [`postgres::PgError::is_unreachable`]); a local store never is.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, StoreError::Postgres(e) if e.is_unreachable())
+    }
+}
+
 /// The error of a run whose job actor stopped while it ran (both stores).
 pub const STOPPED_DURING_RUN: &str =
     "the job was stopped during this run (reload, restart or shutdown)";

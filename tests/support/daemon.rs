@@ -10,6 +10,12 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_zeroclaw");
 
+/// The binary a daemon is started from: [`BIN`], or `ZEROCLAW_BIN` for the
+/// ignored figure tests measured on a release build (benches/README.md).
+pub fn daemon_bin() -> String {
+    std::env::var("ZEROCLAW_BIN").unwrap_or_else(|_| BIN.to_string())
+}
+
 /// `zeroclaw --config <config> <args>` run to its end, not reading
 /// `ZEROCLAW_CONFIG` from the test's environment.
 pub fn zeroclaw_at(config: &Path, args: &[&str]) -> Output {
@@ -143,7 +149,7 @@ impl Env {
             .append(true)
             .open(&log)
             .expect("stderr log");
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(daemon_bin());
         cmd.arg("--config")
             .arg(&self.config)
             .arg(subcommand)

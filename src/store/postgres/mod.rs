@@ -33,7 +33,7 @@ const WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
-    #[error("{0}")]
+    #[error("{}", explain(.0))]
     Db(#[from] tokio_postgres::Error),
     #[error("cannot reach the database ({0}); check [cluster] url and that PostgreSQL is running")]
     Pool(String),
@@ -44,6 +44,35 @@ pub enum PgError {
          upgrade zeroclaw on this instance"
     )]
     Newer { found: usize, known: usize },
+}
+
+/// What the server said (tokio-postgres shows a refusal as "db error"
+/// alone), or what went wrong on the way to it.
+fn explain(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!(
+            "the database refused: {} ({})",
+            db.message(),
+            db.code().code()
+        );
+    }
+    match std::error::Error::source(e) {
+        Some(source) => format!("{e}: {source}"),
+        None => e.to_string(),
+    }
+}
+
+impl PgError {
+    /// The database did not answer (down, unreachable, too slow), as
+    /// opposed to answering with a refusal (a wrong password, no such
+    /// database) or a bad URL: worth waiting for, not a config error.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            PgError::Pool(_) => true,
+            PgError::Db(e) => e.as_db_error().is_none(),
+            PgError::Url(_) | PgError::Newer { .. } => false,
+        }
+    }
 }
 
 /// Which term of the lease this instance holds, if any: every fire claim
