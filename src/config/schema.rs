@@ -411,6 +411,10 @@ pub struct CronConfig {
     /// Output stored per run is cut to this size.
     #[serde(serialize_with = "exact_size")]
     pub max_output: ByteSize,
+    /// A one-shot job whose time passed while the daemon was down runs at
+    /// start when it is at most this late, else it is recorded missed.
+    #[serde(with = "humantime_serde")]
+    pub one_shot_grace: Duration,
     pub jobs: Vec<CronJob>,
 }
 
@@ -421,6 +425,7 @@ impl Default for CronConfig {
             max_runs_per_job: 100,
             catch_up: CatchUp::Skip,
             max_output: ByteSize::kib(16),
+            one_shot_grace: crate::cron::interval::ONE_SHOT_GRACE,
             jobs: Vec::new(),
         }
     }

@@ -121,8 +121,9 @@ pub fn is_one_shot(expr: &str) -> bool {
     matches!(parse(expr), Some(Ok(Special::At(_))))
 }
 
-/// How long after its time a one-shot job still runs when the daemon was
-/// down at that time; later, it is recorded `missed`.
+/// The default of `[cron] one_shot_grace`: how long after its time a
+/// one-shot job still runs when the daemon was down at that time; later,
+/// it is recorded `missed`.
 pub const ONE_SHOT_GRACE: Duration = Duration::from_secs(3600);
 
 /// What a one-shot job owes when its actor starts.

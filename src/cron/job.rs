@@ -7,7 +7,7 @@
 //! enable/disable or a run, a stale timer's `Fire` is ignored.
 
 use super::CronHandle;
-use super::interval::{ONE_SHOT_GRACE, OneShotAtStart, one_shot_at_start};
+use super::interval::{OneShotAtStart, one_shot_at_start};
 use super::run::run_task;
 pub use super::run::{MAX_MISSED_RECORDS, missed_between};
 use super::runner::Runner;
@@ -488,7 +488,8 @@ async fn one_shot_start(
     now: DateTime<Utc>,
 ) -> Result<(), ActorProcessingErr> {
     let name = state.env.job.name.clone();
-    match one_shot_at_start(at, anchor, now, ONE_SHOT_GRACE) {
+    let grace = state.env.deps.config.get().cron.one_shot_grace;
+    match one_shot_at_start(at, anchor, now, grace) {
         OneShotAtStart::Pending => state.arm(myself, now),
         OneShotAtStart::Run(at) => {
             tracing::info!(job = %name, %at, "one-shot job's time passed while down; running it now");
@@ -499,7 +500,7 @@ async fn one_shot_start(
             state.env.deps.metrics.cron_run(&name, "missed");
             let note = format!(
                 "not run: the daemon was down at its time and for more than {} after",
-                humantime::format_duration(ONE_SHOT_GRACE)
+                humantime::format_duration(grace)
             );
             let (id, keep) = (state.env.id.clone(), state.env.keep());
             state

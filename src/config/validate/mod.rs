@@ -210,12 +210,22 @@ fn check_deliver_to(target: &str) -> Result<&'static str, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The longest `[cron] one_shot_grace`.
+const MAX_ONE_SHOT_GRACE: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
 fn cron(config: &Config, f: &mut Findings) {
     let c = &config.cron;
     if c.max_concurrent == 0 {
         f.error(
             p(&["cron", "max_concurrent"]),
             "max_concurrent must be at least 1",
+        );
+    }
+    if c.one_shot_grace > MAX_ONE_SHOT_GRACE {
+        f.error(
+            p(&["cron", "one_shot_grace"]),
+            "one_shot_grace must be at most 7 days (a reminder that late is news to no one); \
+             use \"0s\" to record every late one-shot missed",
         );
     }
     let mut seen: HashSet<&str> = HashSet::new();
@@ -360,6 +370,24 @@ mod tests {
         assert!(check_deliver_to("telegram:abc").is_err());
         assert!(check_deliver_to("email:me@example.com").is_err());
         assert!(check_deliver_to("slack:").is_err());
+    }
+
+    #[test]
+    fn one_shot_grace_defaults_to_an_hour_and_is_bounded() {
+        let parse = |text: &str| toml::from_str::<Config>(text).expect("parses");
+        let grace = |c: &Config| c.cron.one_shot_grace.as_secs();
+        assert_eq!(grace(&parse("")), 3600);
+        let short = parse("[cron]\none_shot_grace = \"10m\"\n");
+        assert_eq!(grace(&short), 600);
+        assert!(validate(&short).is_empty(), "{:?}", validate(&short));
+        let long = parse("[cron]\none_shot_grace = \"8d\"\n");
+        let found = validate(&long);
+        assert!(
+            found
+                .iter()
+                .any(|f| f.path == p(&["cron", "one_shot_grace"]) && f.message.contains("7 days")),
+            "{found:?}"
+        );
     }
 
     #[test]
