@@ -3,6 +3,12 @@
 //! and sends that job its `Fire`. A daemon with many thousands of pending
 //! reminders so holds one tokio timer and one task, not one of each per job,
 //! and arming a job at its start is a table insert.
+//!
+//! Written here rather than taken from tokio-util's `DelayQueue`: that queue
+//! is owned and polled by one task, so every arm and disarm from a job
+//! actor's handler would be a message to that task; here an actor arms
+//! under a short lock and its [`Alarm`] guard disarms on drop, even when
+//! the actor is killed.
 
 use super::job::JobMsg;
 use chrono::{DateTime, Utc};
