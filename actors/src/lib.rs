@@ -42,6 +42,7 @@ pub mod spec;
 pub mod supervisor;
 mod tree;
 
+pub use changes::Changes;
 pub use policy::{ExitKind, OnGiveUp, Restart, RestartPolicy};
 pub use reader::TreeReader;
 pub use snapshot::{ChildSnapshot, ChildState, LastExit, TreeSnapshot};

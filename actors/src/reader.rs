@@ -53,7 +53,7 @@ impl TreeReader {
     /// instead of asking for snapshots on a timer. A move may come without a
     /// visible change; no change comes without a move.
     pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        crate::changes::subscribe(&self.namespace)
+        crate::changes::of_tree(&self.namespace).subscribe()
     }
 
     /// [`SupervisorHandle::add_child`](crate::SupervisorHandle::add_child)

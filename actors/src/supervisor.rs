@@ -136,7 +136,7 @@ impl SupervisorHandle {
 
     /// See [`crate::TreeReader::changes`].
     pub fn changes(&self) -> watch::Receiver<u64> {
-        crate::changes::subscribe(&self.namespace)
+        crate::changes::of_tree(&self.namespace).subscribe()
     }
 
     /// Every child's state, restarts and last exit, in start order; answered

@@ -10,6 +10,7 @@
 //! paused past its lease cannot run a fire time even before it notices.
 
 use super::{ClusterView, Leadership, Role};
+use crate::store::StoreError;
 use crate::store::postgres::{Lease, PgStore};
 use chrono::Utc;
 use std::time::Duration;
@@ -35,7 +36,7 @@ struct State {
     /// The last attempt got no answer: retry sooner.
     failing: bool,
     /// The schema is migrated and this instance's stale runs are closed
-    /// (`daemon::state::join`); until then it does not try to lead.
+    /// ([`join`]); until then it does not try to lead.
     joined: bool,
 }
 
@@ -84,6 +85,20 @@ impl Elector {
     }
 }
 
+/// Migrate the schema and mark this instance's own runs left `running` by
+/// its previous process: what must happen before this instance may lead.
+pub async fn join(store: &PgStore) -> Result<(), StoreError> {
+    store.migrate().await.map_err(StoreError::from)?;
+    let n = crate::store::RunStore::recover_interrupted(store, chrono::Utc::now()).await?;
+    if n > 0 {
+        tracing::warn!(
+            runs = n,
+            "cron runs interrupted by this instance's previous end marked `interrupted`"
+        );
+    }
+    Ok(())
+}
+
 impl State {
     fn every(&self) -> Duration {
         self.ttl / 3
@@ -114,8 +129,7 @@ impl State {
 
     async fn attempt(&mut self) {
         if !self.joined {
-            match tokio::time::timeout(self.every(), crate::daemon::state::join(&self.store)).await
-            {
+            match tokio::time::timeout(self.every(), join(&self.store)).await {
                 Ok(Ok(())) => {
                     tracing::info!("cluster: the database answers; joining the election");
                     self.joined = true;

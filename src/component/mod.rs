@@ -3,17 +3,17 @@
 //! pieces the daemon builds before the tree starts and hands to the
 //! components that use them. See docs/architecture.md, "The component contract".
 
-pub mod changes;
 pub mod live;
 pub mod names;
 pub mod registry;
 pub mod status;
 
-pub use changes::Changes;
 pub use live::Live;
 pub use names::{ChannelKind, ChildName, UnknownChild};
 pub use registry::Registry;
 pub use status::{Activity, StatusBoard, StatusLine};
+/// A change counter (the tree has one too): what a live view waits on.
+pub use zeroclaw_actors::Changes;
 
 use crate::config::Config;
 use zeroclaw_actors::{ChildSpec, RestartPolicy};

@@ -10,7 +10,7 @@
 //! channel's poll or event): liveness judged by work done, not by a socket
 //! being open, shown by `status`, `/ready` and `/metrics`.
 
-use super::changes::Changes;
+use super::Changes;
 use super::names::ChildName;
 use serde::Serialize;
 use std::collections::BTreeMap;

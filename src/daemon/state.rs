@@ -6,7 +6,6 @@ use crate::cluster::elector::Elector;
 use crate::config::Config;
 use crate::cron::{CronHandle, RuntimeJobs};
 use crate::store::postgres::PgStore;
-use crate::store::{RunStore, StoreError};
 use std::sync::Arc;
 
 /// Cron's handle over the store, and the elector when in a cluster.
@@ -28,7 +27,7 @@ pub async fn open(config: &Config) -> Result<(CronHandle, Option<Elector>), RunE
     // the gateway serves meanwhile and the elector joins when it answers
     // (docs/operations.md, "Several instances"). One that refuses (a wrong
     // password, no such database) is a config error.
-    let rows = match join(&store).await {
+    let rows = match crate::cluster::elector::join(&store).await {
         Ok(()) => crate::store::JobStore::runtime_jobs(&store)
             .await
             .map_err(|e| fail(&e))?,
@@ -43,20 +42,6 @@ pub async fn open(config: &Config) -> Result<(CronHandle, Option<Elector>), RunE
         Err(e) => return Err(fail(&e)),
     };
     Ok(with_elector(config, store, cluster.lease_ttl, true, &rows).await)
-}
-
-/// Migrate the schema and mark this instance's own runs left `running` by
-/// its previous process: what must happen before this instance may lead.
-pub async fn join(store: &PgStore) -> Result<(), StoreError> {
-    store.migrate().await.map_err(StoreError::from)?;
-    let n = store.recover_interrupted(chrono::Utc::now()).await?;
-    if n > 0 {
-        tracing::warn!(
-            runs = n,
-            "cron runs interrupted by this instance's previous end marked `interrupted`"
-        );
-    }
-    Ok(())
 }
 
 async fn with_elector(

@@ -27,6 +27,17 @@ pub struct JobOpening {
 /// its anchor as it was before the start.
 pub type Opened = (bool, Option<DateTime<Utc>>);
 
+impl JobOpening {
+    /// The opening from what the store holds for the job (its override and
+    /// anchor), and whether its anchor must move to now: a disabled job, and
+    /// one never started, count their fire times from this start. The one
+    /// rule every store's `open_job` and `open_jobs` follow.
+    pub fn open(&self, over: Option<bool>, anchor: Option<DateTime<Utc>>) -> (Opened, bool) {
+        let enabled = over.unwrap_or(self.config_enabled);
+        ((enabled, anchor), !enabled || anchor.is_none())
+    }
+}
+
 /// A job added at run time, as persisted. `spec` is the job's definition
 /// as JSON, owned by cron: the store only keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -126,7 +126,7 @@ pub(crate) struct State {
     pub(super) tick_task: Option<AbortHandle>,
     pub(super) exit: ExitSignal,
     /// Moved after every step that may change [`State::snapshot`].
-    pub(super) changes: watch::Sender<u64>,
+    pub(super) changes: crate::Changes,
 }
 
 impl State {
@@ -150,7 +150,7 @@ impl State {
                 tx: args.exit,
                 exit: None,
             },
-            changes: crate::changes::counter(&namespace),
+            changes: crate::changes::of_tree(&namespace),
         };
         for spec in args.children {
             state.insert(spec);
@@ -180,7 +180,7 @@ impl State {
 
     /// Tell the tree's readers that its picture may have changed.
     pub(super) fn changed(&self) {
-        crate::changes::bump(&self.changes);
+        self.changes.bump();
     }
 
     /// A number no earlier report of this tree carries.

@@ -42,17 +42,14 @@ impl PgStore {
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
-        let opened: Vec<Opened> = jobs
+        let (opened, re_anchor): (Vec<Opened>, Vec<bool>) = jobs
             .iter()
-            .map(|j| {
-                let enabled = overrides.get(&j.id).copied().unwrap_or(j.config_enabled);
-                (enabled, anchors.get(&j.id).copied())
-            })
-            .collect();
+            .map(|j| j.open(overrides.get(&j.id).copied(), anchors.get(&j.id).copied()))
+            .unzip();
         let (to_id, to_name): (Vec<&str>, Vec<&str>) = jobs
             .iter()
-            .zip(&opened)
-            .filter(|(_, (enabled, anchor))| !enabled || anchor.is_none())
+            .zip(&re_anchor)
+            .filter(|(_, re_anchor)| **re_anchor)
             .map(|(j, _)| (j.id.as_str(), j.name.as_str()))
             .unzip();
         tx.execute(

@@ -113,40 +113,6 @@ impl PgStore {
         Ok(())
     }
 
-    async fn open_job_tx(
-        &self,
-        id: &str,
-        name: &str,
-        config_enabled: bool,
-        now: DateTime<Utc>,
-    ) -> Result<(bool, Option<DateTime<Utc>>), PgError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        // A run of the job's previous start whose record landed after that
-        // start's stop.
-        Self::interrupt_running(&*tx, id, now).await?;
-        let over: Option<bool> = tx
-            .query_opt(
-                "SELECT enabled FROM job_overrides WHERE job_id = $1",
-                &[&id],
-            )
-            .await?
-            .map(|r| r.get(0));
-        let enabled = over.unwrap_or(config_enabled);
-        let anchor: Option<DateTime<Utc>> = tx
-            .query_opt(
-                "SELECT last_fire_at FROM job_state WHERE job_id = $1",
-                &[&id],
-            )
-            .await?
-            .map(|r| r.get(0));
-        if !enabled || anchor.is_none() {
-            Self::anchor_to(&*tx, id, name, now).await?;
-        }
-        tx.commit().await?;
-        Ok((enabled, anchor))
-    }
-
     async fn record_missed_tx(
         &self,
         id: &str,
@@ -410,7 +376,15 @@ impl RunStore for PgStore {
         config_enabled: bool,
         now: DateTime<Utc>,
     ) -> StoreFut<'_, (bool, Option<DateTime<Utc>>)> {
-        boxed(async move { self.open_job_tx(&id, &name, config_enabled, now).await })
+        boxed(async move {
+            let job = JobOpening {
+                id,
+                name,
+                config_enabled,
+            };
+            let opened = self.open_jobs_tx(std::slice::from_ref(&job), now).await?;
+            Ok(opened.into_iter().next().unwrap_or((config_enabled, None)))
+        })
     }
 
     fn open_jobs(&self, jobs: Vec<JobOpening>, now: DateTime<Utc>) -> StoreFut<'_, Vec<Opened>> {

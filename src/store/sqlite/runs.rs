@@ -297,12 +297,16 @@ impl Db {
         // A run of the job's previous start whose record landed after that
         // start's stop.
         self.interrupt_running(job_id, now, crate::store::STOPPED_DURING_RUN)?;
-        let enabled = self.override_for(job_id)?.unwrap_or(config_enabled);
-        let anchor = self.anchor(job_id)?;
-        if !enabled || anchor.is_none() {
+        let job = JobOpening {
+            id: job_id.to_string(),
+            name: job_name.to_string(),
+            config_enabled,
+        };
+        let (opened, re_anchor) = job.open(self.override_for(job_id)?, self.anchor(job_id)?);
+        if re_anchor {
             self.set_anchor(job_id, job_name, now)?;
         }
-        Ok((enabled, anchor))
+        Ok(opened)
     }
 
     /// [`Db::open_job`] for many jobs (inside the caller's transaction): the
@@ -332,12 +336,14 @@ impl Db {
                 if running.contains(&j.id) {
                     self.interrupt_running(&j.id, now, crate::store::STOPPED_DURING_RUN)?;
                 }
-                let enabled = overrides.get(&j.id).copied().unwrap_or(j.config_enabled);
-                let anchor = anchors.get(&j.id).copied().flatten();
-                if !enabled || anchor.is_none() {
+                let (opened, re_anchor) = j.open(
+                    overrides.get(&j.id).copied(),
+                    anchors.get(&j.id).copied().flatten(),
+                );
+                if re_anchor {
                     self.set_anchor(&j.id, &j.name, now)?;
                 }
-                Ok((enabled, anchor))
+                Ok(opened)
             })
             .collect()
     }
