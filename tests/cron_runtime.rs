@@ -215,6 +215,38 @@ async fn runtime_jobs_survive_stop_kill_9_and_a_one_shot_runs_after_downtime() {
     assert_eq!(ok_runs(&env, "soon"), 1);
 }
 
+/// `[cron] one_shot_grace = "0s"`: a one-shot whose time passed while the
+/// daemon was down is recorded missed at the next start and never runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_shot_late_past_the_configured_grace_is_missed_not_run() {
+    let tg = FakeTelegram::start().await;
+    let env = Env::new(&format!("[cron]\none_shot_grace = \"0s\"\n{}", config(&tg)));
+    let mut d = env.start_ready(&[]);
+    let at = add(&env, &["soon", "--at", "2s", "--message", "s"])["job"]["next_run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let at = chrono::DateTime::parse_from_rfc3339(&at).unwrap();
+    d.signal(nix::sys::signal::Signal::SIGTERM);
+    d.wait_exit(T);
+    wait_for("the one-shot's time to pass", T, || {
+        chrono::Utc::now() > at + chrono::Duration::seconds(1)
+    });
+    let _d = env.start_ready(&[]);
+    wait_for("the one-shot recorded missed", T, || {
+        runs(&env, "soon").iter().any(|r| r["status"] == "missed")
+    });
+    assert_eq!(ok_runs(&env, "soon"), 0, "{:?}", runs(&env, "soon"));
+    let missed = runs(&env, "soon");
+    assert!(
+        missed[0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("more than 0s"),
+        "{missed:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_are_clear_and_store_nothing() {
     let tg = FakeTelegram::start().await;
