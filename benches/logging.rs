@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tracing::Dispatch;
 use tracing::instrument::WithSubscriber;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use zeroclaw::config::schema::LoggingConfig;
 use zeroclaw::logging::{LogSettings, LoggerActor, build};
@@ -156,7 +156,7 @@ fn bench(c: &mut Criterion) {
             inner: appender,
             lines: lines.clone(),
         });
-    let filter = match EnvFilter::builder().parse("info") {
+    let filter = match "info".parse::<Targets>() {
         Ok(f) => f,
         Err(e) => panic!("filter: {e}"),
     };

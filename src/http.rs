@@ -4,7 +4,8 @@
 //! installed process-wide before the first client is built
 //! ([`crate::tls::install_crypto_provider`]); building clients here means no
 //! caller (agent, channels, `auth status`, the gateway's port probe) can
-//! forget it, and every client sends the same user agent.
+//! forget it, every client sends the same user agent, and all of them share
+//! one TLS configuration whose system roots are read once ([`crate::tls`]).
 
 use std::time::Duration;
 
@@ -19,6 +20,16 @@ pub struct ClientError(#[from] reqwest::Error);
 /// A builder with the provider installed, the user agent and the connect
 /// timeout set, for callers that need more (a probe's `no_proxy`).
 pub fn builder() -> reqwest::ClientBuilder {
+    match crate::tls::client_config() {
+        Ok(tls) => unverified_builder().tls_backend_preconfigured(tls),
+        Err(_) => unverified_builder(),
+    }
+}
+
+/// A builder that keeps reqwest's own TLS settings, for the one caller that
+/// turns certificate checks off (the probe of our own port, which may serve
+/// a self-signed certificate): a preconfigured TLS setup would ignore that.
+pub fn unverified_builder() -> reqwest::ClientBuilder {
     crate::tls::install_crypto_provider();
     reqwest::Client::builder()
         .user_agent(concat!("zeroclaw/", env!("CARGO_PKG_VERSION")))

@@ -1,10 +1,23 @@
-//! The one rustls crypto provider of the process.
+//! The one rustls crypto provider of the process, and the one client
+//! configuration every outgoing HTTPS client shares.
 //!
 //! reqwest and axum-server are built without a default provider (ring, not
 //! aws-lc, keeps the binary small and the build free of cmake), so every TLS
-//! user calls this first. Installing twice is harmless.
+//! user calls [`install_crypto_provider`] first. Installing twice is harmless.
+//!
+//! Left to itself, reqwest reads and parses the system's root certificates
+//! (`/etc/ssl/certs`, about 150 files) every time a client is built; the
+//! daemon builds one per channel, provider and tool at start, which cost most
+//! of its start time (docs/performance.md). [`client_config`] instead hands
+//! every client the same configuration, whose verifier loads the roots once,
+//! on the first certificate it has to check: a daemon that never makes an
+//! outgoing HTTPS request never reads them.
 
-use std::sync::Once;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use std::sync::{Arc, LazyLock, Once, OnceLock};
 
 static INSTALL: Once = Once::new();
 
@@ -14,4 +27,81 @@ pub fn install_crypto_provider() {
         // Err means a provider is already installed, which is what we want.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+/// The system's roots, loaded at most once per process. An error (no
+/// readable roots) is kept too: every handshake then fails with it, which
+/// says what to fix, rather than retrying the disk on each request.
+static ROOTS: OnceLock<Result<Arc<rustls_platform_verifier::Verifier>, rustls::Error>> =
+    OnceLock::new();
+
+static CLIENT_CONFIG: LazyLock<Result<rustls::ClientConfig, rustls::Error>> = LazyLock::new(|| {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = Arc::new(LazyRoots {
+        algorithms: provider.signature_verification_algorithms,
+    });
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth())
+});
+
+/// The TLS configuration of every outgoing HTTPS client (cheap to clone: it
+/// is a handful of `Arc`s). An error means the provider refused its own
+/// protocol versions; callers then let reqwest configure TLS itself.
+pub fn client_config() -> Result<rustls::ClientConfig, rustls::Error> {
+    install_crypto_provider();
+    CLIENT_CONFIG.clone()
+}
+
+fn roots() -> Result<Arc<rustls_platform_verifier::Verifier>, rustls::Error> {
+    ROOTS
+        .get_or_init(|| {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            rustls_platform_verifier::Verifier::new(provider).map(Arc::new)
+        })
+        .clone()
+}
+
+/// The platform's verifier, built on first use. Signatures of the handshake
+/// need no roots, so only the certificate check waits for them.
+#[derive(Debug)]
+struct LazyRoots {
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for LazyRoots {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        roots()?.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
 }

@@ -87,7 +87,7 @@ pub async fn probe(addr: SocketAddr, tls: bool) -> String {
         ip => ip,
     };
     let target = SocketAddr::new(host, addr.port());
-    let client = match crate::http::builder()
+    let client = match crate::http::unverified_builder()
         .timeout(Duration::from_secs(2))
         .no_proxy()
         .tls_danger_accept_invalid_certs(true)

@@ -37,12 +37,14 @@ mod tests {
     use super::*;
     use tracing::Level;
     use tracing::subscriber::with_default;
-    use tracing_subscriber::EnvFilter;
     use tracing_subscriber::layer::SubscriberExt;
 
     #[test]
     fn trace_of_wire_libraries_is_off_even_when_asked_for() {
-        let filter = EnvFilter::new("trace,tungstenite=trace");
+        let filter = match "trace,tungstenite=trace".parse::<Targets>() {
+            Ok(f) => f,
+            Err(e) => panic!("{e}"),
+        };
         let subscriber = tracing_subscriber::registry()
             .with(filter)
             .with(dependency_caps());

@@ -1,7 +1,7 @@
 //! Which log filter applies: `--log-level` > `RUST_LOG` > `[logging] level` > `info`.
 
 use super::error::{LevelOrigin, LoggingError};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 
 /// The filter directives in force and where they came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,12 +39,17 @@ pub fn choose_level(
     }
 }
 
-/// Builds the `EnvFilter`, refusing what tracing would silently misread.
+/// Builds the filter, refusing what tracing would silently misread.
+///
+/// A [`Targets`] list (`info,zeroclaw=debug`), not tracing's `EnvFilter`:
+/// span and field directives are not worth the regex engine they bring
+/// into the binary (docs/performance.md), and such a directive is refused
+/// with a clear error rather than ignored.
 ///
 /// tracing reads a lone word as a *target* name, so `level = "debg"` would turn
 /// every other target off without a word. A lone word close to a level name is
 /// therefore rejected with a suggestion instead.
-pub fn build_filter(choice: &LevelChoice) -> Result<EnvFilter, LoggingError> {
+pub fn build_filter(choice: &LevelChoice) -> Result<Targets, LoggingError> {
     let err = |reason: String| LoggingError::Filter {
         origin: choice.origin,
         value: choice.directives.clone(),
@@ -67,9 +72,19 @@ pub fn build_filter(choice: &LevelChoice) -> Result<EnvFilter, LoggingError> {
             )));
         }
     }
-    EnvFilter::builder()
-        .parse(&choice.directives)
-        .map_err(|e| err(e.to_string()))
+    parse_targets(&choice.directives).map_err(err)
+}
+
+/// `target=level` directives, separated by commas, and bare levels.
+pub fn parse_targets(directives: &str) -> Result<Targets, String> {
+    if directives.contains(['[', '{']) {
+        return Err(
+            "span and field filters (`target[span]=level`) are not supported; \
+                    use `target=level` directives such as \"zeroclaw=debug,hyper=warn\""
+                .into(),
+        );
+    }
+    directives.parse::<Targets>().map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -212,6 +227,18 @@ mod tests {
         match build_filter(&choice) {
             Ok(_) => panic!("zeroclaw=loud must be rejected"),
             Err(e) => assert!(e.to_string().contains("--log-level"), "{e}"),
+        }
+    }
+
+    #[test]
+    fn a_span_directive_is_refused_not_misread() {
+        let choice = LevelChoice {
+            directives: "info,zeroclaw[run]=debug".into(),
+            origin: LevelOrigin::Config,
+        };
+        match build_filter(&choice) {
+            Ok(_) => panic!("a span directive must be refused"),
+            Err(e) => assert!(e.to_string().contains("not supported"), "{e}"),
         }
     }
 

@@ -11,9 +11,10 @@ use crate::config::schema::LoggingConfig;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tracing::Dispatch;
+use tracing_subscriber::Registry;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::{Layer, Layered, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Registry};
 
 /// Queue size when nothing else is asked for: a few seconds of a busy daemon,
 /// small enough not to matter for memory.
@@ -126,7 +127,7 @@ impl LogHandle {
     }
 }
 
-type Base = Layered<EnvFilter, Registry>;
+type Base = Layered<Targets, Registry>;
 
 /// Builds the subscriber and its handle without installing it globally
 /// (tests, embedding). `rust_log` is `RUST_LOG`; `journal` says stderr is the

@@ -35,7 +35,7 @@ mod actor;
 mod caps;
 mod error;
 mod file;
-mod filter;
+pub(crate) mod filter;
 mod handle;
 mod layer;
 mod notice;

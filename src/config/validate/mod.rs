@@ -316,7 +316,7 @@ fn logging(config: &Config, f: &mut Findings) {
     if let Some(level) = &l.level {
         let simple = !level.contains(['=', ',', '[', ':']);
         if simple && !LEVELS.contains(&level.trim().to_lowercase().as_str()) {
-            // EnvFilter would read a lone word as a target name and log nothing useful.
+            // A lone word reads as a target name and would log nothing useful.
             let hint = match closest(level, LEVELS.iter().copied()) {
                 Some(close) => format!("; did you mean `{close}`?"),
                 None => String::new(),
@@ -328,7 +328,7 @@ fn logging(config: &Config, f: &mut Findings) {
                     LEVELS.join(", ")
                 ),
             );
-        } else if let Err(e) = tracing_subscriber::EnvFilter::try_new(level) {
+        } else if let Err(e) = crate::logging::filter::parse_targets(level) {
             f.error(
                 p(&["logging", "level"]),
                 format!(
