@@ -14,7 +14,7 @@
 //! outgoing HTTPS request never reads them.
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use std::sync::{Arc, LazyLock, Once, OnceLock};
@@ -29,16 +29,11 @@ pub fn install_crypto_provider() {
     });
 }
 
-/// The system's roots, loaded at most once per process. An error (no
-/// readable roots) is kept too: every handshake then fails with it, which
-/// says what to fix, rather than retrying the disk on each request.
-static ROOTS: OnceLock<Result<Arc<rustls_platform_verifier::Verifier>, rustls::Error>> =
-    OnceLock::new();
-
 static CLIENT_CONFIG: LazyLock<Result<rustls::ClientConfig, rustls::Error>> = LazyLock::new(|| {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = Arc::new(LazyRoots {
-        algorithms: provider.signature_verification_algorithms,
+        provider: provider.clone(),
+        roots: OnceLock::new(),
     });
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
@@ -55,20 +50,29 @@ pub fn client_config() -> Result<rustls::ClientConfig, rustls::Error> {
     CLIENT_CONFIG.clone()
 }
 
-fn roots() -> Result<Arc<rustls_platform_verifier::Verifier>, rustls::Error> {
-    ROOTS
-        .get_or_init(|| {
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            rustls_platform_verifier::Verifier::new(provider).map(Arc::new)
-        })
-        .clone()
-}
-
 /// The platform's verifier, built on first use. Signatures of the handshake
 /// need no roots, so only the certificate check waits for them.
 #[derive(Debug)]
 struct LazyRoots {
-    algorithms: WebPkiSupportedAlgorithms,
+    provider: Arc<CryptoProvider>,
+    /// Loaded at most once. An error (no readable roots) is kept too: every
+    /// handshake then fails with it, which says what to fix, rather than
+    /// reading the disk again on each request.
+    roots: OnceLock<Result<Arc<rustls_platform_verifier::Verifier>, rustls::Error>>,
+}
+
+impl LazyRoots {
+    fn roots(&self) -> Result<Arc<rustls_platform_verifier::Verifier>, rustls::Error> {
+        self.roots
+            .get_or_init(|| {
+                rustls_platform_verifier::Verifier::new(self.provider.clone()).map(Arc::new)
+            })
+            .clone()
+    }
+
+    fn algorithms(&self) -> &WebPkiSupportedAlgorithms {
+        &self.provider.signature_verification_algorithms
+    }
 }
 
 impl ServerCertVerifier for LazyRoots {
@@ -80,7 +84,8 @@ impl ServerCertVerifier for LazyRoots {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        roots()?.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        self.roots()?
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
     }
 
     fn verify_tls12_signature(
@@ -89,7 +94,7 @@ impl ServerCertVerifier for LazyRoots {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, self.algorithms())
     }
 
     fn verify_tls13_signature(
@@ -98,10 +103,46 @@ impl ServerCertVerifier for LazyRoots {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, self.algorithms())
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
+        self.algorithms().supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_self_signed_certificate_is_refused_and_the_roots_load_once() {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = LazyRoots {
+            provider,
+            roots: OnceLock::new(),
+        };
+        assert!(
+            verifier.roots.get().is_none(),
+            "nothing read before a check"
+        );
+        let cert = match rcgen::generate_simple_self_signed(vec!["localhost".into()]) {
+            Ok(c) => c.cert,
+            Err(e) => panic!("rcgen: {e}"),
+        };
+        let name = match ServerName::try_from("localhost") {
+            Ok(n) => n,
+            Err(e) => panic!("{e}"),
+        };
+        let check = || verifier.verify_server_cert(cert.der(), &[], &name, &[], UnixTime::now());
+        assert!(
+            check().is_err(),
+            "a self-signed certificate must not verify"
+        );
+        assert!(
+            verifier.roots.get().is_some(),
+            "the roots were read for the check"
+        );
+        assert!(check().is_err());
     }
 }
