@@ -11,6 +11,9 @@ mod jobs;
 mod memory;
 pub mod runs;
 mod store_impl;
+mod writer;
+
+pub use writer::SqliteStore;
 
 use crate::store::StoreError;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -115,9 +118,17 @@ impl Db {
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
+        // A new, empty file holds nothing to lose: it is set up without
+        // waiting on the disk (five fsyncs, most of a first start's time;
+        // docs/performance.md). The first checkpoint makes it durable.
+        let pages: i64 = conn
+            .pragma_query_value(None, "page_count", |r| r.get(0))
             .map_err(open_err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
+        if pages == 0 {
+            conn.pragma_update(None, "synchronous", "OFF")
+                .map_err(open_err)?;
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
         // SQLite's default page cache is 2 MiB per connection, as much as the
         // rest of an idle daemon; the history is appended to and read a
@@ -130,11 +141,14 @@ impl Db {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(open_err)?;
         if version < SCHEMA_VERSION {
-            conn.execute_batch(SCHEMA_V1).map_err(open_err)?;
-            conn.execute_batch(SCHEMA_V2).map_err(open_err)?;
-            conn.pragma_update(None, "user_version", SCHEMA_VERSION)
-                .map_err(open_err)?;
+            // One transaction: a migration stops whole or not at all.
+            let migrate = format!(
+                "BEGIN IMMEDIATE; {SCHEMA_V1} {SCHEMA_V2} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            );
+            conn.execute_batch(&migrate).map_err(open_err)?;
         }
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
         Ok(Self { conn })
     }
 
@@ -156,30 +170,45 @@ impl Db {
     }
 
     /// Run `f` in one write transaction: one commit for several statements
-    /// (a run's begin and its anchor, a result and its retention).
+    /// (a run's begin and its anchor, a result and its retention). Inside a
+    /// batch of the database thread (see [`SqliteStore`]) it is a savepoint
+    /// of the batch's transaction: `f`'s writes still stand or fall together.
     pub fn atomically<R>(
         &mut self,
         f: impl FnOnce(&Self) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let (begin, commit, rollback) = if self.conn.is_autocommit() {
+            ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+        } else {
+            (
+                "SAVEPOINT atomically",
+                "RELEASE atomically",
+                "ROLLBACK TO atomically; RELEASE atomically",
+            )
+        };
+        self.conn.execute_batch(begin)?;
         match f(self) {
             Ok(r) => {
-                self.conn.execute_batch("COMMIT")?;
+                self.conn.execute_batch(commit)?;
                 Ok(r)
             }
             Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                let _ = self.conn.execute_batch(rollback);
                 Err(e)
             }
         }
     }
 
     /// Run `f` in one read transaction: many reads (the views of every
-    /// job) take the database's lock once and see one state.
+    /// job) take the database's lock once and see one state. Inside a
+    /// batch the batch's transaction already is that one state.
     pub fn reading<R>(
         &self,
         f: impl FnOnce(&Self) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
+        if !self.conn.is_autocommit() {
+            return f(self);
+        }
         self.conn.execute_batch("BEGIN DEFERRED")?;
         let result = f(self);
         let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
@@ -204,54 +233,6 @@ impl Db {
             |r| r.get(0),
         )?;
         Ok(n > 0)
-    }
-}
-
-/// One unit of work for the database thread.
-type Work = Box<dyn FnOnce(&mut Db) + Send>;
-
-/// The store as the daemon's components hold it: every call runs on one
-/// thread of its own that owns the connection, in the order the calls were
-/// made. No async worker waits on the disk, no pool of blocking threads
-/// grows under a burst of calls (a start with many jobs), and no lock is
-/// contended. The thread ends when the last handle is dropped.
-#[derive(Clone)]
-pub struct SqliteStore {
-    work: std::sync::mpsc::Sender<Work>,
-}
-
-impl SqliteStore {
-    pub fn new(mut db: Db) -> Self {
-        let (work, queue) = std::sync::mpsc::channel::<Work>();
-        let spawned = std::thread::Builder::new()
-            .name("zeroclaw-db".into())
-            .spawn(move || {
-                for job in queue {
-                    job(&mut db);
-                }
-            });
-        if let Err(e) = spawned {
-            // Every call then fails with `Task`, naming the cause below.
-            tracing::error!(error = %e, "cannot start the database thread");
-        }
-        Self { work }
-    }
-
-    /// Run `f` against the database on its thread.
-    pub async fn call<R, F>(&self, f: F) -> Result<R, StoreError>
-    where
-        R: Send + 'static,
-        F: FnOnce(&mut Db) -> Result<R, StoreError> + Send + 'static,
-    {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: Work = Box::new(move |db| {
-            let _ = tx.send(f(db));
-        });
-        self.work
-            .send(job)
-            .map_err(|_| StoreError::Task("the database thread is not running".into()))?;
-        rx.await
-            .map_err(|_| StoreError::Task("the database thread ended during a call".into()))?
     }
 }
 

@@ -130,24 +130,24 @@ impl Db {
         note: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        for t in times {
-            tx.execute(
-                "INSERT INTO runs (job_id, job_name, scheduled_at, finished_at, status, error)
-                 VALUES (?1, ?2, ?3, ?4, 'missed', ?5)",
-                params![job_id, job_name, ts(*t), ts(now), note],
-            )?;
-        }
-        if let Some(last) = times.last() {
-            tx.execute(
-                "INSERT INTO job_state (job_id, job_name, last_fire_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(job_id) DO UPDATE SET job_name = ?2,
-                     last_fire_at = MAX(last_fire_at, ?3)",
-                params![job_id, job_name, ts(*last)],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.atomically(|db| {
+            for t in times {
+                db.conn.execute(
+                    "INSERT INTO runs (job_id, job_name, scheduled_at, finished_at, status, error)
+                     VALUES (?1, ?2, ?3, ?4, 'missed', ?5)",
+                    params![job_id, job_name, ts(*t), ts(now), note],
+                )?;
+            }
+            if let Some(last) = times.last() {
+                db.conn.execute(
+                    "INSERT INTO job_state (job_id, job_name, last_fire_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(job_id) DO UPDATE SET job_name = ?2,
+                         last_fire_at = MAX(last_fire_at, ?3)",
+                    params![job_id, job_name, ts(*last)],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// Keep the newest `keep` finished runs of a job; returns how many went.
