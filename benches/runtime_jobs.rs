@@ -6,6 +6,13 @@
 //! `cargo bench --bench runtime_jobs` (`BENCH_ADD_JOBS`, default 10000, and
 //! `BENCH_REMINDERS`, default 100000, set the sizes; `ZEROCLAW_BIN` measures
 //! another binary).
+//!
+//! `BENCH_TABLE=1000,10000,100000` measures instead, for each size, a daemon
+//! whose database holds that many jobs each firing once a minute (job `i` at
+//! second `i % 60`, so the fires spread over the seconds): time to
+//! `READY=1`, RSS once every job is armed and at the end, and the fire
+//! jitter (started − scheduled, from the run history) over
+//! `BENCH_TABLE_SECS` (default 60) seconds.
 
 use serde_json::json;
 use std::os::unix::net::UnixDatagram;
@@ -110,13 +117,13 @@ fn add_through_the_socket(dir: &Path, config: &Path, n: usize) {
     stop(child);
 }
 
-/// Write `n` one-shot reminders straight into a fresh state database.
-fn seed(dir: &Path, n: usize) {
+/// Write `n` runtime jobs straight into a fresh state database; `spec`
+/// gives job `i`'s name, owner and schedule.
+fn seed(dir: &Path, n: usize, spec: impl Fn(usize) -> (String, Option<String>, String)) {
     let db = dir.join("state/cron.sqlite3");
     drop(zeroclaw::cron::Store::open(&db).expect("create the database"));
     let mut conn = rusqlite::Connection::open(&db).expect("open");
     let tx = conn.transaction().expect("transaction");
-    let at = chrono::Utc::now() + chrono::Duration::hours(1);
     {
         let mut st = tx
             .prepare(
@@ -126,17 +133,17 @@ fn seed(dir: &Path, n: usize) {
             )
             .expect("prepare");
         for i in 0..n {
-            let name = format!("telegram:{} reminder {i}", i % 1000);
+            let (name, owner, schedule) = spec(i);
             let spec = json!({
-                "name": name, "schedule": zeroclaw::cron::interval::at_expr(at),
+                "name": name, "schedule": schedule,
                 "enabled": true, "message": "reminder", "provider": null, "model": null,
-                "tools": [], "timezone": "UTC", "deliver_to": format!("telegram:{}", i % 1000),
+                "tools": [], "timezone": "UTC", "deliver_to": owner,
                 "timeout": "5m",
             });
             st.execute(rusqlite::params![
                 zeroclaw::cron::job_id(&name),
                 name,
-                format!("telegram:{}", i % 1000),
+                owner,
                 spec.to_string(),
                 chrono::Utc::now().to_rfc3339(),
             ])
@@ -146,8 +153,74 @@ fn seed(dir: &Path, n: usize) {
     tx.commit().expect("commit");
 }
 
+/// `n` one-shot reminders an hour from now, from 1,000 chats.
+fn seed_reminders(dir: &Path, n: usize) {
+    let at = zeroclaw::cron::interval::at_expr(chrono::Utc::now() + chrono::Duration::hours(1));
+    seed(dir, n, |i| {
+        let chat = format!("telegram:{}", i % 1000);
+        (format!("{chat} reminder {i}"), Some(chat), at.clone())
+    });
+}
+
+fn percentile(sorted: &[i64], p: f64) -> f64 {
+    let i = ((sorted.len().saturating_sub(1)) as f64 * p).round() as usize;
+    sorted.get(i).copied().unwrap_or(0) as f64 / 1000.0
+}
+
+/// One row of the table: `n` jobs firing once a minute for `secs` seconds.
+fn table_row(n: usize, secs: u64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(dir.path());
+    seed(dir.path(), n, |i| {
+        (format!("job-{i}"), None, format!("{} * * * * *", i % 60))
+    });
+    let (child, ready) = start(dir.path(), &config);
+    let socket = dir.path().join("state/zeroclaw.sock");
+    // Every job is armed once `cron list` answers with all of them.
+    let list = client::call_with_timeout(&socket, &Call::CronList {}, Duration::from_secs(600))
+        .expect("cron.list");
+    let listed = list["jobs"].as_array().map(Vec::len).unwrap_or(0);
+    let armed_rss = rss(&child);
+    let window_start = chrono::Utc::now();
+    std::thread::sleep(Duration::from_secs(secs));
+    let end_rss = rss(&child);
+    stop(child);
+    let db = zeroclaw::cron::Store::open_read_only(&dir.path().join("state/cron.sqlite3"))
+        .expect("open the history");
+    let runs = db.runs(None, usize::MAX).expect("runs");
+    let mut jitter: Vec<i64> = runs
+        .iter()
+        .filter(|r| r.scheduled_at.is_some_and(|t| t >= window_start))
+        .filter(|r| r.started_at.is_some())
+        .filter_map(|r| (r.started_at? - r.scheduled_at?).num_microseconds())
+        .collect();
+    jitter.sort_unstable();
+    let not_run = runs
+        .iter()
+        .filter(|r| r.scheduled_at.is_some_and(|t| t >= window_start) && r.started_at.is_none())
+        .count();
+    println!(
+        "| {n} | {listed} | {:.2} s | {armed_rss} | {end_rss} | {} (+{not_run} not run) | {:.1} | {:.1} | {:.1} |",
+        ready.as_secs_f64(),
+        jitter.len(),
+        percentile(&jitter, 0.50),
+        percentile(&jitter, 0.99),
+        percentile(&jitter, 1.0),
+    );
+}
+
+fn table(sizes: &str) {
+    let secs = size("BENCH_TABLE_SECS", 60) as u64;
+    println!("fires over {secs} s; jitter = started − scheduled, ms");
+    println!("| jobs | listed | READY=1 | RSS armed | RSS at end | runs | p50 | p99 | max |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for n in sizes.split(',').filter_map(|s| s.trim().parse().ok()) {
+        table_row(n, secs);
+    }
+}
+
 fn start_with_reminders(dir: &Path, config: &Path, n: usize) {
-    seed(dir, n);
+    seed_reminders(dir, n);
     let (child, ready) = start(dir, config);
     let socket = dir.join("state/zeroclaw.sock");
     let t0 = Instant::now();
@@ -167,6 +240,9 @@ fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` runs nothing here.
     if !std::env::args().any(|a| a == "--bench") {
         return;
+    }
+    if let Ok(sizes) = std::env::var("BENCH_TABLE") {
+        return table(&sizes);
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let config = config(dir.path());

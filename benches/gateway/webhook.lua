@@ -1,8 +1,23 @@
--- An authenticated POST /webhook; TOKEN comes from the environment.
+-- An authenticated POST /webhook; TOKEN comes from the environment. Each
+-- request names one of 256 sessions per wrk thread in turn: many users at
+-- once, as a deployed webhook sees them (one session's turns are answered
+-- in order, so a single session would measure that queue, not the gateway).
 wrk.method = "POST"
-wrk.body = '{"message":"ping","session":"bench"}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. (os.getenv("TOKEN") or "bench-token")
+
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+
+local n = 0
+request = function()
+  n = n + 1
+  local body = string.format('{"message":"ping","session":"bench-%d-%d"}', id or 0, n % 256)
+  return wrk.format(nil, nil, nil, body)
+end
 
 done = function(summary, latency, requests)
   local e = summary.errors

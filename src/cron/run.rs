@@ -1,4 +1,4 @@
-//! One run of a job, off the job actor: permit → `running` row → runner
+//! One run of a job, off the job actor: `running` row → permit → runner
 //! under the job's timeout → result row. And the fire times a stopped or
 //! stalled job missed.
 
@@ -18,7 +18,12 @@ pub const MAX_MISSED_RECORDS: usize = 100;
 /// day has 86,400; beyond this the count is reported as "more than").
 const MAX_MISSED_SCAN: usize = 1_000_000;
 
-/// One run, off the actor: permit → `running` row → runner under timeout → record.
+/// One run, off the actor: `running` row → permit → runner under timeout →
+/// record. The row comes first: a fire is accounted for (and, in a
+/// cluster, claimed) the moment it is due, and the rows of many jobs due at
+/// once share one commit instead of queueing one by one behind the limiter
+/// (docs/performance.md, "Group commit"). A run waiting for its permit is
+/// `running`; its `timeout` counts from the permit.
 pub(super) async fn run_task(
     env: Env,
     me: ActorRef<JobMsg>,
@@ -26,7 +31,6 @@ pub(super) async fn run_task(
     scheduled_at: Option<DateTime<Utc>>,
     mut reply: Option<(bool, RpcReplyPort<Result<RunRecord, String>>)>,
 ) {
-    let permit = env.deps.cron.semaphore.clone().acquire_owned().await;
     let started_at = Utc::now();
     let (id, name) = (env.id.clone(), env.job.name.clone());
     let begun = env
@@ -73,6 +77,7 @@ pub(super) async fn run_task(
     }
     tracing::info!(job = %env.job.name, run = run_id, "cron run started");
     env.deps.metrics.cron_started();
+    let permit = env.deps.cron.semaphore.clone().acquire_owned().await;
 
     let outcome = if permit.is_err() {
         RunOutcome::error("the cron run limiter is closed (daemon shutting down)")

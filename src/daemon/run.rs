@@ -462,10 +462,13 @@ async fn main_loop(
 }
 
 /// Wait until no child is still in its first start (each start has its own
-/// timeout in the supervisor, so this ends).
+/// timeout in the supervisor, so this ends). Woken by each move of the
+/// tree, not a poll: `READY=1` follows the last start at once.
 async fn wait_until_started(handle: &SupervisorHandle) -> Result<TreeSnapshot, RunError> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut changes = handle.changes();
     loop {
+        changes.borrow_and_update();
         let snap = handle
             .snapshot()
             .await
@@ -477,12 +480,15 @@ async fn wait_until_started(handle: &SupervisorHandle) -> Result<TreeSnapshot, R
         {
             return Ok(snap);
         }
+        // A move after the snapshot above is seen here; a quiet tree is
+        // looked at again after a while all the same.
+        let moved = tokio::time::timeout(Duration::from_millis(250), changes.changed());
         if tokio::time::Instant::now() > deadline {
             return Err(RunError::Startup(
                 "children did not start within 60s".into(),
             ));
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        let _ = moved.await;
     }
 }
 
