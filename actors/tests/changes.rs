@@ -31,6 +31,9 @@ async fn a_reader_made_before_the_tree_is_woken_by_start_crash_and_restart_only(
     let probe = Probe::new("worker", &tx, |_| StartMode::Ok);
     let tree = start_tree(ns, vec![toy("worker", fast_policy(), &probe, 1)]).await;
     moves(&mut rx, Duration::from_secs(5), "the start").await;
+    // The start is several changes (added, then spawned); wait for the last
+    // before marking them seen, or a late one would look like a snapshot's.
+    until_state(&tree, Duration::from_secs(5), "worker", ChildState::Running).await;
 
     // Reading the tree is not a change: a page that only looks sees no move.
     settle(&mut rx);
