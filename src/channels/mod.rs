@@ -52,6 +52,7 @@ pub mod split;
 pub mod target;
 pub mod task;
 pub mod telegram;
+pub mod websocket;
 pub mod wire;
 pub mod worker;
 

@@ -87,10 +87,10 @@ pub async fn run(discord: &Discord, config: &GatewayConfig, link: &Link<MessageC
         };
         let connecting = timeout(
             HELLO_TIMEOUT,
-            tokio_tungstenite::connect_async(url.as_str()),
+            crate::channels::websocket::connect(url.as_str()),
         );
         let ws = match connecting.await {
-            Ok(Ok((ws, _))) => ws,
+            Ok(Ok(ws)) => ws,
             Ok(Err(e)) => {
                 // Kept for the next attempt, which resumes.
                 config.session.save(&key, &session);

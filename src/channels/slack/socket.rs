@@ -37,10 +37,10 @@ pub async fn run(slack: &Slack, link: &Link<Value>, idle_timeout: Duration) -> F
         };
         let connecting = tokio::time::timeout(
             CONNECT_TIMEOUT,
-            tokio_tungstenite::connect_async(url.as_str()),
+            crate::channels::websocket::connect(url.as_str()),
         );
         let ws = match connecting.await {
-            Ok(Ok((ws, _))) => ws,
+            Ok(Ok(ws)) => ws,
             Ok(Err(e)) => {
                 return Fault::Transient {
                     reason: format!("Socket Mode connect: {e}"),

@@ -166,17 +166,17 @@ impl PgStore {
 
 /// TLS for `sslmode=prefer|require`: the server's certificate is verified
 /// against the system's trusted roots (stricter than libpq's `require`,
-/// which checks nothing; a private CA goes into the system store).
+/// which checks nothing; a private CA goes into the system store). The
+/// configuration is the process's one ([`crate::tls`]), so the roots are read
+/// on the first handshake, not on the way to READY.
 fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, PgError> {
-    crate::tls::install_crypto_provider();
-    match tokio_postgres_rustls::MakeRustlsConnect::with_native_certs() {
-        Ok((tls, _unreadable)) => Ok(tls),
-        Err(errors) => Err(PgError::Url(format!(
-            "sslmode asks for TLS but no trusted root certificate could be loaded \
-             from the system store ({} errors); install ca-certificates or use sslmode=disable",
-            errors.len()
-        ))),
-    }
+    crate::tls::client_config()
+        .map(tokio_postgres_rustls::MakeRustlsConnect::new)
+        .map_err(|e| {
+            PgError::Url(format!(
+                "sslmode asks for TLS but TLS cannot be set up: {e}"
+            ))
+        })
 }
 
 pub(crate) fn to_i64(n: usize) -> i64 {
