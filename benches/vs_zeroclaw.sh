@@ -18,6 +18,8 @@ PEER=${PEER:-$PEER_ROOT/bin/zeroclaw}
 if [ ! -x "$PEER" ]; then
   cargo install zeroclaw --version 0.1.7 --locked --root "$PEER_ROOT" >&2
 fi
+# Absolute: each server runs in its own temporary directory.
+PEER=$(realpath "$PEER")
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
 cargo build --release --bin zeroclaw --example bare_axum >&2
 
