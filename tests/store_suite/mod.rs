@@ -199,6 +199,15 @@ pub async fn runtime_jobs(store: Arc<dyn Store>) {
             .unwrap(),
         AddJob::NameTaken
     );
+    // Ids are short hashes of names: another name may land on a taken id.
+    assert_eq!(
+        store
+            .add_job(job("a1", "另一个", None, 2), None)
+            .await
+            .unwrap(),
+        AddJob::IdTaken,
+        "a name hashing to a taken id is told apart from a taken name"
+    );
     let chat = Some("telegram:42");
     assert_eq!(
         store

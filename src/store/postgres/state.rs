@@ -22,13 +22,16 @@ impl PgStore {
             .await?;
         let taken = tx
             .query_opt(
-                "SELECT id FROM runtime_jobs WHERE name = $1 OR id = $2",
+                "SELECT name FROM runtime_jobs WHERE name = $1 OR id = $2",
                 &[&row.name, &row.id],
             )
-            .await?
-            .is_some();
-        if taken {
-            return Ok(AddJob::NameTaken);
+            .await?;
+        // The same answer as the SQLite store: a clash of names is the
+        // operator's to resolve differently from two names sharing an id.
+        match taken.map(|r| r.get::<_, String>(0)) {
+            Some(name) if name == row.name => return Ok(AddJob::NameTaken),
+            Some(_) => return Ok(AddJob::IdTaken),
+            None => {}
         }
         if let (Some(owner), Some(max)) = (&row.owner, max) {
             let n: i64 = tx
