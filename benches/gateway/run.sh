@@ -4,6 +4,7 @@
 #
 #   benches/gateway/run.sh                 # 5 rounds of 5 s per endpoint, 2 threads, 50 connections
 #   DURATION=30s CONNS=100 ROUNDS=1 benches/gateway/run.sh
+#   GATEWAY=daemon ROUNDS=3 benches/gateway/run.sh   # the shipped daemon, real store
 #
 # The four runs are interleaved and repeated ROUNDS times; the best round of
 # each endpoint is reported (with its p99), so a burst of load from other
@@ -23,7 +24,15 @@ HERE=benches/gateway
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
 
-cargo build --release --example gateway_bench --example bare_axum >&2
+# GATEWAY=daemon loads the shipped `zeroclaw daemon` (echo provider, its
+# real state store: every webhook turn is remembered) instead of the
+# gateway_bench example, which has no store.
+GATEWAY=${GATEWAY:-example}
+if [ "$GATEWAY" = daemon ]; then
+  cargo build --release --bin zeroclaw --example bare_axum >&2
+else
+  cargo build --release --example gateway_bench --example bare_axum >&2
+fi
 BIN=${CARGO_TARGET_DIR:-target}/release/examples
 
 tmp=$(mktemp -d)
@@ -57,8 +66,25 @@ url_of() {
 # CPU seconds (user + system) a process has used, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
+# The shipped daemon on a free port, its URL printed as the examples do.
+daemon() {
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  printf '[daemon]\nstate_dir = "%s/state"\n[provider]\nname = "echo"\n[gateway]\nport = %s\nauth_token = "%s"\n[logging]\nlevel = "warn"\n' \
+    "$tmp" "$port" "$TOKEN" >"$tmp/config.toml"
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$port/health" >/dev/null && { echo "listening on http://127.0.0.1:$port"; break; }
+    sleep 0.1
+  done &
+  exec "${BIN%/examples}/zeroclaw" --config "$tmp/config.toml" daemon
+}
+
 start bare "$BIN/bare_axum" 0
-start gateway "$BIN/gateway_bench" 0 "$TOKEN"
+if [ "$GATEWAY" = daemon ]; then
+  start gateway daemon
+else
+  start gateway "$BIN/gateway_bench" 0 "$TOKEN"
+fi
 BARE=$(url_of bare)
 GW=$(url_of gateway)
 

@@ -62,6 +62,19 @@ pub enum AddJob {
     OverQuota,
 }
 
+impl AddJob {
+    /// The refusal for a job named `name` when the row found by its name or
+    /// its id is named `found` (`None`: nothing found, go on). Both stores
+    /// answer through this, so the operator hears the same cause from each.
+    pub fn clash(found: Option<&str>, name: &str) -> Option<AddJob> {
+        match found {
+            Some(other) if other == name => Some(AddJob::NameTaken),
+            Some(_) => Some(AddJob::IdTaken),
+            None => None,
+        }
+    }
+}
+
 /// One remembered exchange.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemoryTurn {

@@ -26,12 +26,9 @@ impl PgStore {
                 &[&row.name, &row.id],
             )
             .await?;
-        // The same answer as the SQLite store: a clash of names is the
-        // operator's to resolve differently from two names sharing an id.
-        match taken.map(|r| r.get::<_, String>(0)) {
-            Some(name) if name == row.name => return Ok(AddJob::NameTaken),
-            Some(_) => return Ok(AddJob::IdTaken),
-            None => {}
+        let found = taken.map(|r| r.get::<_, String>(0));
+        if let Some(refused) = AddJob::clash(found.as_deref(), &row.name) {
+            return Ok(refused);
         }
         if let (Some(owner), Some(max)) = (&row.owner, max) {
             let n: i64 = tx

@@ -29,10 +29,8 @@ impl Db {
                 .prepare_cached("SELECT name FROM runtime_jobs WHERE name = ?1 OR id = ?2")?
                 .query_row(params![row.name, row.id], |r| r.get(0))
                 .optional()?;
-            match taken {
-                Some(name) if name == row.name => return Ok(AddJob::NameTaken),
-                Some(_) => return Ok(AddJob::IdTaken),
-                None => {}
+            if let Some(refused) = AddJob::clash(taken.as_deref(), &row.name) {
+                return Ok(refused);
             }
             if let (Some(owner), Some(max)) = (&row.owner, max_per_owner) {
                 let n: i64 = db
