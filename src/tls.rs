@@ -1,7 +1,7 @@
 //! The one rustls crypto provider of the process, and the one client
 //! configuration every outgoing HTTPS client shares.
 //!
-//! reqwest and axum-server are built without a default provider (ring, not
+//! reqwest and tokio-rustls are built without a default provider (ring, not
 //! aws-lc, keeps the binary small and the build free of cmake), so every TLS
 //! user calls [`install_crypto_provider`] first. Installing twice is harmless.
 //!

@@ -40,31 +40,37 @@ pub async fn connect(url: &str) -> Result<Socket, ConnectError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum_server::tls_rustls::RustlsConfig;
 
-    /// A TLS server on 127.0.0.1 whose certificate no root vouches for.
-    async fn self_signed_server() -> std::net::SocketAddr {
-        crate::tls::install_crypto_provider();
+    /// A TLS server on 127.0.0.1 whose certificate no root vouches for; it
+    /// handshakes every connection it accepts (the client hangs up).
+    async fn self_signed_server(dir: &std::path::Path) -> std::net::SocketAddr {
         let cert = match rcgen::generate_simple_self_signed(vec!["localhost".into()]) {
             Ok(c) => c,
             Err(e) => panic!("rcgen: {e}"),
         };
-        let tls = RustlsConfig::from_pem(
-            cert.cert.pem().into_bytes(),
-            cert.signing_key.serialize_pem().into_bytes(),
-        )
-        .await
-        .expect("a generated certificate loads");
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+        std::fs::write(&cert_path, cert.cert.pem()).expect("write cert");
+        std::fs::write(&key_path, cert.signing_key.serialize_pem()).expect("write key");
+        let acceptor = crate::gateway::tls::load(&cert_path, &key_path)
+            .await
+            .expect("a generated certificate loads");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let server = axum_server::from_tcp_rustls(listener, tls).expect("tls listener");
-        tokio::spawn(server.serve(axum::Router::new().into_make_service()));
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move { acceptor.accept(stream).await });
+            }
+        });
         addr
     }
 
     #[tokio::test]
     async fn a_wss_peer_with_an_untrusted_certificate_is_refused_before_the_upgrade() {
-        let addr = self_signed_server().await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let addr = self_signed_server(dir.path()).await;
         let url = format!("wss://localhost:{}/", addr.port());
         match connect(&url).await {
             Err(ConnectError::Handshake(e)) => {

@@ -40,14 +40,13 @@ pub enum GatewayError {
     #[error("[gateway] tls_cert and tls_key must be set together (only {set} is set)")]
     TlsHalfConfigured { set: &'static str },
     #[error(
-        "cannot load the TLS certificate {cert} / key {key}: {source} \
+        "cannot load the TLS certificate {cert} / key {key}: {reason} \
          (both must be PEM files readable by the daemon; the key PKCS#8, PKCS#1 or SEC1)"
     )]
     Tls {
         cert: PathBuf,
         key: PathBuf,
-        #[source]
-        source: std::io::Error,
+        reason: String,
     },
     #[error("the gateway's listener failed: {0}")]
     Listener(#[source] std::io::Error),

@@ -1,8 +1,8 @@
 //! The accept loop: plain or TLS connections served with hyper under the
 //! gateway's connection limit and timeouts.
 //!
-//! Written by hand (on hyper and hyper-util) rather than with `axum::serve`
-//! or axum-server's `Server`: neither lets us bound concurrent connections
+//! Written by hand (on hyper, hyper-util and tokio-rustls) rather than with
+//! `axum::serve` or axum-server's `Server`: neither lets us bound concurrent connections
 //! in total and per client address (excess ones wait in the kernel's
 //! backlog, not accepted and dropped), time out a stalled writer, close idle
 //! keep-alive connections on our own schedule and when the server is full,
@@ -20,8 +20,6 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
-use axum_server::accept::Accept;
-use axum_server::tls_rustls::RustlsAcceptor;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -61,11 +59,9 @@ pub async fn serve(
         header: cfg.header_timeout.0.min(cfg.read_timeout.0),
         write: cfg.write_timeout.0,
         idle: cfg.connection_timeout.0,
+        handshake: cfg.read_timeout.0,
     };
-    let tls = state
-        .tls()
-        .cloned()
-        .map(|c| RustlsAcceptor::new(c).handshake_timeout(cfg.read_timeout.0));
+    let tls = state.tls().cloned();
     let guard = Arc::new(Guard::new(&state));
     let peers = PeerCounts::new(cfg.per_client_connections());
     let slots = Arc::new(Semaphore::new(cfg.max_connections.max(1)));
@@ -221,6 +217,8 @@ struct Limits {
     header: Duration,
     write: Duration,
     idle: Duration,
+    /// The whole TLS handshake must finish within read_timeout.
+    handshake: Duration,
 }
 
 /// What every connection checks on every request: the Host rule and which
@@ -283,14 +281,16 @@ impl Conn {
         self.run(io).await;
     }
 
-    async fn tls(self, stream: TcpStream, acceptor: RustlsAcceptor) {
+    async fn tls(self, stream: TcpStream, acceptor: tokio_rustls::TlsAcceptor) {
         let _ = stream.set_nodelay(true);
         let io = WriteTimeout::new(stream, self.limits.write);
-        // The acceptor applies its handshake timeout (read_timeout).
-        match acceptor.accept(io, ()).await {
-            Ok((tls, _)) => self.run(tls).await,
-            Err(e) => {
+        match tokio::time::timeout(self.limits.handshake, acceptor.accept(io)).await {
+            Ok(Ok(tls)) => self.run(tls).await,
+            Ok(Err(e)) => {
                 tracing::debug!(peer = %self.peer, error = %e, "gateway: TLS handshake failed")
+            }
+            Err(_) => {
+                tracing::debug!(peer = %self.peer, "gateway: TLS handshake timed out (read_timeout)")
             }
         }
     }

@@ -13,7 +13,6 @@ use super::tls;
 use super::ttl::TtlMap;
 use crate::config::schema::GatewayConfig;
 use crate::metrics::Metrics;
-use axum_server::tls_rustls::RustlsConfig;
 use ractor::ActorCell;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -58,7 +57,7 @@ struct Inner {
     auth_token: Option<String>,
     telegram_secret: Option<String>,
     slack_secret: Option<String>,
-    tls: Option<RustlsConfig>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     limiter: Option<ClientLimiter>,
     idempotency: IdempotencyStore,
     seen_telegram: Mutex<TtlMap<i64, ()>>,
@@ -177,7 +176,7 @@ impl GatewayState {
         self.inner.slack_secret.as_deref()
     }
 
-    pub fn tls(&self) -> Option<&RustlsConfig> {
+    pub fn tls(&self) -> Option<&tokio_rustls::TlsAcceptor> {
         self.inner.tls.as_ref()
     }
 
