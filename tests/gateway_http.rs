@@ -337,6 +337,32 @@ async fn tls_with_a_generated_certificate() {
     gw.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_tls_client_that_never_finishes_its_handshake_is_cut_within_read_timeout() {
+    let cert = SelfSigned::new(&["localhost"]);
+    let mut cfg = config();
+    cfg.gateway.tls_cert = Some(cert.cert.clone());
+    cfg.gateway.tls_key = Some(cert.key.clone());
+    cfg.gateway.read_timeout = Seconds::from_secs(1);
+    let gw = Gw::start(cfg).await;
+    let started = Instant::now();
+    let mut s = TcpStream::connect(gw.addr).await.unwrap();
+    // The first bytes of a ClientHello record, then silence.
+    s.write_all(&[0x16, 0x03, 0x01]).await.unwrap();
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the half-open handshake was not closed: {read:?}"
+    );
+    let closed_after = started.elapsed();
+    assert!(
+        closed_after >= Duration::from_millis(900) && closed_after < Duration::from_secs(3),
+        "cut after {closed_after:?}"
+    );
+    gw.shutdown().await;
+}
+
 /// A stand-in channel actor: forwards what it receives to the test.
 struct FakeChannel;
 
