@@ -136,3 +136,52 @@ async fn the_model_receives_earlier_turns_after_stop_and_kill_9() {
     say(&tg, "你是谁？", "我们刚认识");
     assert_eq!(conversation(&model, 3), [pair("user", "你是谁？")]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_keeps_only_the_turns_the_history_bounds_leave() {
+    let tg = FakeTelegram::start().await;
+    let long = "长".repeat(70);
+    let model = openai::Fake::start(vec![
+        Step::text("one"),
+        Step::text("two"),
+        Step::text("three"),
+        Step::text("four"),
+        Step::text(&long),
+    ])
+    .await;
+    let bounds = "[agent]\nmax_history_turns = 2\nmax_history_chars = 60\n";
+    let env = Env::new(&format!("{}{bounds}", config(&tg, &model)));
+    let mut d = start(&env);
+    for (text, answer) in [("一", "one"), ("二", "two"), ("三", "three")] {
+        say(&tg, text, answer);
+    }
+    d.signal(nix::sys::signal::Signal::SIGTERM);
+    d.wait_exit(T);
+    let (_, v) = json(&env, &["memory", "show", SESSION]);
+    let users: Vec<_> = v["turns"]
+        .as_array()
+        .map(|t| t.iter().map(|t| t["user"].clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(users, ["二", "三"], "{v}");
+
+    let _d = start(&env);
+    say(&tg, "四", "four");
+    assert_eq!(
+        conversation(&model, 3),
+        [
+            pair("user", "二"),
+            pair("assistant", "two"),
+            pair("user", "三"),
+            pair("assistant", "three"),
+            pair("user", "四"),
+        ]
+    );
+    // A turn longer than the character bound leaves no turn to keep.
+    say(&tg, "五", &long);
+    let (code, v) = json(&env, &["memory", "show", SESSION]);
+    assert_eq!(
+        (code, &v["error"]["code"]),
+        (Some(1), &Value::from("not_found")),
+        "{v}"
+    );
+}

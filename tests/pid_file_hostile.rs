@@ -67,6 +67,26 @@ fn a_fifo_is_refused_without_hanging_start_up() {
     );
 }
 
+/// The `n` pids the kernel hands out next, wrapping past `pid_max` as it
+/// does (to 300, the first pid it reuses), so a machine that has run many
+/// processes plants the right names too.
+fn next_pids(n: i32) -> Vec<i32> {
+    let read = |f: &str| -> i32 {
+        std::fs::read_to_string(format!("/proc/sys/kernel/{f}"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let (last, max) = (read("ns_last_pid"), read("pid_max"));
+    (1..=n)
+        .map(|i| match last + i {
+            p if p < max => p,
+            p => 300 + (p - max) % (max - 300),
+        })
+        .collect()
+}
+
 #[test]
 fn a_symlink_planted_at_a_temporary_name_is_never_written_through() {
     let env = Env::new("");
@@ -75,19 +95,14 @@ fn a_symlink_planted_at_a_temporary_name_is_never_written_through() {
     let (pid_path, arg) = pid_arg(&env);
     // The names a daemon with the next few thousand pids would have used
     // for `<stem>.tmp.<pid>`, each a link to the victim.
-    let last: i32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let range = last + 1..last + 3000;
-    for n in range.clone() {
+    let planted = next_pids(3000);
+    for n in &planted {
         std::os::unix::fs::symlink(&victim, env.path(&format!("run/z.tmp.{n}"))).unwrap();
     }
     let mut d = env.start_ready(&["--pid-file", &arg]);
     let pid = d.pid();
     assert!(
-        range.contains(&pid),
+        planted.contains(&pid),
         "the daemon's pid {pid} is outside the planted range"
     );
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched\n");

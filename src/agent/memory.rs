@@ -50,20 +50,25 @@ impl Session {
         }
     }
 
-    /// Write the session's turns after a finished turn.
-    pub async fn save(&self, store: Option<&dyn Store>, key: &str) {
+    /// Add a finished turn to the history and to the store, which then
+    /// keeps as many of the newest turns as the bounds left in the history.
+    pub async fn record(
+        &mut self,
+        turn: Turn,
+        bounds: (usize, usize),
+        store: Option<&dyn Store>,
+        key: &str,
+    ) {
+        let stored = MemoryTurn {
+            user: turn.user.clone(),
+            assistant: turn.assistant.clone(),
+        };
+        self.history.push(turn, bounds.0, bounds.1);
         let Some(store) = store.filter(|_| persisted(key)) else {
             return;
         };
-        let turns = self
-            .history
-            .turns()
-            .map(|t| MemoryTurn {
-                user: t.user.clone(),
-                assistant: t.assistant.clone(),
-            })
-            .collect();
-        if let Err(e) = store.save_memory(key.to_string(), turns).await {
+        let keep = self.history.len();
+        if let Err(e) = store.append_memory(key.to_string(), stored, keep).await {
             tracing::error!(session = %key, error = %e, "cannot save the session's memory");
         }
     }

@@ -213,15 +213,12 @@ impl Agent {
         let answer = self
             .tool_loop(&settings, &offered, &request.session, &mut messages)
             .await?;
-        slot.history.push(
-            Turn {
-                user: request.message.clone(),
-                assistant: answer.clone(),
-            },
-            bounds.0,
-            bounds.1,
-        );
-        slot.save(self.store.as_deref(), &request.session).await;
+        let turn = Turn {
+            user: request.message.clone(),
+            assistant: answer.clone(),
+        };
+        slot.record(turn, bounds, self.store.as_deref(), &request.session)
+            .await;
         Ok(answer)
     }
 

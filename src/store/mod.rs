@@ -178,8 +178,11 @@ pub trait JobStore: Send + Sync {
 /// Conversation memory per session.
 pub trait MemoryStore: Send + Sync {
     fn load_memory(&self, session: String) -> StoreFut<'_, Vec<MemoryTurn>>;
-    /// Replace the session's turns (already bounded by the caller).
-    fn save_memory(&self, session: String, turns: Vec<MemoryTurn>) -> StoreFut<'_, ()>;
+    /// Append a finished turn and keep only the session's newest `keep`
+    /// turns (the caller's bounds decided how many remain; `0` keeps none).
+    /// A turn is one insert and one ranged delete, whatever the history's
+    /// length (docs/performance.md, "Conversation memory").
+    fn append_memory(&self, session: String, turn: MemoryTurn, keep: usize) -> StoreFut<'_, ()>;
     fn memory_sessions(&self) -> StoreFut<'_, Vec<SessionInfo>>;
     /// `false` when the session had no memory.
     fn clear_memory(&self, session: String) -> StoreFut<'_, bool>;

@@ -254,12 +254,16 @@ pub async fn memory_and_channels(store: Arc<dyn Store>) {
         assistant: a.into(),
     };
     assert!(store.load_memory("s".into()).await.unwrap().is_empty());
+    for (t, keep) in [(turn("hi", "hello"), 1), (turn("再见", "bye"), 2)] {
+        store.append_memory("s".into(), t, keep).await.unwrap();
+    }
+    assert_eq!(
+        store.load_memory("s".into()).await.unwrap(),
+        vec![turn("hi", "hello"), turn("再见", "bye")]
+    );
+    // The bounds left one turn: the older ones go, oldest first.
     store
-        .save_memory("s".into(), vec![turn("hi", "hello"), turn("再见", "bye")])
-        .await
-        .unwrap();
-    store
-        .save_memory("s".into(), vec![turn("only", "this")])
+        .append_memory("s".into(), turn("only", "this"), 1)
         .await
         .unwrap();
     assert_eq!(
@@ -267,7 +271,7 @@ pub async fn memory_and_channels(store: Arc<dyn Store>) {
         vec![turn("only", "this")]
     );
     store
-        .save_memory("t".into(), vec![turn("ab", "cd")])
+        .append_memory("t".into(), turn("ab", "cd"), 20)
         .await
         .unwrap();
     let sessions = store.memory_sessions().await.unwrap();

@@ -73,23 +73,31 @@ impl PgStore {
         Ok(n > 0)
     }
 
-    async fn save_memory_tx(&self, session: &str, turns: &[MemoryTurn]) -> Result<(), PgError> {
+    /// The SQLite store's two statements (`Db::append_memory`), in one
+    /// transaction.
+    async fn append_memory_tx(
+        &self,
+        session: &str,
+        turn: &MemoryTurn,
+        keep: usize,
+    ) -> Result<(), PgError> {
         let now = Utc::now();
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        tx.execute("DELETE FROM memory WHERE session = $1", &[&session])
-            .await?;
-        let insert = tx
-            .prepare(
-                "INSERT INTO memory (session, seq, user_text, reply_text, updated_at)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .await?;
-        for (seq, t) in turns.iter().enumerate() {
-            let seq = i32::try_from(seq).unwrap_or(i32::MAX);
-            tx.execute(&insert, &[&session, &seq, &t.user, &t.assistant, &now])
-                .await?;
-        }
+        tx.execute(
+            "INSERT INTO memory (session, seq, user_text, reply_text, updated_at)
+             VALUES ($1, (SELECT coalesce(max(seq) + 1, 0) FROM memory WHERE session = $1),
+                     $2, $3, $4)",
+            &[&session, &turn.user, &turn.assistant, &now],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM memory WHERE session = $1 AND seq <=
+               (SELECT seq FROM memory WHERE session = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2)",
+            &[&session, &keep],
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -189,8 +197,8 @@ impl MemoryStore for PgStore {
         })
     }
 
-    fn save_memory(&self, session: String, turns: Vec<MemoryTurn>) -> StoreFut<'_, ()> {
-        boxed(async move { self.save_memory_tx(&session, &turns).await })
+    fn append_memory(&self, session: String, turn: MemoryTurn, keep: usize) -> StoreFut<'_, ()> {
+        boxed(async move { self.append_memory_tx(&session, &turn, keep).await })
     }
 
     fn memory_sessions(&self) -> StoreFut<'_, Vec<SessionInfo>> {

@@ -24,20 +24,33 @@ impl Db {
         Ok(rows)
     }
 
-    /// Replace a session's turns in one transaction.
-    pub fn save_memory(&mut self, session: &str, turns: &[MemoryTurn]) -> Result<(), StoreError> {
+    /// Append `turn` after the session's newest and drop all but the newest
+    /// `keep`, in one transaction: two statements on the primary key.
+    pub fn append_memory(
+        &mut self,
+        session: &str,
+        turn: &MemoryTurn,
+        keep: usize,
+    ) -> Result<(), StoreError> {
         let now = ts(Utc::now());
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
         self.atomically(|db| {
             db.conn
-                .execute("DELETE FROM memory WHERE session = ?1", params![session])?;
-            let mut st = db.conn.prepare_cached(
-                "INSERT INTO memory (session, seq, user_text, reply_text, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for (seq, t) in turns.iter().enumerate() {
-                let seq = i64::try_from(seq).unwrap_or(i64::MAX);
-                st.execute(params![session, seq, t.user, t.assistant, now])?;
-            }
+                .prepare_cached(
+                    "INSERT INTO memory (session, seq, user_text, reply_text, updated_at)
+                     VALUES (?1, (SELECT coalesce(max(seq) + 1, 0) FROM memory WHERE session = ?1),
+                             ?2, ?3, ?4)",
+                )?
+                .execute(params![session, turn.user, turn.assistant, now])?;
+            // The (keep + 1)-th newest turn and every older one go; with
+            // fewer turns than that the bound is NULL and nothing goes.
+            db.conn
+                .prepare_cached(
+                    "DELETE FROM memory WHERE session = ?1 AND seq <=
+                       (SELECT seq FROM memory WHERE session = ?1
+                        ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+                )?
+                .execute(params![session, keep])?;
             Ok(())
         })
     }

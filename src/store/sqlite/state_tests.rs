@@ -64,7 +64,7 @@ fn runtime_jobs_refuse_taken_names_and_over_quota_owners() {
 }
 
 #[test]
-fn memory_is_replaced_per_session_and_listed() {
+fn memory_is_appended_per_session_bounded_and_listed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
     let turn = |u: &str, a: &str| MemoryTurn {
@@ -73,11 +73,17 @@ fn memory_is_replaced_per_session_and_listed() {
     };
     {
         let mut db = Db::open(&path).unwrap();
-        db.save_memory("telegram:1", &[turn("hi", "hello")])
+        db.append_memory("telegram:1", &turn("old", "gone"), 1)
             .unwrap();
-        db.save_memory("telegram:1", &[turn("hi", "hello"), turn("二", "two")])
+        db.append_memory("telegram:1", &turn("hi", "hello"), 1)
             .unwrap();
-        db.save_memory("webhook:x", &[turn("a", "b")]).unwrap();
+        assert_eq!(db.load_memory("telegram:1").unwrap(), [turn("hi", "hello")]);
+        db.append_memory("telegram:1", &turn("二", "two"), 2)
+            .unwrap();
+        db.append_memory("webhook:x", &turn("a", "b"), 20).unwrap();
+        // A turn too long for any bound leaves the session empty.
+        db.append_memory("webhook:y", &turn("a", "b"), 0).unwrap();
+        assert!(db.load_memory("webhook:y").unwrap().is_empty());
     }
     let db = Db::open_read_only(&path).unwrap();
     assert_eq!(db.load_memory("telegram:1").unwrap()[1], turn("二", "two"));

@@ -173,8 +173,8 @@ impl MemoryStore for SqliteStore {
         Box::pin(self.call(move |db| db.load_memory(&session)))
     }
 
-    fn save_memory(&self, session: String, turns: Vec<MemoryTurn>) -> StoreFut<'_, ()> {
-        Box::pin(self.call(move |db| db.save_memory(&session, &turns)))
+    fn append_memory(&self, session: String, turn: MemoryTurn, keep: usize) -> StoreFut<'_, ()> {
+        Box::pin(self.call(move |db| db.append_memory(&session, &turn, keep)))
     }
 
     fn memory_sessions(&self) -> StoreFut<'_, Vec<SessionInfo>> {
