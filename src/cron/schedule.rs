@@ -48,12 +48,19 @@ pub fn parse_timezone(name: Option<&str>) -> Result<Tz, ScheduleError> {
     }
 }
 
-/// The machine's zone (iana-time-zone reads /etc/localtime, `TZ`, ...).
+/// The machine's zone (iana-time-zone reads /etc/localtime, `TZ`, ...),
+/// read once per process as libc reads it: every turn's system prompt asks
+/// for it, and a readlink per turn showed in the webhook's profile
+/// (docs/performance.md, "Conversation memory"). A changed zone is seen
+/// after a restart.
 pub fn local_timezone() -> Tz {
-    iana_time_zone::get_timezone()
-        .ok()
-        .and_then(|n| Tz::from_str(&n).ok())
-        .unwrap_or(Tz::UTC)
+    static LOCAL: std::sync::OnceLock<Tz> = std::sync::OnceLock::new();
+    *LOCAL.get_or_init(|| {
+        iana_time_zone::get_timezone()
+            .ok()
+            .and_then(|n| Tz::from_str(&n).ok())
+            .unwrap_or(Tz::UTC)
+    })
 }
 
 /// A parsed schedule bound to a zone.
