@@ -5,7 +5,6 @@
 //! (both APIs reject such a history) and old tool output does not eat the budget.
 
 use crate::agent::message::Message;
-use std::collections::VecDeque;
 
 /// One exchange: what the user said and what the assistant finally answered.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,10 +19,14 @@ impl Turn {
     }
 }
 
-/// The remembered turns of one session.
+/// The remembered turns of one session, kept as the messages a model is
+/// sent (user, assistant, user, ...): a turn hands its history to the
+/// provider as a slice instead of copying every text of it
+/// (docs/performance.md, "Conversation memory").
 #[derive(Debug, Clone, Default)]
 pub struct History {
-    turns: VecDeque<Turn>,
+    /// Oldest first, always whole pairs of a user and an assistant message.
+    messages: Vec<Message>,
     chars: usize,
 }
 
@@ -31,33 +34,29 @@ impl History {
     /// Append a finished turn and drop the oldest ones past either bound.
     pub fn push(&mut self, turn: Turn, max_turns: usize, max_chars: usize) {
         self.chars += turn.chars();
-        self.turns.push_back(turn);
-        while self.turns.len() > max_turns || (self.chars > max_chars && !self.turns.is_empty()) {
-            if let Some(old) = self.turns.pop_front() {
-                self.chars -= old.chars();
-            }
+        self.messages.push(Message::user(turn.user));
+        self.messages.push(Message::assistant(turn.assistant));
+        let mut dropped = 0;
+        while dropped < self.len() && (self.len() - dropped > max_turns || self.chars > max_chars) {
+            let pair = &self.messages[2 * dropped..2 * dropped + 2];
+            self.chars -= pair.iter().map(Message::chars).sum::<usize>();
+            dropped += 1;
         }
+        self.messages.drain(..2 * dropped);
     }
 
     /// The history as alternating user/assistant messages.
-    pub fn messages(&self) -> Vec<Message> {
-        self.turns
-            .iter()
-            .flat_map(|t| [Message::user(&t.user), Message::assistant(&t.assistant)])
-            .collect()
+    pub fn messages(&self) -> &[Message] {
+        &self.messages
     }
 
-    /// Oldest first.
-    pub fn turns(&self) -> impl Iterator<Item = &Turn> {
-        self.turns.iter()
-    }
-
+    /// Turns, not messages.
     pub fn len(&self) -> usize {
-        self.turns.len()
+        self.messages.len() / 2
     }
 
     pub fn is_empty(&self) -> bool {
-        self.turns.is_empty()
+        self.messages.is_empty()
     }
 
     pub fn chars(&self) -> usize {
@@ -84,6 +83,23 @@ mod tests {
         }
         assert_eq!(h.len(), 3);
         assert_eq!(h.messages()[0].text(), "q2");
+    }
+
+    #[test]
+    fn the_messages_alternate_user_and_assistant_oldest_first() {
+        use crate::agent::message::Role;
+        let mut h = History::default();
+        for i in 1..=3 {
+            h.push(turn(&format!("q{i}"), &format!("a{i}")), 2, 1000);
+        }
+        let seen: Vec<_> = h
+            .messages()
+            .iter()
+            .map(|m| (m.role == Role::User, m.text()))
+            .collect();
+        let want = [(true, "q2"), (false, "a2"), (true, "q3"), (false, "a3")];
+        assert_eq!(seen, want.map(|(u, t)| (u, t.to_string())));
+        assert_eq!(h.chars(), 8);
     }
 
     #[test]

@@ -107,9 +107,19 @@ pub enum StopReason {
 pub struct Completion<'a> {
     pub model: &'a str,
     pub system: &'a str,
+    /// The session's earlier turns, borrowed from its history.
+    pub history: &'a [Message],
+    /// This turn's messages so far: the user's, then tool calls and results.
     pub messages: &'a [Message],
     pub tools: &'a [ToolSpec],
     pub max_tokens: u32,
+}
+
+impl Completion<'_> {
+    /// Every message of the conversation, oldest first.
+    pub fn conversation(&self) -> impl Iterator<Item = &Message> {
+        self.history.iter().chain(self.messages)
+    }
 }
 
 /// What one completion call returned.

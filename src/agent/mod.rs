@@ -208,10 +208,16 @@ impl Agent {
         slot.load(self.store.as_deref(), &request.session, bounds)
             .await;
         let _permit = self.permits.acquire().await;
-        let mut messages = slot.history.messages();
-        messages.push(Message::user(&request.message));
+        let mut messages = vec![Message::user(&request.message)];
+        let history = slot.history.messages();
         let answer = self
-            .tool_loop(&settings, &offered, &request.session, &mut messages)
+            .tool_loop(
+                &settings,
+                &offered,
+                &request.session,
+                history,
+                &mut messages,
+            )
             .await?;
         let turn = Turn {
             user: request.message.clone(),
@@ -227,6 +233,7 @@ impl Agent {
         settings: &ProviderSettings,
         offered: &[ToolSpec],
         session: &str,
+        history: &[Message],
         messages: &mut Vec<Message>,
     ) -> Result<String, AgentError> {
         let max_iterations = self.config.agent.max_tool_iterations;
@@ -240,6 +247,7 @@ impl Agent {
                 &Completion {
                     model: &settings.model,
                     system: &system,
+                    history,
                     messages,
                     tools: offered,
                     max_tokens: self.config.provider.max_tokens,

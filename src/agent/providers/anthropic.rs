@@ -28,8 +28,7 @@ pub fn headers(settings: &ProviderSettings) -> Result<HeaderMap, ProviderError> 
 /// The request body for `completion`.
 pub fn request_body(c: &Completion<'_>) -> Value {
     let messages: Vec<Value> = c
-        .messages
-        .iter()
+        .conversation()
         .map(|m| {
             let role = match m.role {
                 Role::User => "user",
@@ -193,6 +192,7 @@ mod tests {
         let body = request_body(&Completion {
             model: "m",
             system: "s",
+            history: &[],
             messages: &messages,
             tools: &tools,
             max_tokens: 10,

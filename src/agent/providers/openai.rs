@@ -24,7 +24,7 @@ pub fn headers(settings: &ProviderSettings) -> Result<HeaderMap, ProviderError> 
 /// models reject `max_tokens`); compatible servers only know `max_tokens`.
 pub fn request_body(provider: &str, c: &Completion<'_>) -> Value {
     let mut messages = vec![json!({"role": "system", "content": c.system})];
-    for m in c.messages {
+    for m in c.conversation() {
         match m.role {
             Role::Assistant => {
                 let text = m.text();
@@ -234,6 +234,7 @@ mod tests {
             &Completion {
                 model: "m",
                 system: "s",
+                history: &[],
                 messages: &messages,
                 tools: &[],
                 max_tokens: 5,
