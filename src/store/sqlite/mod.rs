@@ -186,10 +186,10 @@ impl Db {
                 "ROLLBACK TO atomically; RELEASE atomically",
             )
         };
-        self.conn.execute_batch(begin)?;
+        self.control(begin)?;
         match f(self) {
             Ok(r) => {
-                self.conn.execute_batch(commit)?;
+                self.control(commit)?;
                 Ok(r)
             }
             Err(e) => {
@@ -197,6 +197,14 @@ impl Db {
                 Err(e)
             }
         }
+    }
+
+    /// One transaction-control statement (`BEGIN`, `SAVEPOINT`, `RELEASE`,
+    /// `COMMIT`), kept prepared like every other statement of the store:
+    /// every remembered turn runs two of them inside a batch, so they are
+    /// not parsed again for each call (docs/performance.md, "Group commit").
+    fn control(&self, sql: &str) -> Result<(), rusqlite::Error> {
+        self.conn.prepare_cached(sql)?.execute([]).map(|_| ())
     }
 
     /// Run `f` in one read transaction: many reads (the views of every

@@ -119,7 +119,7 @@ fn run_batch(db: &mut Db, batch: &mut Vec<Work>) {
         }
     }
     let committed = if in_tx {
-        db.conn.execute_batch("COMMIT").map_err(StoreError::from)
+        db.control("COMMIT").map_err(StoreError::from)
     } else {
         Ok(())
     };
@@ -134,7 +134,7 @@ fn run_batch(db: &mut Db, batch: &mut Vec<Work>) {
 
 /// Open the batch's transaction; false (logged) when SQLite refuses.
 fn begin(db: &Db) -> bool {
-    match db.conn.execute_batch("BEGIN IMMEDIATE") {
+    match db.control("BEGIN IMMEDIATE") {
         Ok(()) => true,
         Err(e) => {
             tracing::warn!(error = %e, "cannot open a batch transaction; running the calls one by one");
