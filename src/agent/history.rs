@@ -5,19 +5,7 @@
 //! (both APIs reject such a history) and old tool output does not eat the budget.
 
 use crate::agent::message::Message;
-
-/// One exchange: what the user said and what the assistant finally answered.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Turn {
-    pub user: String,
-    pub assistant: String,
-}
-
-impl Turn {
-    fn chars(&self) -> usize {
-        self.user.chars().count() + self.assistant.chars().count()
-    }
-}
+use crate::store::MemoryTurn;
 
 /// The remembered turns of one session, kept as the messages a model is
 /// sent (user, assistant, user, ...): a turn hands its history to the
@@ -32,10 +20,10 @@ pub struct History {
 
 impl History {
     /// Append a finished turn and drop the oldest ones past either bound.
-    pub fn push(&mut self, turn: Turn, max_turns: usize, max_chars: usize) {
-        self.chars += turn.chars();
-        self.messages.push(Message::user(turn.user));
-        self.messages.push(Message::assistant(turn.assistant));
+    pub fn push(&mut self, turn: MemoryTurn, max_turns: usize, max_chars: usize) {
+        let added = [Message::user(turn.user), Message::assistant(turn.assistant)];
+        self.chars += added.iter().map(Message::chars).sum::<usize>();
+        self.messages.extend(added);
         let mut dropped = 0;
         while dropped < self.len() && (self.len() - dropped > max_turns || self.chars > max_chars) {
             let pair = &self.messages[2 * dropped..2 * dropped + 2];
@@ -68,8 +56,8 @@ impl History {
 mod tests {
     use super::*;
 
-    fn turn(u: &str, a: &str) -> Turn {
-        Turn {
+    fn turn(u: &str, a: &str) -> MemoryTurn {
+        MemoryTurn {
             user: u.into(),
             assistant: a.into(),
         }

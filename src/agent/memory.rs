@@ -7,7 +7,7 @@
 //! conversation the operator expects to resume. A store failure is logged
 //! and the answer still goes out; memory is then only in the process.
 
-use super::history::{History, Turn};
+use super::history::History;
 use crate::store::{MemoryTurn, Store};
 
 /// One session's history and whether the store has been read for it.
@@ -35,11 +35,7 @@ impl Session {
         match store.load_memory(key.to_string()).await {
             Ok(turns) => {
                 let mut history = History::default();
-                for t in turns {
-                    let turn = Turn {
-                        user: t.user,
-                        assistant: t.assistant,
-                    };
+                for turn in turns {
                     history.push(turn, bounds.0, bounds.1);
                 }
                 self.history = history;
@@ -54,21 +50,17 @@ impl Session {
     /// keeps as many of the newest turns as the bounds left in the history.
     pub async fn record(
         &mut self,
-        turn: Turn,
+        turn: MemoryTurn,
         bounds: (usize, usize),
         store: Option<&dyn Store>,
         key: &str,
     ) {
-        let stored = MemoryTurn {
-            user: turn.user.clone(),
-            assistant: turn.assistant.clone(),
-        };
-        self.history.push(turn, bounds.0, bounds.1);
+        self.history.push(turn.clone(), bounds.0, bounds.1);
         let Some(store) = store.filter(|_| persisted(key)) else {
             return;
         };
         let keep = self.history.len();
-        if let Err(e) = store.append_memory(key.to_string(), stored, keep).await {
+        if let Err(e) = store.append_memory(key.to_string(), turn, keep).await {
             tracing::error!(session = %key, error = %e, "cannot save the session's memory");
         }
     }

@@ -20,7 +20,6 @@ pub use error::AgentError;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use history::Turn;
 use memory::Session;
 use message::{Block, Completion, Message, Role, ToolSpec};
 use providers::{ProviderSettings, RetryPolicy};
@@ -219,7 +218,7 @@ impl Agent {
                 &mut messages,
             )
             .await?;
-        let turn = Turn {
+        let turn = crate::store::MemoryTurn {
             user: request.message.clone(),
             assistant: answer.clone(),
         };
