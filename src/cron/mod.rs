@@ -61,9 +61,21 @@ pub struct CronHandle {
 }
 
 impl CronHandle {
-    /// Open the database at `config.cron_db()` and recover from a previous process.
+    /// Open the database at `config.cron_db()` and recover from a previous
+    /// process. A state directory without a database yet holds nothing to
+    /// recover: the database is then created by its thread at the first
+    /// call, off the daemon's way to answering (docs/performance.md, "Start").
     pub fn open(config: &Config) -> Result<Self, StoreError> {
-        let store = Store::open(&config.cron_db())?;
+        let path = config.cron_db();
+        if !path.exists() {
+            let store = crate::store::sqlite::SqliteStore::create_on_first_call(path);
+            return Ok(Self::with_shared(
+                Arc::new(store),
+                config.cron.max_concurrent,
+                RuntimeJobs::default(),
+            ));
+        }
+        let store = Store::open(&path)?;
         let n = store.recover_interrupted(chrono::Utc::now())?;
         if n > 0 {
             tracing::warn!(

@@ -30,7 +30,7 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
     #[error(
-        "cron database {0} does not exist yet (it is created when the daemon starts or a job is enabled/disabled)"
+        "cron database {0} does not exist yet (the daemon creates it when it first keeps something: a job's run, a conversation, a channel's position; `cron enable`/`disable` create it too)"
     )]
     Missing(PathBuf),
     #[error("cannot create the directory of the cron database {path}: {source}")]
@@ -42,6 +42,10 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("cron database task failed: {0}")]
     Task(String),
+    /// The database opened on its own thread ([`sqlite::SqliteStore::open`])
+    /// could not be opened: the open's own error, for every call.
+    #[error("{0}")]
+    NotOpen(String),
     #[error("state database: a stored value cannot be read: {0}")]
     Corrupt(String),
     #[error("state database (PostgreSQL): {0}")]

@@ -19,8 +19,9 @@ const MAX_BATCH: usize = 256;
 /// `Some(error)` when the commit (or the transaction around it) failed.
 type Reply = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 
-/// One unit of work for the database thread.
-type Work = Box<dyn FnOnce(&mut Db) -> Reply + Send>;
+/// One unit of work for the database thread: handed the database, or why
+/// it could not be opened.
+type Work = Box<dyn FnOnce(Result<&mut Db, &StoreError>) -> Reply + Send>;
 
 /// The store as the daemon's components hold it: no async worker waits on
 /// the disk, no pool of blocking threads grows under a burst of calls (a
@@ -32,11 +33,37 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    pub fn new(mut db: Db) -> Self {
+    pub fn new(db: Db) -> Self {
+        Self::spawn(move || Ok(db))
+    }
+
+    /// The database at `path`, opened (created) by its thread when the
+    /// first call arrives: a daemon on a new state directory creates it
+    /// only once something is to be kept (docs/performance.md, "Start").
+    /// If the open fails, that call and every later one fail with its cause.
+    pub fn create_on_first_call(path: std::path::PathBuf) -> Self {
+        Self::spawn(move || Db::open(&path))
+    }
+
+    fn spawn(open: impl FnOnce() -> Result<Db, StoreError> + Send + 'static) -> Self {
         let (work, queue) = std::sync::mpsc::channel::<Work>();
         let spawned = std::thread::Builder::new()
             .name("zeroclaw-db".into())
-            .spawn(move || serve(&mut db, &queue));
+            .spawn(move || {
+                // Nothing is opened for a handle that is never called.
+                let Ok(first) = queue.recv() else { return };
+                match open() {
+                    Ok(mut db) => {
+                        first(Ok(&mut db))(None);
+                        serve(&mut db, &queue);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot open the state database; every call to it fails");
+                        first(Err(&e))(None);
+                        refuse(&e, &queue);
+                    }
+                }
+            });
         if let Err(e) = spawned {
             // Every call then fails with `Task`, naming the cause below.
             tracing::error!(error = %e, "cannot start the database thread");
@@ -52,7 +79,9 @@ impl SqliteStore {
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Work = Box::new(move |db| {
-            let result = f(db);
+            let result = db
+                .map_err(|e| StoreError::NotOpen(e.to_string()))
+                .and_then(f);
             Box::new(move |failed: Option<&StoreError>| {
                 let _ = tx.send(match (result, failed) {
                     (Ok(_), Some(e)) => Err(StoreError::Task(format!(
@@ -70,6 +99,14 @@ impl SqliteStore {
     }
 }
 
+/// The thread's loop when the database could not be opened: every call
+/// hears why, until the last handle is dropped.
+fn refuse(error: &StoreError, queue: &std::sync::mpsc::Receiver<Work>) {
+    while let Ok(job) = queue.recv() {
+        job(Err(error))(None);
+    }
+}
+
 /// The thread's loop: wait for a call, take every call already waiting
 /// behind it, run them.
 fn serve(db: &mut Db, queue: &std::sync::mpsc::Receiver<Work>) {
@@ -84,7 +121,7 @@ fn serve(db: &mut Db, queue: &std::sync::mpsc::Receiver<Work>) {
         }
         if batch.len() == 1 {
             for job in batch.drain(..) {
-                job(db)(None);
+                job(Ok(&mut *db))(None);
             }
         } else {
             run_batch(db, &mut batch);
@@ -104,10 +141,10 @@ fn run_batch(db: &mut Db, batch: &mut Vec<Work>) {
     for job in batch.drain(..) {
         if !in_tx {
             // Without a transaction each call commits on its own, as one alone would.
-            job(db)(None);
+            job(Ok(&mut *db))(None);
             continue;
         }
-        done.push(job(db));
+        done.push(job(Ok(&mut *db)));
         if db.conn.is_autocommit() {
             let lost = StoreError::Task(
                 "the database rolled back a batch of writes after an error".into(),
@@ -152,7 +189,10 @@ mod tests {
     /// fails after the insert when `fail`; its reply lands in `heard`.
     fn insert(name: &'static str, fail: bool, heard: &Arc<Mutex<Vec<String>>>) -> Work {
         let heard = heard.clone();
-        Box::new(move |db: &mut Db| {
+        Box::new(move |db: Result<&mut Db, &StoreError>| {
+            let Ok(db) = db else {
+                return Box::new(|_: Option<&StoreError>| {}) as Reply;
+            };
             let result = db.atomically(|db| {
                 db.conn.execute(
                     "INSERT INTO channel_offsets (key, offset) VALUES (?1, 1)",
@@ -218,7 +258,10 @@ mod tests {
             .into_iter()
             .map(|name| {
                 let (seen, path) = (seen.clone(), path.clone());
-                Box::new(move |db: &mut Db| {
+                Box::new(move |db: Result<&mut Db, &StoreError>| {
+                    let Ok(db) = db else {
+                        return Box::new(|_: Option<&StoreError>| {}) as Reply;
+                    };
                     let inserted = db.conn.execute(
                         "INSERT INTO channel_offsets (key, offset) VALUES (?1, 1)",
                         [name],
@@ -236,6 +279,41 @@ mod tests {
         run_batch(&mut db, &mut batch);
         let seen = seen.lock().expect("replies").clone();
         assert_eq!(seen, [vec!["x", "y"], vec!["x", "y"]]);
+    }
+
+    #[tokio::test]
+    async fn a_database_created_on_first_call_exists_only_once_called() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state.db");
+        let store = SqliteStore::create_on_first_call(path.clone());
+        // The store's thread waits for a call; a store never called is
+        // dropped without a file.
+        drop(SqliteStore::create_on_first_call(
+            dir.path().join("never.db"),
+        ));
+        assert!(!path.exists(), "created before any call");
+        store.call(|db| db.set_channel_offset("k", 7)).await?;
+        assert!(path.exists());
+        assert_eq!(store.call(|db| db.channel_offset("k")).await?, Some(7));
+        assert!(!dir.path().join("never.db").exists());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_database_that_cannot_be_created_fails_every_call_with_its_cause() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Its directory would have to be made inside a plain file.
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, b"x").expect("write");
+        let store = SqliteStore::create_on_first_call(file.join("state.db"));
+        for _ in 0..2 {
+            let err = store
+                .call(|db| db.set_channel_offset("k", 1))
+                .await
+                .expect_err("no database");
+            assert!(matches!(err, StoreError::NotOpen(_)), "{err:?}");
+            assert!(err.to_string().contains("a-file"), "{err}");
+        }
     }
 
     #[tokio::test]
