@@ -122,11 +122,12 @@ async fn live(actor: &ActorRef<JobMsg>) -> JobLive {
 
 fn runs(ctx: &Ctx, name: &str) -> Vec<RunRecord> {
     let id = job_id(name);
-    // A reader of its own, as the offline CLI is.
-    Store::open_read_only(&ctx.config.get().cron_db())
-        .unwrap()
-        .runs(Some(&id), 1000)
-        .unwrap()
+    // A reader of its own, as the offline CLI is: no database yet (the
+    // store creates it at its first call) means no runs yet.
+    match Store::open_read_only(&ctx.config.get().cron_db()) {
+        Err(crate::store::StoreError::Missing(_)) => Vec::new(),
+        store => store.unwrap().runs(Some(&id), 1000).unwrap(),
+    }
 }
 
 /// Poll `cond` until it holds or `within` passes.
